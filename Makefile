@@ -1,0 +1,43 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_EX := $(VENV)/.examples-installed
+STAMP_DEV := $(VENV)/.dev-installed
+
+.PHONY: demo test install-dev install-examples lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP_EX): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[examples]"
+	touch $@
+
+$(STAMP_DEV): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[dev,examples]"
+	touch $@
+
+install-examples: $(STAMP_EX)
+install-dev: $(STAMP_DEV)
+
+demo: $(STAMP_EX)
+	cd examples/iris && rm -rf .modelplane && ../../$(BIN)/modelplane init && \
+	  ../../$(BIN)/python train.py && ../../$(BIN)/python predict.py && ../../$(BIN)/python predict.py && \
+	  ../../$(BIN)/modelplane model list && \
+	  ../../$(BIN)/modelplane model version list iris_classifier && \
+	  ../../$(BIN)/modelplane model version artifacts iris_classifier 1 && \
+	  ../../$(BIN)/modelplane model version model_objects iris_classifier 1 && \
+	  ../../$(BIN)/modelplane model version runs iris_classifier 1
+
+test: $(STAMP_DEV)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP_DEV)
+	$(BIN)/lint-imports
+
+bench: $(STAMP_DEV)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

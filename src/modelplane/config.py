@@ -1,0 +1,157 @@
+"""Where modelplane keeps its data, read only when ``load_settings()`` is called.
+
+Precedence, highest first: explicit arguments, ``MODELPLANE_*`` environment variables, the user's
+config file (written by ``modelplane login``), the nearest ``.modelplane/`` folder walking up from the
+working directory (made by ``modelplane init``), and finally the user's data directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Mapping
+
+from modelplane.errors import ConfigError
+
+__all__ = [
+    "PROJECT_DIR_NAME",
+    "Settings",
+    "StepSettings",
+    "find_project_dir",
+    "load_settings",
+    "save_user_config",
+    "user_config_path",
+]
+
+PROJECT_DIR_NAME = ".modelplane"
+_SCHEMES = ("sqlite", "postgresql", "mysql", "mariadb", "http", "https")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    home: Path
+    store_url: str
+    artifact_uri: str
+    api_token: str | None = None
+    orchestrator: str = "local"
+    ray_address: str | None = None
+    actor: str | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        return self.store_url.startswith(("http://", "https://"))
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def find_project_dir(start: Path) -> Path | None:
+    """The nearest ``.modelplane/`` folder at or above ``start``, like git finds ``.git``."""
+    for folder in (start, *start.parents):
+        candidate = folder / PROJECT_DIR_NAME
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def user_config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("MODELPLANE_CONFIG"):
+        return Path(env["MODELPLANE_CONFIG"])
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("modelplane")) / "config.json"
+
+
+def _read_user_config(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"The modelplane config file {path} cannot be read ({exc}).",
+            hint="Fix or delete it, then run `modelplane login` again.",
+        ) from None
+    return {k: str(v) for k, v in data.items() if isinstance(v, (str, int))}
+
+
+def save_user_config(values: Mapping[str, str | None], env: Mapping[str, str] | None = None) -> Path:
+    """Merge ``values`` into the user's config file (``None`` removes a key)."""
+    path = user_config_path(env)
+    current = _read_user_config(path)
+    for key, value in values.items():
+        if value is None:
+            current.pop(key, None)
+        else:
+            current[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(current, indent=2))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return path
+
+
+def _check_store_url(url: str) -> str:
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if "://" not in url or scheme not in _SCHEMES:
+        raise ConfigError(
+            f"The store URL {url!r} is not one modelplane can use.",
+            hint="Use sqlite:///path/to/store.db, postgresql+psycopg://user@host/db, "
+            "mysql+pymysql://user@host/db or http(s)://server:port.",
+        )
+    return url
+
+
+def load_settings(
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: str | None,
+) -> Settings:
+    """Read settings from the environment, the user config file and the project folder."""
+    env = os.environ if env is None else env
+    user = _read_user_config(user_config_path(env))
+    if env.get("MODELPLANE_HOME"):
+        home = Path(env["MODELPLANE_HOME"]).expanduser()
+    else:
+        project = find_project_dir((cwd or Path.cwd()).resolve())
+        if project is not None:
+            home = project
+        else:
+            import platformdirs
+
+            home = Path(platformdirs.user_data_dir("modelplane"))
+    store_url = (
+        overrides.get("store_url")
+        or env.get("MODELPLANE_STORE_URL")
+        or user.get("store_url")
+        or f"sqlite:///{home / 'store.db'}"
+    )
+    artifact_uri = (
+        overrides.get("artifact_uri")
+        or env.get("MODELPLANE_ARTIFACT_URI")
+        or user.get("artifact_uri")
+        or str(home / "artifacts")
+    )
+    return Settings(
+        home=home,
+        store_url=_check_store_url(store_url),
+        artifact_uri=artifact_uri,
+        api_token=overrides.get("api_token") or env.get("MODELPLANE_API_TOKEN") or user.get("api_token"),
+        orchestrator=overrides.get("orchestrator") or env.get("MODELPLANE_ORCHESTRATOR") or "local",
+        ray_address=overrides.get("ray_address") or env.get("MODELPLANE_RAY_ADDRESS"),
+        actor=env.get("MODELPLANE_ACTOR") or env.get("USER") or None,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class StepSettings:
+    """Per-step execution settings that orchestrators honour (Ray uses the resources)."""
+
+    num_cpus: float | None = None
+    num_gpus: float | None = None
+    memory: int | None = None  # bytes
+    orchestrator_options: dict[str, object] = dataclasses.field(default_factory=dict)

@@ -1,0 +1,41 @@
+"""Enumerations shared by every layer."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["ArtifactType", "ExecutionStatus", "ModelStages"]
+
+
+class _StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+class ModelStages(_StrEnum):
+    """Lifecycle stages of a model version. ``latest`` is virtual: the highest number, never stored."""
+
+    NONE = "none"
+    STAGING = "staging"
+    PRODUCTION = "production"
+    ARCHIVED = "archived"
+    LATEST = "latest"
+
+
+class ExecutionStatus(_StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CACHED = "cached"
+
+    @property
+    def is_finished(self) -> bool:
+        return self is not ExecutionStatus.RUNNING
+
+
+class ArtifactType(_StrEnum):
+    """What an artifact is; also the kind of its link to a model version."""
+
+    DATA = "data"
+    MODEL = "model"
+    DEPLOYMENT = "deployment"

@@ -1,0 +1,109 @@
+"""Every error modelplane raises on purpose.
+
+The tree (only these cross module boundaries; the server maps only these to HTTP codes):
+
+    ModelplaneError                    base; ``.hint`` says what to do next
+    ├── ConfigError                    bad settings: malformed store URL, missing extra
+    ├── StoreError                     the metadata store cannot be used
+    │   └── SchemaVersionError         the database was written by a newer modelplane
+    ├── NotFoundError                  an unknown model, version, stage holder, run, artifact…
+    ├── AlreadyExistsError             a duplicate name
+    ├── InvalidInputError              a value breaks a rule (empty name, stage ``latest``…)
+    │   └── StageConflictError         the stage is held and ``force`` was not given, or the
+    │                                  compare-and-set expectation did not hold
+    ├── AuthError                      missing, wrong or revoked API token
+    ├── ArtifactError                  artifact bytes missing, corrupt, or unloadable
+    │   └── MaterializerError          no way to save or load a type
+    ├── PipelineDefinitionError        a pipeline cannot be traced (with the user's file:line)
+    └── PipelineRunError               a run failed; ``__cause__`` is the user's exception
+        └── StepFailedError            one step raised
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExistsError",
+    "ArtifactError",
+    "AuthError",
+    "ConfigError",
+    "InvalidInputError",
+    "MaterializerError",
+    "ModelplaneError",
+    "NotFoundError",
+    "PipelineDefinitionError",
+    "PipelineRunError",
+    "SchemaVersionError",
+    "StageConflictError",
+    "StepFailedError",
+    "StoreError",
+    "error_class",
+]
+
+
+class ModelplaneError(Exception):
+    """Base of every modelplane error. ``hint`` tells the user what to do about it."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message} {hint}" if hint else message)
+
+
+class ConfigError(ModelplaneError):
+    """Settings cannot be used: a malformed URL, an unknown option, a missing extra."""
+
+
+class StoreError(ModelplaneError):
+    """The metadata store cannot be opened or used."""
+
+
+class SchemaVersionError(StoreError):
+    """The database schema is newer than this modelplane understands."""
+
+
+class NotFoundError(ModelplaneError):
+    """Something the user named does not exist."""
+
+
+class AlreadyExistsError(ModelplaneError):
+    """A name is taken."""
+
+
+class InvalidInputError(ModelplaneError):
+    """A value breaks a rule."""
+
+
+class StageConflictError(InvalidInputError):
+    """A stage is held by another version, or it is not held by the version the caller expected."""
+
+
+class AuthError(ModelplaneError):
+    """The API token is missing, wrong or revoked."""
+
+
+class ArtifactError(ModelplaneError):
+    """Artifact bytes are missing, corrupt or cannot be read."""
+
+
+class MaterializerError(ArtifactError):
+    """No materializer can save or load a value of this type."""
+
+
+class PipelineDefinitionError(ModelplaneError):
+    """A pipeline body cannot be turned into a valid DAG."""
+
+
+class PipelineRunError(ModelplaneError):
+    """A pipeline run failed."""
+
+
+class StepFailedError(PipelineRunError):
+    """A step raised; the original exception is the ``__cause__``."""
+
+
+def error_class(name: str) -> type[ModelplaneError]:
+    """The error class called ``name`` (used to rebuild errors that crossed HTTP)."""
+    found = globals().get(name)
+    if isinstance(found, type) and issubclass(found, ModelplaneError):
+        return found
+    return ModelplaneError

@@ -1,0 +1,164 @@
+"""Starts a run: resolves models and external artifacts once, creates the run, hands the plan to an
+orchestrator, and closes the run as completed or failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from modelplane.client import Client
+from modelplane.dag.graph import External, Graph
+from modelplane.enums import ExecutionStatus
+from modelplane.errors import ModelplaneError, NotFoundError, StepFailedError
+from modelplane.execution.orchestrator import get_orchestrator
+from modelplane.execution.plan import RunPlan
+from modelplane.metadata.records import ModelVersionRecord, RunRecord
+from modelplane.model import Model
+
+__all__ = ["launch"]
+
+logger = logging.getLogger("modelplane")
+
+
+def _run_name(pipeline_name: str) -> str:
+    now = dt.datetime.now(dt.timezone.utc)
+    return f"{pipeline_name}-{now:%Y_%m_%d-%H_%M_%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _dag_spec(graph: Graph) -> dict[str, Any]:
+    return {
+        node_id: {"step": node.step.name, "upstream": list(node.upstream), "location": node.location}
+        for node_id, node in graph.nodes.items()
+    }
+
+
+def _model_spec(model: Model | None) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    return {"name": model.name, "version": None if model.requested_version is None else str(model.requested_version)}
+
+
+def _resolve_external(client: Client, ext: Any, pipeline_name: str, node_id: str, input_name: str,
+                      pipeline_model: Model | None) -> str:
+    if ext.has_value:
+        from modelplane.artifacts.materializers import save_value
+
+        av_id = uuid.uuid4().hex
+        stored = save_value(client.artifact_store, av_id, ext.value, materializer=ext.materializer)
+        record = client.store.create_artifact_version(
+            id=av_id, name=f"{pipeline_name}.{node_id}.{input_name}", type=stored.type,
+            materializer=stored.materializer, data_type=stored.data_type, uri=stored.uri,
+            content_hash=stored.content_hash, size=stored.size, metadata=stored.metadata,
+        )
+        return record.id
+    if ext.id is not None:
+        return client.store.get_artifact_version(ext.id).id
+    if ext.name is not None:
+        return client.get_artifact_version(ext.name, ext.version).id
+    model_name = ext.model_name or (pipeline_model.name if pipeline_model else None)
+    if model_name is None:
+        raise ModelplaneError(
+            f"ExternalArtifact(model_artifact_name={ext.model_artifact_name!r}) for input '{input_name}' of step "
+            f"'{node_id}' names no model, and the pipeline has none.",
+            hint="Pass model_name= (and model_version=), or give the pipeline a model=.",
+        )
+    if ext.model_version is not None:
+        version = client.store.get_model_version(model_name, ext.model_version)
+    elif pipeline_model is not None and pipeline_model.name == model_name:
+        version = pipeline_model._ensure_bound()
+    else:
+        version = client.store.get_model_version(model_name, "latest")
+    links = client.store.list_artifact_links(version.id, name=ext.model_artifact_name, limit=1).items
+    if not links:
+        names = sorted({link.name for link in client.store.list_artifact_links(version.id, limit=1000).items})
+        raise NotFoundError(
+            f"Version {version.number} of model '{model_name}' has no artifact linked as "
+            f"'{ext.model_artifact_name}' (needed by input '{input_name}' of step '{node_id}').",
+            hint=f"Linked names: {', '.join(names) or 'none'}. Run the pipeline that produces it first.",
+        )
+    return links[0].artifact_version.id
+
+
+def launch(
+    *,
+    client: Client,
+    pipeline_name: str,
+    graph: Graph,
+    parameters: dict[str, Any],
+    extra: dict[str, Any],
+    model: Model | None,
+    enable_cache: bool,
+    orchestrator: str,
+) -> RunRecord:
+    """Run ``graph`` as a new run of ``pipeline_name``; raise ``StepFailedError`` when a step fails."""
+    runner = get_orchestrator(orchestrator)
+    runner.check(client)
+    pipeline = client.store.save_pipeline(pipeline_name, {"dag": _dag_spec(graph)})
+
+    bound: dict[int, tuple[Model, ModelVersionRecord]] = {}
+    created: list[tuple[Model, ModelVersionRecord]] = []
+
+    def resolve(request: Model) -> tuple[Model, ModelVersionRecord]:
+        if id(request) not in bound:
+            handle = request._resolve_for_run(client)
+            record = handle._ensure_bound()
+            bound[id(request)] = (handle, record)
+            if handle.was_created_in_this_run:
+                created.append((handle, record))
+        return bound[id(request)]
+
+    def discard_created() -> None:
+        for handle, record in created:
+            if handle.delete_new_version_on_failure:
+                client.store.delete_model_version(record.model_id, record.id, force=True)
+                logger.info("Deleted version %s of model '%s' created by the failed run.", record.number, handle.name)
+
+    pipeline_handle, pipeline_version = resolve(model) if model is not None else (None, None)
+    models: dict[str, Any] = {}
+    versions: dict[str, ModelVersionRecord] = {}
+    externals: dict[tuple[str, str], str] = {}
+    try:
+        for node_id, node in graph.nodes.items():
+            request = node.step.model or model
+            if request is not None:
+                handle, record = resolve(request)
+                models[node_id], versions[node_id] = handle, record
+            for input_name, binding in node.bindings.items():
+                if isinstance(binding, External):
+                    externals[(node_id, input_name)] = _resolve_external(
+                        client, binding.artifact, pipeline_name, node_id, input_name, pipeline_handle
+                    )
+        run = client.store.create_run(
+            pipeline_id=pipeline.id,
+            name=_run_name(pipeline_name),
+            parameters=parameters,
+            config={"enable_cache": enable_cache, "model": _model_spec(model), "dag": _dag_spec(graph)},
+            extra=extra,
+            orchestrator=runner.name,
+            model_version_id=pipeline_version.id if pipeline_version else None,
+        )
+    except BaseException:
+        discard_created()
+        raise
+    for record in {r.id: r for r in versions.values()}.values():
+        if pipeline_version is None or record.id != pipeline_version.id:
+            client.store.link_run(record.id, run.id)
+
+    plan = RunPlan(run, graph, enable_cache, models, versions, externals)
+    try:
+        failure = runner.execute(plan, client)
+    except BaseException as exc:
+        client.store.finish_run(run.id, ExecutionStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        discard_created()
+        raise
+    if failure is None:
+        return client.store.finish_run(run.id, ExecutionStatus.COMPLETED)
+    client.store.finish_run(run.id, ExecutionStatus.FAILED, error=failure.traceback)
+    discard_created()
+    raise StepFailedError(
+        f"Pipeline '{pipeline_name}' run '{run.name}' failed in step '{failure.node_id}': "
+        f"{type(failure.error).__name__}: {failure.error}",
+        hint=f"See the traceback above, or `modelplane run logs {run.name} --step {failure.node_id}`.",
+    ) from failure.error

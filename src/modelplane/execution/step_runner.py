@@ -1,0 +1,218 @@
+"""Runs one step invocation anywhere: cache → inputs → user code → outputs → records and links.
+
+Given a ``Client`` (built from store settings), the run plan and an invocation id, ``run_step`` does
+the whole life of one step run. Orchestrators only decide where and when it is called.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+import uuid
+from typing import Any
+
+from modelplane.client import Client
+from modelplane.context import StepContext, step_context
+from modelplane.dag.graph import External, Node, OutputRef, Parameter
+from modelplane.enums import ArtifactType, ExecutionStatus
+from modelplane.errors import ModelplaneError
+from modelplane.execution.cache import cache_key
+from modelplane.execution.logs import captured_output
+from modelplane.execution.plan import RunPlan, StepFailure
+from modelplane.metadata.records import ArtifactVersionRecord, ModelVersionRecord, StepRunRecord
+from modelplane.model import ArtifactConfig
+
+__all__ = ["StepOutcome", "run_step"]
+
+
+@dataclasses.dataclass
+class StepOutcome:
+    node_id: str
+    status: ExecutionStatus
+    outputs: dict[str, str]
+    failure: StepFailure | None = None
+
+
+def _artifact_config(output_extras: tuple[Any, ...]) -> ArtifactConfig | None:
+    for extra in output_extras:
+        if isinstance(extra, ArtifactConfig):
+            return extra
+    return None
+
+
+def _output_plan(node: Node) -> dict[str, tuple[str, ArtifactConfig | None, Any]]:
+    """output name → (artifact name, its ArtifactConfig, the materializer the step forces)."""
+    step = node.step
+    plan = {}
+    for spec in step.signature.outputs:
+        config = _artifact_config(spec.extras)
+        artifact_name = (config.name if config and config.name else None) or spec.name
+        plan[spec.name] = (artifact_name, config, step.output_materializers.get(spec.name))
+    return plan
+
+
+def _resolve_inputs(
+    node: Node, plan: RunPlan, upstream_outputs: dict[str, dict[str, str]]
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """(input name → artifact version id, input name → literal parameter)."""
+    artifacts: dict[str, str] = {}
+    parameters: dict[str, Any] = {}
+    for name, binding in node.bindings.items():
+        if isinstance(binding, OutputRef):
+            artifacts[name] = upstream_outputs[binding.node_id][binding.output_name]
+        elif isinstance(binding, External):
+            artifacts[name] = plan.externals[(node.id, name)]
+        elif isinstance(binding, Parameter):
+            parameters[name] = binding.value
+    return artifacts, parameters
+
+
+def _link_outputs(
+    client: Client,
+    model_version: ModelVersionRecord | None,
+    outputs: dict[str, ArtifactVersionRecord],
+    output_plan: dict[str, tuple[str, ArtifactConfig | None, Any]],
+) -> None:
+    if model_version is None:
+        return
+    for output_name, record in outputs.items():
+        artifact_name, config, _ = output_plan[output_name]
+        kind = (config.artifact_type if config else None) or record.type
+        client.store.link_artifact(
+            model_version.id,
+            record.id,
+            name=artifact_name,
+            kind=ArtifactType(kind),
+            overwrite=bool(config and config.overwrite),
+        )
+
+
+def _split_return(node: Node, value: Any) -> dict[str, Any]:
+    names = node.step.signature.output_names
+    if not names:
+        return {}
+    if len(names) == 1:
+        return {names[0]: value}
+    if not isinstance(value, (tuple, list)) or len(value) != len(names):
+        raise ModelplaneError(
+            f"Step '{node.id}' declares {len(names)} outputs ({', '.join(names)}) but returned "
+            f"{type(value).__name__}{'' if not isinstance(value, (tuple, list)) else f' of length {len(value)}'}.",
+            hint="Return a tuple with one value per output, in the order of the return annotation.",
+        )
+    return dict(zip(names, value))
+
+
+def _save_outputs(
+    client: Client, node: Node, step_run: StepRunRecord, values: dict[str, Any], output_plan: dict
+) -> dict[str, ArtifactVersionRecord]:
+    from modelplane.artifacts.materializers import save_value
+
+    saved: dict[str, ArtifactVersionRecord] = {}
+    for output_name, value in values.items():
+        artifact_name, config, materializer = output_plan[output_name]
+        artifact_version_id = uuid.uuid4().hex
+        stored = save_value(
+            client.artifact_store,
+            artifact_version_id,
+            value,
+            materializer=materializer,
+            artifact_type=config.artifact_type if config else None,
+        )
+        saved[output_name] = client.store.create_artifact_version(
+            id=artifact_version_id,
+            name=artifact_name,
+            type=stored.type,
+            materializer=stored.materializer,
+            data_type=stored.data_type,
+            uri=stored.uri,
+            content_hash=stored.content_hash,
+            size=stored.size,
+            producer_step_run_id=step_run.id,
+            metadata=stored.metadata,
+            tags=config.tags if config else (),
+        )
+    return saved
+
+
+def _try_cache(
+    client: Client, plan: RunPlan, node: Node, key: str, common: dict[str, Any], output_plan: dict
+) -> StepOutcome | None:
+    hit = client.store.find_cached_step_run(key)
+    if hit is None:
+        return None
+    step_run = client.store.create_step_run(
+        **common, status=ExecutionStatus.CACHED, outputs=dict(hit.outputs), cached_from=hit.id
+    )
+    _, model_version = plan.model_for(node.id)
+    records = {name: client.store.get_artifact_version(av_id) for name, av_id in hit.outputs.items()}
+    _link_outputs(client, model_version, records, output_plan)
+    return StepOutcome(node.id, step_run.status, dict(step_run.outputs))
+
+
+def run_step(
+    client: Client, plan: RunPlan, node_id: str, upstream_outputs: dict[str, dict[str, str]]
+) -> StepOutcome:
+    """Run one invocation of the plan and record everything about it."""
+    from modelplane.artifacts.materializers import load_value
+
+    node = plan.graph.nodes[node_id]
+    step = node.step
+    input_ids, parameters = _resolve_inputs(node, plan, upstream_outputs)
+    output_plan = _output_plan(node)
+    key = cache_key(
+        source_hash=step.source_hash,
+        parameters=parameters,
+        inputs=input_ids,
+        outputs={n: (a, getattr(m, "__qualname__", None), repr(c)) for n, (a, c, m) in output_plan.items()},
+    )
+    common = dict(
+        run_id=plan.run.id,
+        name=node.id,
+        step_name=step.name,
+        cache_key=key,
+        source_hash=step.source_hash,
+        parameters=parameters,
+        inputs=input_ids,
+        upstream=list(node.upstream),
+    )
+    use_cache = plan.enable_cache if step.enable_cache is None else step.enable_cache
+    if use_cache:
+        cached = _try_cache(client, plan, node, key, common, output_plan)
+        if cached is not None:
+            return cached
+
+    step_run = client.store.create_step_run(**common)
+    model_request, model_version = plan.model_for(node.id)
+    model = model_request.bound_copy(client, model_version) if model_request and model_version else None
+    context = StepContext(plan.run, step_run, model, client, step.signature.output_names)
+    with captured_output() as captured:
+        try:
+            kwargs = dict(parameters)
+            for name, av_id in input_ids.items():
+                record = client.store.get_artifact_version(av_id)
+                kwargs[name] = load_value(
+                    client.artifact_store,
+                    uri=record.uri,
+                    materializer=record.materializer,
+                    data_type=record.data_type,
+                    size=record.size,
+                    content_hash=record.content_hash,
+                )
+            with step_context(context):
+                value = step.func(**kwargs)
+            values = _split_return(node, value)
+            saved = _save_outputs(client, node, step_run, values, output_plan)
+            _link_outputs(client, model_version, saved, output_plan)
+        except BaseException as exc:  # noqa: BLE001 - the user's error is recorded, then re-raised upstream
+            text = traceback.format_exc()
+            client.store.finish_step_run(
+                step_run.id, status=ExecutionStatus.FAILED, logs=captured.text, error=text
+            )
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            return StepOutcome(node.id, ExecutionStatus.FAILED, {}, StepFailure(node.id, exc, text))
+    outputs = {name: record.id for name, record in saved.items()}
+    client.store.finish_step_run(
+        step_run.id, status=ExecutionStatus.COMPLETED, outputs=outputs, logs=captured.text
+    )
+    return StepOutcome(node.id, ExecutionStatus.COMPLETED, outputs)

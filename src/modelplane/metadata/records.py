@@ -1,0 +1,184 @@
+"""Frozen records returned by every metadata store (SQL and HTTP alike).
+
+Records are plain values: they carry ids and names, never live connections. Lists of linked things
+are fetched with their own store calls, so a record stays small however many links a version has.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
+
+__all__ = [
+    "ArtifactLinkRecord",
+    "ArtifactRecord",
+    "ArtifactVersionRecord",
+    "ModelRecord",
+    "ModelVersionRecord",
+    "Page",
+    "PipelineRecord",
+    "RunRecord",
+    "StageChangeRecord",
+    "StepRunRecord",
+    "StoreInfo",
+    "TokenRecord",
+]
+
+T = TypeVar("T")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
+
+
+class Page(_Record, Generic[T]):
+    """One page of a listing: ``items`` plus the ``total`` that matched the filters."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class PipelineRecord(_Record):
+    id: str
+    name: str
+    spec: dict[str, Any] = Field(default_factory=dict)
+    created: datetime
+    updated: datetime
+
+
+class RunRecord(_Record):
+    id: str
+    name: str
+    pipeline_id: str
+    pipeline_name: str
+    status: ExecutionStatus
+    orchestrator: str = "local"
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    # The model version this run used, resolved once at start (DESIGN §3 rule 3).
+    model_version_id: str | None = None
+    created: datetime
+    ended: datetime | None = None
+    error: str | None = None
+
+
+class StepRunRecord(_Record):
+    id: str
+    run_id: str
+    name: str  # invocation id: unique within the run (``trainer``, ``trainer_2``)
+    step_name: str  # the step function's name
+    status: ExecutionStatus
+    cache_key: str | None = None
+    source_hash: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, str] = Field(default_factory=dict)  # input name → artifact version id
+    outputs: dict[str, str] = Field(default_factory=dict)  # output name → artifact version id
+    upstream: list[str] = Field(default_factory=list)  # invocation ids this step waited for
+    cached_from: str | None = None  # the step run whose outputs a cache hit reused
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created: datetime
+    ended: datetime | None = None
+    error: str | None = None  # the user's traceback when the step failed
+
+
+class ArtifactRecord(_Record):
+    id: str
+    name: str
+    created: datetime
+    version_count: int = 0
+    latest_version: int | None = None
+
+
+class ArtifactVersionRecord(_Record):
+    id: str
+    artifact_id: str
+    name: str
+    version: int
+    type: ArtifactType = ArtifactType.DATA
+    materializer: str
+    data_type: str
+    uri: str
+    content_hash: str
+    size: int
+    producer_step_run_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    created: datetime
+
+
+class ModelRecord(_Record):
+    id: str
+    name: str
+    license: str | None = None
+    description: str | None = None
+    audience: str | None = None
+    use_cases: str | None = None
+    limitations: str | None = None
+    trade_offs: str | None = None
+    ethics: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    created: datetime
+    updated: datetime
+    latest_version_number: int | None = None
+    version_count: int = 0
+
+
+class ModelVersionRecord(_Record):
+    id: str
+    model_id: str
+    model_name: str
+    number: int
+    name: str
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    stage: ModelStages = ModelStages.NONE
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created: datetime
+    updated: datetime
+
+
+class ArtifactLinkRecord(_Record):
+    """A model version ↔ artifact version link; ``name`` is the link name, ``kind`` its type."""
+
+    id: str
+    model_version_id: str
+    name: str
+    kind: ArtifactType
+    artifact_version: ArtifactVersionRecord
+    created: datetime
+
+
+class StageChangeRecord(_Record):
+    id: int
+    model_id: str
+    model_name: str
+    model_version_id: str | None  # None once the version was deleted
+    version_number: int
+    version_name: str
+    from_stage: ModelStages
+    to_stage: ModelStages
+    actor: str | None = None
+    reason: str | None = None
+    created: datetime
+
+
+class TokenRecord(_Record):
+    id: str
+    owner: str
+    created: datetime
+    revoked: datetime | None = None
+    last_used: datetime | None = None
+
+
+class StoreInfo(_Record):
+    url: str
+    schema_revision: str | None
+    counts: dict[str, int] = Field(default_factory=dict)
+    artifact_uri: str | None = None  # set by a server: where clients read and write artifact bytes

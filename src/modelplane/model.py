@@ -1,0 +1,326 @@
+"""The user's handle on a model version: ``Model`` (also spelled ``ModelVersion`` and ``ModelConfig``),
+and ``ArtifactConfig`` for step outputs.
+
+A ``Model`` is first a *request* (name, version spec, card fields). It becomes *bound* to a stored
+version when a run resolves it at start (DESIGN §3 rule 3), or on first use outside a run. Outside a
+run a version spec of ``None`` means the latest version: only a pipeline run creates versions.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from modelplane.client import Client
+from modelplane.enums import ArtifactType, ModelStages
+from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecord, ModelVersionRecord, RunRecord
+from modelplane.metadata.store import MODEL_CARD_FIELDS
+from modelplane.versioning import check_name, parse_version_spec
+
+__all__ = ["ArtifactConfig", "Model", "ModelConfig", "ModelVersion"]
+
+logger = logging.getLogger("modelplane")
+_IGNORED_KEYWORDS = {"save_models_to_registry", "suppress_class_validation_warnings", "was_created_in_this_run"}
+
+
+class ArtifactConfig:
+    """How a step output is stored and linked: its artifact name, tags, link kind and overwrite rule.
+
+    ``overwrite=False`` (the default) adds one more linked version of this name to the model version on
+    every run; ``overwrite=True`` replaces the earlier links of that name.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        artifact_name: str | None = None,
+        tags: Iterable[str] = (),
+        overwrite: bool = False,
+        is_model_artifact: bool = False,
+        is_deployment_artifact: bool = False,
+        artifact_type: ArtifactType | str | None = None,
+    ) -> None:
+        if name and artifact_name and name != artifact_name:
+            raise InvalidInputError(
+                f"ArtifactConfig got name={name!r} and artifact_name={artifact_name!r}.",
+                hint="They are the same setting; pass one.",
+            )
+        self.name = name or artifact_name
+        if self.name is not None:
+            check_name(self.name, "artifact")
+        self.tags = list(tags)
+        self.overwrite = overwrite
+        if is_model_artifact and is_deployment_artifact:
+            raise InvalidInputError(
+                "An artifact cannot be both a model and a deployment artifact.",
+                hint="Set only one of is_model_artifact / is_deployment_artifact.",
+            )
+        kind: ArtifactType | None = None
+        if artifact_type is not None:
+            try:
+                kind = ArtifactType(str(artifact_type).lower())
+            except ValueError:
+                raise InvalidInputError(
+                    f"Unknown artifact type {artifact_type!r}.",
+                    hint=f"Use one of: {', '.join(t.value for t in ArtifactType)}.",
+                ) from None
+        if is_model_artifact:
+            kind = ArtifactType.MODEL
+        if is_deployment_artifact:
+            kind = ArtifactType.DEPLOYMENT
+        self.artifact_type = kind
+
+    @property
+    def artifact_name(self) -> str | None:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"ArtifactConfig(name={self.name!r}, type={self.artifact_type}, overwrite={self.overwrite})"
+
+
+class Model:
+    """A model and one of its versions: what a pipeline or step works with."""
+
+    def __init__(
+        self,
+        name: str,
+        version: Any = None,
+        *,
+        license: str | None = None,
+        description: str | None = None,
+        audience: str | None = None,
+        use_cases: str | None = None,
+        limitations: str | None = None,
+        trade_offs: str | None = None,
+        ethics: str | None = None,
+        tags: Iterable[str] | None = None,
+        version_description: str | None = None,
+        create_new_model_version: bool = False,
+        delete_new_version_on_failure: bool = True,
+        **ignored: Any,
+    ) -> None:
+        unknown = set(ignored) - _IGNORED_KEYWORDS
+        if unknown:
+            raise TypeError(f"Model() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+        self.name = check_name(name, "model")
+        spec = parse_version_spec(version)
+        if create_new_model_version and spec.kind not in ("new", "name"):
+            raise InvalidInputError(
+                f"create_new_model_version=True cannot be combined with version={version!r}, "
+                f"which names {spec.describe()}.",
+                hint="Leave version out (or give a new version name) to create a version.",
+            )
+        self._spec_value = version
+        self._spec = spec
+        self.license = license
+        self.description = description
+        self.audience = audience
+        self.use_cases = use_cases
+        self.limitations = limitations
+        self.trade_offs = trade_offs
+        self.ethics = ethics
+        self.tags = list(tags or [])
+        self.version_description = version_description
+        self.create_new_model_version = create_new_model_version
+        self.delete_new_version_on_failure = delete_new_version_on_failure
+        self._record: ModelVersionRecord | None = None
+        self._client: Client | None = None
+        self.was_created_in_this_run = False
+
+    # -- binding to a stored version -----------------------------------------------------------
+    @property
+    def model_card(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in MODEL_CARD_FIELDS}
+
+    @property
+    def requested_version(self) -> Any:
+        """The version spec as the user gave it (None, a number, a name or a stage)."""
+        return self._spec_value
+
+    @property
+    def creates_versions(self) -> bool:
+        return self._spec.kind in ("new", "name") or self.create_new_model_version
+
+    def _resolve_for_run(self, client: Client) -> "Model":
+        """Resolve the spec once, at run start; may create the model and a version."""
+        record, created = client.store.ensure_model_version(
+            self.name,
+            self._spec_value if self._spec.kind != "new" else None,
+            model_card=self.model_card,
+            description=self.version_description,
+            tags=self.tags,
+        )
+        if self.create_new_model_version and not created:
+            raise AlreadyExistsError(
+                f"Model '{self.name}' already has a version named '{record.name}', and "
+                "create_new_model_version=True asks for a new one.",
+                hint="Use a new version name, or drop create_new_model_version to reuse the version.",
+            )
+        if created and self._spec.kind == "name":
+            logger.info("Created version '%s' of model '%s'.", record.name, self.name)
+        return self.bound_copy(client, record, created=created)
+
+    def _bind(self, client: Client, record: ModelVersionRecord, *, created: bool = False) -> "Model":
+        self._client = client
+        self._record = record
+        self.was_created_in_this_run = created
+        return self
+
+    def bound_copy(self, client: Client, record: ModelVersionRecord, *, created: bool = False) -> "Model":
+        """A copy of this request bound to ``record`` (each run gets its own handle)."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone._bind(client, record, created=created)
+
+    def _get_model_version(self) -> "Model":
+        """The bound version (the reference page's spelling); resolves it outside a run."""
+        self._ensure_bound()
+        return self
+
+    def _ensure_bound(self) -> ModelVersionRecord:
+        if self._record is None:
+            client = self._client or Client()
+            spec = self._spec_value if self._spec.kind != "new" else ModelStages.LATEST
+            if self._spec.kind == "name":
+                record, created = client.store.ensure_model_version(
+                    self.name, self._spec.name, model_card=self.model_card, description=self.version_description
+                )
+                if created:
+                    logger.info("Created version '%s' of model '%s'.", record.name, self.name)
+            else:
+                record = client.store.get_model_version(self.name, spec)
+            self._bind(client, record)
+        assert self._record is not None
+        return self._record
+
+    def _refresh(self) -> ModelVersionRecord:
+        record = self._ensure_bound()
+        self._record = self.client.store.get_model_version_by_id(record.id)
+        return self._record
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client()
+        return self._client
+
+    # -- what the stored version is --------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._ensure_bound().id
+
+    @property
+    def model_id(self) -> str:
+        return self._ensure_bound().model_id
+
+    @property
+    def number(self) -> int:
+        return self._ensure_bound().number
+
+    @property
+    def version(self) -> Any:
+        """The bound version's name; before binding, the spec the user gave."""
+        return self._record.name if self._record is not None else self._spec_value
+
+    @property
+    def stage(self) -> ModelStages:
+        return self._refresh().stage
+
+    @property
+    def record(self) -> ModelVersionRecord:
+        return self._refresh()
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        return dict(self._refresh().metadata)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.run_metadata
+
+    # -- changing it -----------------------------------------------------------------------------
+    def set_stage(
+        self,
+        stage: ModelStages | str,
+        force: bool = False,
+        *,
+        expected_current: int | None = None,
+        reason: str | None = None,
+    ) -> "Model":
+        record = self._ensure_bound()
+        self._record = self.client.set_stage(
+            self.name, record.id, stage, force=force, expected_current=expected_current, reason=reason
+        )
+        return self
+
+    def log_metadata(self, metadata: dict[str, Any]) -> None:
+        self.client.log_metadata("model_version", self.id, metadata)
+
+    # -- what is linked to it --------------------------------------------------------------------
+    def _links(self, kind: ArtifactType | None = None, name: str | None = None) -> list[ArtifactLinkRecord]:
+        return self.client.store.list_artifact_links(self.id, kind=kind, name=name, limit=1000).items
+
+    def get_artifact(
+        self, name: str, version: int | None = None, *, kind: ArtifactType | None = None
+    ) -> ArtifactVersionRecord | None:
+        """The linked artifact version called ``name`` (newest link, or the given artifact version)."""
+        for link in self._links(kind=kind, name=name):
+            if version is None or link.artifact_version.version == int(version):
+                return link.artifact_version
+        for link in self._links(kind=kind):  # a link name may differ from the artifact's own name
+            if link.artifact_version.name == name and (
+                version is None or link.artifact_version.version == int(version)
+            ):
+                return link.artifact_version
+        return None
+
+    def get_model_artifact(self, name: str, version: int | None = None) -> ArtifactVersionRecord | None:
+        return self.get_artifact(name, version, kind=ArtifactType.MODEL)
+
+    def get_data_artifact(self, name: str, version: int | None = None) -> ArtifactVersionRecord | None:
+        return self.get_artifact(name, version, kind=ArtifactType.DATA)
+
+    def get_deployment_artifact(self, name: str, version: int | None = None) -> ArtifactVersionRecord | None:
+        return self.get_artifact(name, version, kind=ArtifactType.DEPLOYMENT)
+
+    def load_artifact(self, name: str, version: int | None = None) -> Any:
+        record = self.get_artifact(name, version)
+        if record is None:
+            names = sorted({link.name for link in self._links()})
+            raise NotFoundError(
+                f"Version {self.number} of model '{self.name}' has no artifact linked as '{name}'.",
+                hint=f"Linked names: {', '.join(names) or 'none'}.",
+            )
+        return self.client.load_artifact_version(record)
+
+    @property
+    def artifacts(self) -> list[ArtifactLinkRecord]:
+        return self._links()
+
+    @property
+    def data_artifacts(self) -> list[ArtifactLinkRecord]:
+        return self._links(ArtifactType.DATA)
+
+    @property
+    def model_artifacts(self) -> list[ArtifactLinkRecord]:
+        return self._links(ArtifactType.MODEL)
+
+    @property
+    def deployment_artifacts(self) -> list[ArtifactLinkRecord]:
+        return self._links(ArtifactType.DEPLOYMENT)
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        return self.client.store.list_model_version_runs(self.id, limit=1000).items
+
+    def __repr__(self) -> str:
+        if self._record is not None:
+            return f"Model(name={self.name!r}, version={self._record.name!r}, number={self._record.number})"
+        return f"Model(name={self.name!r}, version={self._spec_value!r})"
+
+
+# The older spellings from the reference page: the same class.
+ModelVersion = Model
+ModelConfig = Model
