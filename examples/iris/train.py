@@ -16,7 +16,7 @@ from modelplane.model import ModelConfig
         delete_new_version_on_failure=True,
     ),
 )
-def train_and_promote_model(gamma: float = 0.002):
+def train_and_promote_model(gamma: float = 0.1):
     train, test = training_data_loader()
     model, _ = svc_trainer(dataset=train, gamma=gamma)
     score = evaluator(model=model, dataset=test)

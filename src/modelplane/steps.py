@@ -55,11 +55,12 @@ class Step:
         output_materializers: Any = None,
         model: Model | None = None,
         settings: StepSettings | None = None,
+        localns: dict[str, Any] | None = None,
     ) -> None:
         self.func = func
         self.name = name or func.__name__
         self.enable_cache = enable_cache
-        self.signature: StepSignature = parse_signature(func)
+        self.signature: StepSignature = parse_signature(func, localns)
         self.output_materializers = self._materializers_by_output(output_materializers)
         self.model = model
         self.settings = settings or StepSettings()
@@ -212,7 +213,7 @@ def step(
         raise TypeError(f"step() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     chosen = choose_model(model, model_aliases.get("model_version"), model_aliases.get("model_config"))
 
-    def decorate(f: Callable[..., Any]) -> Step:
+    def decorate(f: Callable[..., Any], depth: int = 1) -> Step:
         return Step(
             f,
             name=name,
@@ -220,6 +221,7 @@ def step(
             output_materializers=output_materializers,
             model=chosen,
             settings=settings,
+            localns=dict(sys._getframe(depth).f_locals),
         )
 
-    return decorate(func) if func is not None else decorate
+    return decorate(func, depth=2) if func is not None else decorate

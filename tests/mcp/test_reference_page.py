@@ -150,7 +150,7 @@ def training_pipeline(gamma: float = 0.002):
     svc_trainer(gamma=gamma, X_train=X_train, y_train=y_train)
 
 if __name__ == "__main__":
-    training_pipeline()
+    training_pipeline(gamma=0.003)  # another gamma than the earlier runs, so the trainer is not cached
 '''
 
 TRAIN = '''
@@ -181,7 +181,7 @@ def promote_model(score: float):
 )
 def train_and_promote_model():
     X_train, X_test, y_train, y_test = training_data_loader()
-    model, _ = svc_trainer(X_train=X_train, y_train=y_train)
+    model, _ = svc_trainer(X_train=X_train, y_train=y_train, gamma=0.1)
     score = evaluator(model=model, X_test=X_test, y_test=y_test)
     promote_model(score=score)
 

@@ -15,7 +15,7 @@ def _step_values(client: Client, run_id: str) -> dict[str, object]:
     values: dict[str, object] = {}
     for step_run in client.list_step_runs(run_id):
         outputs = [client.load_artifact(av_id) for av_id in step_run.outputs.values()]
-        values[step_run.name] = outputs[0] if len(outputs) == 1 else tuple(outputs)
+        values[step_run.name] = outputs[0] if len(outputs) == 1 else dict(zip(step_run.outputs, outputs))
     return values
 
 

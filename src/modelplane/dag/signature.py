@@ -52,9 +52,9 @@ def location_of(func: Callable[..., Any]) -> str:
     return f"{code.co_filename}:{code.co_firstlineno}"
 
 
-def _resolved_hints(func: Callable[..., Any]) -> dict[str, Any]:
+def _resolved_hints(func: Callable[..., Any], localns: dict[str, Any] | None) -> dict[str, Any]:
     try:
-        return typing.get_type_hints(func, include_extras=True)
+        return typing.get_type_hints(func, localns=localns, include_extras=True)
     except Exception:  # an unresolvable forward reference: fall back to the raw annotations
         return dict(getattr(func, "__annotations__", {}))
 
@@ -107,13 +107,14 @@ def _outputs(annotation: Any, where: str) -> tuple[OutputSpec, ...]:
     return (OutputSpec(name or DEFAULT_OUTPUT_NAME, base, extras),)
 
 
-def parse_signature(func: Callable[..., Any]) -> StepSignature:
+def parse_signature(func: Callable[..., Any], localns: dict[str, Any] | None = None) -> StepSignature:
+    """``localns``: the names where the function was defined, for string annotations of local types."""
     where = location_of(func)
     try:
         params = inspect.signature(func).parameters
     except (TypeError, ValueError) as exc:
         raise PipelineDefinitionError(f"Cannot read the signature of {func!r}: {exc}.") from None
-    hints = _resolved_hints(func)
+    hints = _resolved_hints(func, localns)
     inputs: dict[str, InputSpec] = {}
     for param in params.values():
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):

@@ -81,7 +81,7 @@ def tuple_pipeline(start: int = 7):
 
 
 def expected_tuple(start: int = 7) -> dict[str, object]:
-    return {"make_number": start, "split": (start - 1, start + 1), "add": 2 * start}
+    return {"make_number": start, "split": {"low": start - 1, "high": start + 1}, "add": 2 * start}
 
 
 @step

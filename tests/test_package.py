@@ -1,0 +1,42 @@
+"""The package's shape: a light import, an honest public API, and the layer contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import modelplane
+
+HEAVY = ["pandas", "sklearn", "fastapi", "uvicorn", "ray", "numpy", "pyarrow", "httpx"]
+SRC = Path(modelplane.__file__).parent
+
+
+def test_import_modelplane_stays_light() -> None:
+    code = f"import json, sys, modelplane; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []
+
+
+def test_public_api_is_sorted_and_complete() -> None:
+    assert modelplane.__all__ == sorted(modelplane.__all__)
+    for name in modelplane.__all__:
+        assert hasattr(modelplane, name), name
+    from modelplane.model import ModelConfig, ModelVersion
+
+    assert ModelVersion is modelplane.Model and ModelConfig is modelplane.Model
+
+
+def test_no_module_over_600_lines_and_no_grab_bags() -> None:
+    for path in SRC.rglob("*.py"):
+        assert len(path.read_text().splitlines()) <= 600, path
+        assert path.stem not in {"utils", "helpers", "common", "misc"}, path
+
+
+def test_layers_hold() -> None:
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert lint, "import-linter is part of the dev extra"
+    result = subprocess.run([lint], cwd=SRC.parent.parent, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
