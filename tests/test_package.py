@@ -10,14 +10,23 @@ from pathlib import Path
 
 import modelplane
 
-HEAVY = ["pandas", "sklearn", "fastapi", "uvicorn", "ray", "numpy", "pyarrow", "httpx"]
+HEAVY = ["pandas", "sklearn", "fastapi", "uvicorn", "ray", "numpy", "pyarrow", "httpx", "sqlalchemy", "pydantic"]
 SRC = Path(modelplane.__file__).parent
 
 
-def test_import_modelplane_stays_light() -> None:
-    code = f"import json, sys, modelplane; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+def _imported_after(statement: str, modules: list[str]) -> list[str]:
+    code = f"import json, sys; {statement}; print(json.dumps([m for m in {modules!r} if m in sys.modules]))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert json.loads(out) == []
+    return json.loads(out)
+
+
+def test_import_modelplane_stays_light() -> None:
+    assert _imported_after("import modelplane", HEAVY) == []
+
+
+def test_the_sdk_does_not_pull_in_ml_or_server_libraries() -> None:
+    statement = "from modelplane import Client, Model, pipeline, step, get_step_context"
+    assert _imported_after(statement, HEAVY[:6]) == []
 
 
 def test_public_api_is_sorted_and_complete() -> None:
