@@ -1,0 +1,177 @@
+"""``modelplane model version …``: listing, stage moves, history, rollback, delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelplane.client import Client
+from tests.cli.conftest import Cli
+
+
+def numbers(ran_json: dict) -> list[int]:
+    return [v["number"] for v in ran_json["items"]]
+
+
+def test_list_is_newest_first_with_stages(cli: Cli, iris: Client) -> None:
+    data = cli("model", "version", "list", "iris", "-o", "json").json()
+    assert numbers(data) == [4, 3, 2, 1]
+    assert [v["stage"] for v in data["items"]] == ["none", "staging", "production", "archived"]
+    assert data["items"][0]["name"] == "candidate"
+    table = cli("model", "version", "list", "iris").stdout
+    assert "candidate" in table
+    assert "production" in table
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--stage", "staging"), [3]),
+        (("--stage", "PRODUCTION"), [2]),
+        (("--stage", "latest"), [4]),
+        (("--stage", "archived"), [1]),
+        (("--tag", "new"), [4]),
+        (("--limit", "2", "--page", "2"), [2, 1]),
+    ],
+    ids=["staging", "production-any-case", "latest", "archived", "tag", "page-2"],
+)
+def test_list_filters(cli: Cli, iris: Client, args: tuple[str, ...], expected: list[int]) -> None:
+    assert numbers(cli("model", "version", "list", "iris", "-o", "json", *args).json()) == expected
+
+
+@pytest.mark.parametrize("spec", ["2", "production", "iris_v2"], ids=["number", "stage", "name"])
+def test_describe_takes_a_number_a_stage_or_a_name(cli: Cli, iris: Client, spec: str) -> None:
+    iris.update_model_version("iris", 2, name="iris_v2")
+    data = cli("model", "version", "describe", "iris", spec, "-o", "json").json()
+    assert data["number"] == 2
+    assert data["stage"] == "production"
+    assert data["counts"] == {
+        "runs": 0,
+        "data_artifacts": 0,
+        "model_artifacts": 0,
+        "deployment_artifacts": 0,
+    }
+
+
+def test_describe_table_lists_link_counts(cli: Cli, iris: Client) -> None:
+    ran = cli("model", "version", "describe", "iris", "latest")
+    assert ran.exit_code == 0
+    assert "candidate" in ran.stdout
+    assert "Data artifacts" in ran.stdout
+    assert "Runs" in ran.stdout
+
+
+def test_update_moves_the_stage_to_a_free_slot(cli: Cli, iris: Client) -> None:
+    iris.set_stage("iris", 3, "none")
+    ran = cli("model", "version", "update", "iris", "4", "-s", "staging", "--reason", "looks good")
+    assert ran.exit_code == 0
+    assert "version 4 (candidate) is now in stage 'staging'" in ran.stdout
+    change = iris.list_stage_changes("iris", limit=1).items[0]
+    assert (change.version_number, change.to_stage.value, change.reason) == (
+        4,
+        "staging",
+        "looks good",
+    )
+
+
+def test_update_with_force_archives_the_holder(cli: Cli, iris: Client) -> None:
+    data = cli(
+        "model", "version", "update", "iris", "3", "-s", "production", "--force", "-o", "json"
+    ).json()
+    assert data["stage"] == "production"
+    assert data["number"] == 3
+    assert iris.get_model_version("iris", 2).stage.value == "archived"
+
+
+def test_update_by_stage_resolves_the_version_once(cli: Cli, iris: Client) -> None:
+    # "staging" names version 3; renaming it after the move must still hit version 3.
+    ran = cli(
+        "model",
+        "version",
+        "update",
+        "iris",
+        "staging",
+        "-s",
+        "production",
+        "--force",
+        "-n",
+        "v3",
+        "-t",
+        "x",
+    )
+    assert ran.exit_code == 0
+    record = iris.get_model_version("iris", 3)
+    assert (record.stage.value, record.name, record.tags) == ("production", "v3", ["x"])
+
+
+def test_update_expect_current_is_compare_and_set(cli: Cli, iris: Client) -> None:
+    ok = cli(
+        "model",
+        "version",
+        "update",
+        "iris",
+        "3",
+        "-s",
+        "production",
+        "--force",
+        "--expect-current",
+        "2",
+    )
+    assert ok.exit_code == 0
+    assert iris.get_model_version("iris", "production").number == 3
+
+
+def test_update_metadata_only(cli: Cli, iris: Client) -> None:
+    ran = cli(
+        "model", "version", "update", "iris", "1", "-d", "first try", "-t", "old", "-n", "first"
+    )
+    assert ran.exit_code == 0
+    assert "Updated model 'iris' version 1 (first)" in ran.stdout
+    record = iris.get_model_version("iris", 1)
+    assert (record.description, record.tags, record.name) == ("first try", ["old"], "first")
+
+
+def test_history_shows_actor_reason_and_time(cli: Cli, iris: Client) -> None:
+    iris.set_stage("iris", 4, "production", force=True, reason="better recall")
+    data = cli("model", "version", "history", "iris", "-o", "json").json()
+    newest = data["items"][0]
+    assert (newest["version_number"], newest["from_stage"], newest["to_stage"]) == (
+        4,
+        "none",
+        "production",
+    )
+    assert newest["reason"] == "better recall"
+    assert newest["created"]
+    only_v1 = cli("model", "version", "history", "iris", "1", "-o", "json").json()
+    assert {c["version_number"] for c in only_v1["items"]} == {1}
+    table = cli("model", "version", "history", "iris").stdout
+    assert "better recall" in table
+    assert "ACTOR" in table
+
+
+def test_rollback_gives_the_stage_back(cli: Cli, iris: Client) -> None:
+    ran = cli(
+        "model", "version", "rollback", "iris", "--stage", "production", "--reason", "v2 regressed"
+    )
+    assert ran.exit_code == 0
+    assert "version 1 is in stage 'production' again" in ran.stdout
+    assert iris.get_model_version("iris", "production").number == 1
+
+
+def test_delete_asks_then_deletes(cli: Cli, iris: Client) -> None:
+    ran = cli("model", "version", "delete", "iris", "candidate", input="yes\n")
+    assert ran.exit_code == 0
+    assert "Deleted version 4 (candidate)" in ran.stdout
+    assert numbers(cli("model", "version", "list", "iris", "-o", "json").json()) == [3, 2, 1]
+
+
+def test_delete_of_a_stage_holder_needs_force(cli: Cli, iris: Client) -> None:
+    ran = cli("model", "version", "delete", "iris", "production", "-y", "--force")
+    assert ran.exit_code == 0
+    assert iris.list_model_versions("iris", stage="production").total == 0
+
+
+def test_history_of_a_number_without_changes_says_so(cli: Cli, iris: Client) -> None:
+    # By number, so that a deleted version's history stays readable; an unused number has none.
+    ran = cli("model", "version", "history", "iris", "99")
+    assert ran.exit_code == 0
+    assert "No stage changes of version 99 of model 'iris'." in ran.stdout
