@@ -1,0 +1,167 @@
+"""Checks on argument values, run before any query so that bad input changes nothing.
+
+Imports enums, errors, versioning, metadata.store (the model card fields).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from modelplane.enums import ArtifactType, ExecutionStatus
+from modelplane.errors import InvalidInputError
+from modelplane.metadata.store import MODEL_CARD_FIELDS
+from modelplane.versioning import check_name
+
+__all__ = [
+    "MAX_INT",
+    "MAX_NUMBER",
+    "MAX_PAGE",
+    "check_card",
+    "check_dict",
+    "check_json",
+    "check_page",
+    "check_sort",
+    "check_tags",
+    "check_text",
+    "merge_tags",
+    "parse_finished_status",
+    "parse_kind",
+    "parse_status",
+]
+
+MAX_PAGE = 1000
+# Larger ints overflow SQLite's 64-bit INTEGER (a raw OverflowError from the driver).
+MAX_INT = 2**63 - 1
+# Version numbers are 32-bit INTEGER columns; PostgreSQL refuses to compare them with more.
+MAX_NUMBER = 2**31 - 1
+
+
+def check_page(limit: int, offset: int) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInputError(
+            f"The page size limit={limit!r} is out of range.",
+            hint=f"Use a limit from 1 to {MAX_PAGE}.",
+        )
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_INT:
+        raise InvalidInputError(
+            f"The offset {offset!r} is out of range or not a number.", hint="Use an offset ≥ 0."
+        )
+
+
+def check_text(value: str | None, what: str, limit: int) -> str | None:
+    """``value`` if it is None or text of at most ``limit`` characters (the column's size)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"The {what} must be text, not {type(value).__name__}.", hint="Pass a string."
+        )
+    if len(value) > limit:
+        raise InvalidInputError(
+            f"The {what} is {len(value)} characters long.", hint=f"Use at most {limit} characters."
+        )
+    return value
+
+
+def check_sort(sort: str, allowed: Iterable[str]) -> str:
+    choices = list(allowed)
+    if sort not in choices:
+        raise InvalidInputError(
+            f"Cannot sort by {sort!r}.", hint=f"Use one of: {', '.join(choices)}."
+        )
+    return sort
+
+
+def check_json(value: Any, what: str) -> Any:
+    """``value`` if every dialect can store it as JSON (no NaN, string keys); else a clear error."""
+    if isinstance(value, Mapping) and any(not isinstance(key, str) for key in value):
+        raise InvalidInputError(
+            f"The {what} has keys that are not strings.", hint="Use string keys."
+        )
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"The {what} cannot be stored as JSON: {exc}.",
+            hint="Use dicts with string keys, lists, strings, numbers, booleans and None; "
+            "write NaN or infinity as a string or None.",
+        ) from None
+    return value
+
+
+def check_dict(value: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(
+            f"The {what} must be a dict, not {type(value).__name__}.", hint="Pass a dict."
+        )
+    return dict(check_json(dict(value), what))
+
+
+def check_tags(tags: Iterable[str], what: str = "tag") -> list[str]:
+    """Distinct tags in the order given."""
+    if isinstance(tags, str):
+        raise InvalidInputError(
+            f"Tags must be a list of strings, not the string {tags!r}.", hint=f"Pass [{tags!r}]."
+        )
+    result: list[str] = []
+    for tag in tags:
+        check_name(tag, what)
+        if tag not in result:
+            result.append(tag)
+    return result
+
+
+def merge_tags(current: list[str], add: Iterable[str], remove: Iterable[str]) -> list[str]:
+    dropped = set(check_tags(remove))
+    return [tag for tag in check_tags([*current, *check_tags(add)]) if tag not in dropped]
+
+
+def check_card(card: Mapping[str, Any]) -> dict[str, str | None]:
+    """The model card fields in ``card``; unknown fields or non-text values are errors."""
+    unknown = sorted(set(card) - set(MODEL_CARD_FIELDS))
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown model card field {unknown[0]!r}.",
+            hint=f"Use: {', '.join(MODEL_CARD_FIELDS)}.",
+        )
+    for field, value in card.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidInputError(
+                f"The model card field {field!r} must be text, not {type(value).__name__}.",
+                hint="Pass a string (or None to leave it as it is).",
+            )
+    return dict(card)
+
+
+def parse_status(status: object) -> ExecutionStatus:
+    try:
+        return ExecutionStatus(status)
+    except ValueError:
+        raise InvalidInputError(
+            f"Unknown run status {status!r}.",
+            hint=f"Use one of: {', '.join(s.value for s in ExecutionStatus)}.",
+        ) from None
+
+
+def parse_finished_status(status: object) -> ExecutionStatus:
+    parsed = parse_status(status)
+    if not parsed.is_finished:
+        raise InvalidInputError(
+            "A run or step cannot finish in status 'running'.",
+            hint="Use completed, failed or cached.",
+        )
+    return parsed
+
+
+def parse_kind(kind: object) -> ArtifactType:
+    try:
+        return ArtifactType(kind)
+    except ValueError:
+        raise InvalidInputError(
+            f"Unknown artifact type {kind!r}.",
+            hint=f"Use one of: {', '.join(t.value for t in ArtifactType)}.",
+        ) from None

@@ -1,0 +1,296 @@
+"""Artifact versions in the SQL store (numbered per artifact name), and metadata merges.
+
+Imports sql.transactions, sql.resolve, sql.rows, sql.tables, sql.arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from modelplane.enums import ArtifactType
+from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from modelplane.metadata.records import ArtifactRecord, ArtifactVersionRecord, Page
+from modelplane.metadata.sql.arguments import (
+    MAX_INT,
+    MAX_NUMBER,
+    check_dict,
+    check_page,
+    check_tags,
+    check_text,
+    parse_kind,
+)
+from modelplane.metadata.sql.resolve import find_step_run, looks_like_id
+from modelplane.metadata.sql.rows import (
+    ARTIFACT_VERSION_SELECT,
+    artifact_records,
+    artifact_version_record,
+    count,
+    new_id,
+    page,
+    utcnow,
+)
+from modelplane.metadata.sql.tables import (
+    artifact_versions,
+    artifacts,
+    model_versions,
+    pipeline_runs,
+    step_runs,
+)
+from modelplane.metadata.sql.transactions import StoreCore
+from modelplane.metadata.store import MetadataTarget
+from modelplane.versioning import check_name
+
+__all__ = ["ArtifactsMixin"]
+
+# add_metadata targets: (table, JSON column, what to call it in messages). A run has no metadata
+# column of its own; its free-form ``extra`` plays that part.
+_METADATA_TARGETS: dict[str, tuple[sa.Table, sa.Column[Any], str]] = {
+    "model_version": (model_versions, model_versions.c.meta, "Model version"),
+    "artifact_version": (artifact_versions, artifact_versions.c.meta, "Artifact version"),
+    "step_run": (step_runs, step_runs.c.meta, "Step run"),
+    "run": (pipeline_runs, pipeline_runs.c.extra, "Run"),
+}
+
+
+# Statements of create_artifact_version (once per step output), built once (see resolve.py).
+_ARTIFACT_ID = sa.select(artifacts.c.id).where(artifacts.c.name == sa.bindparam("name"))
+# Every check before the insert in one round trip: id free? producer there? artifact row?
+_PRECHECK = sa.select(
+    sa.select(artifact_versions.c.id).where(artifact_versions.c.id == sa.bindparam("id")).exists(),
+    sa.select(step_runs.c.id).where(step_runs.c.id == sa.bindparam("producer")).exists(),
+    _ARTIFACT_ID.scalar_subquery(),
+)
+_BUMP = (
+    artifacts.update()
+    .where(artifacts.c.id == sa.bindparam("b_id"))
+    .values(last_version=artifacts.c.last_version + 1)
+)
+_BUMP_RETURNING = _BUMP.returning(artifacts.c.last_version)
+_LAST_VERSION = sa.select(artifacts.c.last_version).where(artifacts.c.id == sa.bindparam("id"))
+_VERSION_BY_ID = ARTIFACT_VERSION_SELECT.where(artifact_versions.c.id == sa.bindparam("id"))
+
+
+def _artifact_named(conn: Connection, name: str) -> Row[Any]:
+    row = conn.execute(sa.select(artifacts).where(artifacts.c.name == name)).first()
+    if row is None:
+        found = list(
+            conn.execute(sa.select(artifacts.c.name).order_by(artifacts.c.name).limit(6)).scalars()
+        )
+        known = ", ".join(repr(n) for n in found[:5]) + (", …" if len(found) > 5 else "")
+        raise NotFoundError(
+            f"Artifact {name!r} does not exist."
+            + (f" Artifacts: {known}." if known else " There are no artifacts yet."),
+            hint="Check the name with `modelplane artifact list`.",
+        )
+    return row
+
+
+def _next_artifact_version(conn: Connection, name: str, artifact_id: str | None) -> tuple[str, int]:
+    """Get or create the artifact row and bump its counter; returns (artifact id, new number)."""
+    if artifact_id is None:
+        # A concurrent creator of the same name makes this INSERT fail on the unique key; the
+        # transaction then runs again and its first query finds the winner's row.
+        artifact_id = new_id()
+        conn.execute(
+            artifacts.insert(),
+            {"id": artifact_id, "name": name, "last_version": 0, "created": utcnow()},
+        )
+    if conn.dialect.update_returning:  # SQLite ≥ 3.35 and PostgreSQL: one statement, not two
+        number = conn.execute(_BUMP_RETURNING, {"b_id": artifact_id}).scalar_one()
+    else:
+        conn.execute(_BUMP, {"b_id": artifact_id})
+        number = conn.execute(_LAST_VERSION, {"id": artifact_id}).scalar_one()
+    return artifact_id, int(number)
+
+
+class ArtifactsMixin(StoreCore):
+    def create_artifact_version(
+        self,
+        *,
+        id: str,
+        name: str,
+        type: ArtifactType,
+        materializer: str,
+        data_type: str,
+        uri: str,
+        content_hash: str,
+        size: int,
+        producer_step_run_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] = (),
+    ) -> ArtifactVersionRecord:
+        if not looks_like_id(id):
+            raise InvalidInputError(
+                f"The artifact version id {id!r} is not 32 lowercase hex digits.",
+                hint="Use uuid.uuid4().hex.",
+            )
+        check_name(name, "artifact")
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_INT:
+            raise InvalidInputError(
+                f"The artifact size {size!r} is not a byte count.", hint="Pass an int ≥ 0."
+            )
+        values: dict[str, Any] = {
+            "id": id,
+            "type": parse_kind(type).value,
+            "materializer": materializer,
+            "data_type": data_type,
+            "uri": uri,
+            "content_hash": check_text(content_hash, "content hash", 128),
+            "size": size,
+            "producer_step_run_id": producer_step_run_id,
+            "meta": check_dict(metadata, "artifact metadata"),
+            "tags": check_tags(tags),
+        }
+
+        def work(conn: Connection) -> ArtifactVersionRecord:
+            params = {"id": id, "producer": producer_step_run_id, "name": name}
+            id_taken, producer_found, artifact_id = conn.execute(_PRECHECK, params).one()
+            if id_taken:
+                raise AlreadyExistsError(
+                    f"An artifact version with id {id!r} already exists.",
+                    hint="Use a fresh uuid.uuid4().hex.",
+                )
+            if producer_step_run_id is not None and not producer_found:
+                find_step_run(conn, producer_step_run_id)  # raises the NotFoundError
+            artifact_id, number = _next_artifact_version(conn, name, artifact_id)
+            row = {**values, "artifact_id": artifact_id, "version": number, "created": utcnow()}
+            conn.execute(artifact_versions.insert(), row)
+            return ArtifactVersionRecord.model_validate(
+                {**row, "name": name, "metadata": row["meta"]}
+            )
+
+        return self.write(work)
+
+    def get_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
+        return self.read(
+            lambda conn: artifact_version_record(
+                self._artifact_version_row(conn, artifact_version_id)
+            )
+        )
+
+    @staticmethod
+    def _artifact_version_row(conn: Connection, artifact_version_id: str) -> Row[Any]:
+        row = conn.execute(_VERSION_BY_ID, {"id": artifact_version_id}).first()
+        if row is None:
+            raise NotFoundError(
+                f"Artifact version {artifact_version_id!r} does not exist.",
+                hint="It may have been deleted; list versions with `modelplane artifact list`.",
+            )
+        return row
+
+    def find_artifact_version(self, name: str, version: int | None = None) -> ArtifactVersionRecord:
+        if version is not None:
+            if isinstance(version, str) and version.strip().isdigit():
+                version = int(version)
+            if (
+                isinstance(version, bool)
+                or not isinstance(version, int)
+                or not 1 <= version <= MAX_NUMBER
+            ):
+                raise InvalidInputError(
+                    f"{version!r} is not an artifact version number.",
+                    hint="Use a number ≥ 1, or None for the newest.",
+                )
+
+        def work(conn: Connection) -> ArtifactVersionRecord:
+            artifact = _artifact_named(conn, name)
+            query = ARTIFACT_VERSION_SELECT.where(artifact_versions.c.artifact_id == artifact.id)
+            if version is not None:
+                query = query.where(artifact_versions.c.version == version)
+            row = conn.execute(query.order_by(artifact_versions.c.version.desc()).limit(1)).first()
+            if row is None:
+                numbers = list(
+                    conn.execute(
+                        sa.select(artifact_versions.c.version)
+                        .where(artifact_versions.c.artifact_id == artifact.id)
+                        .order_by(artifact_versions.c.version.desc())
+                        .limit(10)
+                    ).scalars()
+                )
+                existing = ", ".join(str(n) for n in reversed(numbers)) or "none (all were deleted)"
+                wanted = "versions left" if version is None else f"version {version}"
+                raise NotFoundError(
+                    f"Artifact {name!r} has no {wanted}. Versions: {existing}.",
+                    hint=f"List them with `modelplane artifact list --name {name}`.",
+                )
+            return artifact_version_record(row)
+
+        return self.read(work)
+
+    def list_artifacts(
+        self, *, name: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[ArtifactRecord]:
+        check_page(limit, offset)
+        query = sa.select(artifacts)
+        if name:
+            query = query.where(artifacts.c.name.icontains(name, autoescape=True))
+
+        def work(conn: Connection) -> Page[ArtifactRecord]:
+            ordered = query.order_by(artifacts.c.created.desc(), artifacts.c.id.desc())
+            rows = conn.execute(ordered.limit(limit).offset(offset)).all()
+            return page(artifact_records(conn, rows), count(conn, query), limit, offset)
+
+        return self.read(work)
+
+    def list_artifact_versions(
+        self, *, name: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[ArtifactVersionRecord]:
+        """Newest first; ``name`` is the exact artifact name."""
+        check_page(limit, offset)
+
+        def work(conn: Connection) -> Page[ArtifactVersionRecord]:
+            query = ARTIFACT_VERSION_SELECT
+            order: tuple[Any, ...]
+            if name is not None:
+                query = query.where(
+                    artifact_versions.c.artifact_id == _artifact_named(conn, name).id
+                )
+                order = (artifact_versions.c.version.desc(),)
+            else:
+                order = (artifact_versions.c.created.desc(), artifact_versions.c.id.desc())
+            rows = conn.execute(query.order_by(*order).limit(limit).offset(offset))
+            return page(
+                [artifact_version_record(row) for row in rows], count(conn, query), limit, offset
+            )
+
+        return self.read(work)
+
+    def delete_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
+        def work(conn: Connection) -> ArtifactVersionRecord:
+            record = artifact_version_record(self._artifact_version_row(conn, artifact_version_id))
+            # Model links go by CASCADE; step run inputs and outputs keep a NULL id, which the
+            # cache lookup needs.
+            conn.execute(
+                artifact_versions.delete().where(artifact_versions.c.id == artifact_version_id)
+            )
+            return record
+
+        return self.write(work)
+
+    def add_metadata(
+        self, target: MetadataTarget, target_id: str, metadata: dict[str, Any]
+    ) -> None:
+        if target not in _METADATA_TARGETS:
+            raise InvalidInputError(
+                f"Cannot attach metadata to {target!r}.",
+                hint=f"Use one of: {', '.join(_METADATA_TARGETS)}.",
+            )
+        table, column, label = _METADATA_TARGETS[target]
+        new = check_dict(metadata, "metadata")
+
+        def work(conn: Connection) -> None:
+            # Locked read-modify-write: two steps logging metadata at once both keep their keys.
+            query = sa.select(column).where(table.c.id == target_id).with_for_update()
+            current = conn.execute(query).first()
+            if current is None:
+                raise NotFoundError(f"{label} {target_id!r} does not exist.", hint="Check the id.")
+            values: dict[str, Any] = {column.key: {**(current[0] or {}), **new}}
+            if table is model_versions:
+                values["updated"] = utcnow()
+            conn.execute(table.update().where(table.c.id == target_id).values(**values))
+
+        self.write(work)

@@ -1,0 +1,303 @@
+"""Stage moves and their append-only history (DESIGN §3 rule 2), race-free inside one transaction.
+
+Every move locks the model row first (``SELECT … FOR UPDATE``; SQLite's write lock taken at BEGIN),
+so two promotions of one model run one after the other and never both see an empty stage.
+Imports sql.transactions, sql.resolve, sql.rows, sql.tables, versioning.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from modelplane.enums import ModelStages
+from modelplane.errors import InvalidInputError, NotFoundError, StageConflictError
+from modelplane.metadata.records import ModelVersionRecord, Page, StageChangeRecord
+from modelplane.metadata.sql.arguments import check_page
+from modelplane.metadata.sql.resolve import find_model, find_version, find_version_by_id
+from modelplane.metadata.sql.rows import (
+    MODEL_VERSION_SELECT,
+    STAGE_CHANGE_SELECT,
+    count,
+    model_version_record,
+    page,
+    stage_change_record,
+    utcnow,
+)
+from modelplane.metadata.sql.tables import model_versions, stage_changes
+from modelplane.metadata.sql.transactions import StoreCore
+from modelplane.metadata.store import VersionRef
+from modelplane.versioning import (
+    HOLDABLE_STAGES,
+    check_name,
+    check_target_stage,
+    parse_stage,
+    parse_version_spec,
+)
+
+__all__ = ["StagesMixin"]
+
+_HOLDER = (
+    MODEL_VERSION_SELECT.where(
+        model_versions.c.model_id == sa.bindparam("model_id"),
+        model_versions.c.stage == sa.bindparam("stage"),
+    )
+    .limit(1)
+    .with_for_update(of=model_versions)
+)
+_SET_STAGE = model_versions.update().where(model_versions.c.id == sa.bindparam("b_id"))
+
+
+def _holdable(stage: ModelStages | str) -> ModelStages:
+    parsed = check_target_stage(stage)
+    if parsed not in HOLDABLE_STAGES:
+        raise InvalidInputError(
+            f"Stage '{parsed}' can hold many versions at once, so it has no single holder.",
+            hint="Use staging or production.",
+        )
+    return parsed
+
+
+def _holder(conn: Connection, model_id: str, stage: ModelStages) -> Row[Any] | None:
+    return conn.execute(_HOLDER, {"model_id": model_id, "stage": stage.value}).first()
+
+
+def _move(
+    conn: Connection,
+    version: Row[Any],
+    stage: ModelStages,
+    *,
+    actor: str | None,
+    reason: str | None,
+) -> ModelVersionRecord:
+    """Set the stage of ``version`` and append the history row, in the caller's transaction."""
+    now = utcnow()
+    conn.execute(_SET_STAGE, {"b_id": version.id, "stage": stage.value, "updated": now})
+    conn.execute(
+        stage_changes.insert(),
+        {
+            "model_id": version.model_id,
+            "model_version_id": version.id,
+            "version_number": version.number,
+            "version_name": version.name,
+            "from_stage": version.stage,
+            "to_stage": stage.value,
+            "actor": actor,
+            "reason": reason,
+            "created": now,
+        },
+    )
+    return ModelVersionRecord.model_validate({**version._mapping, "stage": stage, "updated": now})
+
+
+def _check_expected(expected_current: int | None, target: ModelStages) -> None:
+    if expected_current is None:
+        return
+    if (
+        isinstance(expected_current, bool)
+        or not isinstance(expected_current, int)
+        or expected_current < 0
+    ):
+        raise InvalidInputError(
+            f"expected_current={expected_current!r} is not a version number.",
+            hint="Pass the number that holds the stage now, or 0 for nobody.",
+        )
+    if target not in HOLDABLE_STAGES:
+        raise InvalidInputError(
+            f"expected_current only applies to staging and production, not '{target}'.",
+            hint="Leave expected_current out.",
+        )
+
+
+def _check_actor(actor: str | None) -> None:
+    if actor is not None:
+        check_name(actor, "actor")
+
+
+def _who(row: Row[Any] | None) -> str:
+    return "nobody" if row is None else f"version {row.number}"
+
+
+class StagesMixin(StoreCore):
+    def set_stage(
+        self,
+        model: str,
+        version: VersionRef,
+        stage: ModelStages | str,
+        *,
+        force: bool = False,
+        expected_current: int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> ModelVersionRecord:
+        target = check_target_stage(stage)
+        _check_expected(expected_current, target)
+        _check_actor(actor)
+
+        def work(conn: Connection) -> ModelVersionRecord:
+            model_row = find_model(conn, model, lock=True)
+            row = find_version(conn, model_row, version, lock=True)
+            if target not in HOLDABLE_STAGES:
+                if row.stage == target.value:
+                    return model_version_record(row)
+                return _move(conn, row, target, actor=actor, reason=reason)
+            holder = _holder(conn, model_row.id, target)
+            if (
+                expected_current is not None
+                and (0 if holder is None else holder.number) != expected_current
+            ):
+                expected = "nobody" if expected_current == 0 else f"version {expected_current}"
+                raise StageConflictError(
+                    f"Stage '{target}' of model {model_row.name!r} is held by {_who(holder)}, "
+                    f"not by {expected}; nothing was changed.",
+                    hint="Look at the current holder again and retry, or leave out "
+                    "expected_current.",
+                )
+            if holder is not None and holder.id == row.id:
+                return model_version_record(row)
+            if holder is not None:
+                if not force:
+                    raise StageConflictError(
+                        f"Version {holder.number} of model {model_row.name!r} already holds "
+                        f"stage '{target}'; version {row.number} was not moved.",
+                        hint=f"Pass force=True to archive version {holder.number} and move version "
+                        f"{row.number} to {target}.",
+                    )
+                note = f"replaced in {target} by version {row.number}"
+                _move(
+                    conn,
+                    holder,
+                    ModelStages.ARCHIVED,
+                    actor=actor,
+                    reason=f"{note}: {reason}" if reason else note,
+                )
+            return _move(conn, row, target, actor=actor, reason=reason)
+
+        return self.write(work)
+
+    def list_stage_changes(
+        self,
+        model: str,
+        *,
+        version: VersionRef | None = None,
+        stage: ModelStages | str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[StageChangeRecord]:
+        check_page(limit, offset)
+        parsed = parse_stage(stage) if stage is not None else None
+        if parsed is ModelStages.LATEST:
+            raise InvalidInputError(
+                "No version ever moves to or from 'latest'; it is virtual.",
+                hint="Filter by another stage.",
+            )
+
+        def work(conn: Connection) -> Page[StageChangeRecord]:
+            model_row = find_model(conn, model)
+            query = STAGE_CHANGE_SELECT.where(stage_changes.c.model_id == model_row.id)
+            if version is not None:
+                spec = parse_version_spec(version)
+                if spec.kind == "number":
+                    # By number, so the history of a deleted version can still be read.
+                    query = query.where(stage_changes.c.version_number == spec.number)
+                else:
+                    found = find_version(conn, model_row, version)
+                    query = query.where(stage_changes.c.model_version_id == found.id)
+            if parsed is not None:
+                query = query.where(
+                    sa.or_(
+                        stage_changes.c.to_stage == parsed.value,
+                        stage_changes.c.from_stage == parsed.value,
+                    )
+                )
+            rows = conn.execute(
+                query.order_by(stage_changes.c.id.desc()).limit(limit).offset(offset)
+            ).all()
+            return page(
+                [stage_change_record(row) for row in rows], count(conn, query), limit, offset
+            )
+
+        return self.read(work)
+
+    def get_stage_holder_at(
+        self, model: str, stage: ModelStages | str, at: datetime
+    ) -> ModelVersionRecord | None:
+        """The version that held ``stage`` at ``at`` (naive means UTC); ``None`` if nobody did or
+        that version has since been deleted."""
+        target = _holdable(stage)
+        if not isinstance(at, datetime):
+            raise InvalidInputError(f"{at!r} is not a point in time.", hint="Pass a datetime.")
+        when = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+        def work(conn: Connection) -> ModelVersionRecord | None:
+            model_row = find_model(conn, model)
+            last = conn.execute(
+                sa.select(stage_changes.c.model_version_id, stage_changes.c.to_stage)
+                .where(
+                    stage_changes.c.model_id == model_row.id,
+                    sa.or_(
+                        stage_changes.c.to_stage == target.value,
+                        stage_changes.c.from_stage == target.value,
+                    ),
+                    stage_changes.c.created <= when,
+                )
+                .order_by(stage_changes.c.id.desc())
+                .limit(1)
+            ).first()
+            if last is None or last.to_stage != target.value or last.model_version_id is None:
+                return None
+            return model_version_record(find_version_by_id(conn, last.model_version_id))
+
+        return self.read(work)
+
+    def rollback_stage(
+        self,
+        model: str,
+        stage: ModelStages | str,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> ModelVersionRecord:
+        target = _holdable(stage)
+        _check_actor(actor)
+
+        def work(conn: Connection) -> ModelVersionRecord:
+            model_row = find_model(conn, model, lock=True)
+            holder = _holder(conn, model_row.id, target)
+            earlier = (
+                conn.execute(
+                    sa.select(stage_changes.c.model_version_id)
+                    .where(
+                        stage_changes.c.model_id == model_row.id,
+                        stage_changes.c.to_stage == target.value,
+                        # Deleted versions have NULL here and are skipped: only a version that still
+                        # exists can take the stage back.
+                        stage_changes.c.model_version_id.is_not(None),
+                    )
+                    .order_by(stage_changes.c.id.desc())
+                )
+                .scalars()
+                .all()
+            )
+            previous = next((vid for vid in earlier if holder is None or vid != holder.id), None)
+            if previous is None:
+                raise NotFoundError(
+                    f"Model {model_row.name!r} has no earlier holder of stage '{target}' to "
+                    f"roll back to (it is held by {_who(holder)}).",
+                    hint="Move a version there with set_stage instead.",
+                )
+            note = reason or f"rollback of {target}"
+            if holder is not None:
+                _move(conn, holder, ModelStages.ARCHIVED, actor=actor, reason=note)
+            return _move(
+                conn,
+                find_version_by_id(conn, previous, lock=True),
+                target,
+                actor=actor,
+                reason=note,
+            )
+
+        return self.write(work)

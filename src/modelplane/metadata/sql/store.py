@@ -1,0 +1,76 @@
+"""``SqlMetadataStore``: the ``MetadataStore`` contract on SQLite, PostgreSQL and MySQL/MariaDB.
+
+The business rules of DESIGN §3 live in this store's transactions, split by area:
+``runs.py`` (pipelines, runs, step runs, cache), ``artifacts.py``, ``models.py`` (models, versions,
+numbering), ``stages.py`` (stage moves, history), ``links.py``, ``tokens.py``. All of them run
+through ``transactions.StoreCore``. Opening a store migrates an empty or older database.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from modelplane.metadata.records import StoreInfo
+from modelplane.metadata.sql.artifacts import ArtifactsMixin
+from modelplane.metadata.sql.engine import current_revision, display_url
+from modelplane.metadata.sql.links import LinksMixin
+from modelplane.metadata.sql.models import ModelsMixin
+from modelplane.metadata.sql.runs import RunsMixin
+from modelplane.metadata.sql.stages import StagesMixin
+from modelplane.metadata.sql.tables import (
+    artifact_versions,
+    artifacts,
+    model_versions,
+    models,
+    pipeline_runs,
+    pipelines,
+    step_runs,
+)
+from modelplane.metadata.sql.tokens import TokensMixin
+
+__all__ = ["SqlMetadataStore"]
+
+_COUNTED = {
+    "models": models,
+    "model_versions": model_versions,
+    "pipelines": pipelines,
+    "runs": pipeline_runs,
+    "step_runs": step_runs,
+    "artifacts": artifacts,
+    "artifact_versions": artifact_versions,
+}
+
+
+class SqlMetadataStore(
+    RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, TokensMixin
+):
+    """The metadata store on a SQL database.
+
+    ``url`` is a SQLAlchemy URL: ``sqlite:///path/store.db`` (the folder is created),
+    ``postgresql+psycopg://user@host/db``, ``mysql+pymysql://user@host/db`` (bare ``postgresql://``,
+    ``mysql://`` and ``mariadb://`` get those drivers). Raises ``ConfigError`` for a bad URL or a
+    missing driver, ``SchemaVersionError`` for a database written by a newer modelplane, and
+    ``StoreError`` when the database cannot be reached. One engine (and connection pool) per store:
+    keep the store, and ``close()`` it when done.
+    """
+
+    def info(self) -> StoreInfo:
+        counts = sa.select(
+            *(
+                sa.select(sa.func.count()).select_from(table).scalar_subquery().label(key)
+                for key, table in _COUNTED.items()
+            )
+        )
+        row = self.read(lambda conn: conn.execute(counts).one())
+        return StoreInfo(
+            url=display_url(self.url),
+            schema_revision=current_revision(self._engine),
+            counts={key: int(value) for key, value in row._mapping.items()},
+        )
+
+    def __reduce__(self) -> tuple[type[SqlMetadataStore], tuple[str]]:
+        # Engines cannot be pickled; a copy sent to another process (a Ray task) reopens the URL.
+        return (type(self), (self.url,))
+
+    def __repr__(self) -> str:
+        return f"SqlMetadataStore({display_url(self.url)!r})"

@@ -1,0 +1,350 @@
+"""The whole SQL schema on one ``MetaData``: every table, key and index the SQL store uses.
+
+Changing anything here needs a new migration in ``migrations/versions/`` (one chain for
+every dialect).
+Imports only SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+
+__all__ = [
+    "ALL_TABLES",
+    "UtcDateTime",
+    "api_tokens",
+    "artifact_versions",
+    "artifacts",
+    "metadata",
+    "model_version_artifacts",
+    "model_version_runs",
+    "model_versions",
+    "models",
+    "pipeline_runs",
+    "pipelines",
+    "stage_changes",
+    "step_run_artifacts",
+    "step_runs",
+]
+
+# Explicit constraint names, so a migration written against one dialect matches the others and
+# Alembic comparisons do not see spurious differences.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Naive UTC in the database, timezone-aware UTC in Python.
+
+    Not every dialect stores an offset (SQLite, MySQL), so the store writes UTC only. MySQL's
+    ``DATETIME`` drops microseconds unless asked for ``fsp=6``, which ordering by time needs.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _id(name: str = "id", **kwargs: Any) -> sa.Column[str]:
+    # uuid4().hex made in Python: the same on every dialect, and known before the INSERT.
+    return sa.Column(name, sa.String(32), **kwargs)
+
+
+def _fk(name: str, target: str, ondelete: str, nullable: bool = False) -> sa.Column[str]:
+    return sa.Column(
+        name, sa.String(32), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable
+    )
+
+
+def _name(name: str = "name", nullable: bool = False) -> sa.Column[str]:
+    # Bounded because MySQL cannot index unbounded text; versioning.MAX_NAME_LENGTH is 255 too.
+    return sa.Column(name, sa.String(255), nullable=nullable)
+
+
+def _time(name: str, nullable: bool = False) -> sa.Column[datetime]:
+    return sa.Column(name, UtcDateTime(), nullable=nullable)
+
+
+def _json(name: str, key: str | None = None) -> sa.Column[Any]:
+    # Never NULL: the store always writes {} or []. ``key`` avoids a Python attribute called
+    # ``metadata`` on ``table.c``, while the column keeps the plain name in SQL.
+    return sa.Column(name, sa.JSON(), nullable=False, key=key or name)
+
+
+_LONG_TEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")  # logs can pass 64 KB
+_MEDIUM_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")  # tracebacks
+# MySQL's default collation compares case-insensitively; names must be unique exactly as on
+# SQLite and PostgreSQL, so every table uses the binary collation.
+_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+
+# -- pipelines and runs ---------------------------------------------------------------------------
+
+pipelines = sa.Table(
+    "pipelines",
+    metadata,
+    _id(primary_key=True),
+    _name(),
+    _json("spec"),
+    _time("created"),
+    _time("updated"),
+    sa.UniqueConstraint("name"),
+    **_TABLE_OPTIONS,
+)
+
+pipeline_runs = sa.Table(
+    "pipeline_runs",
+    metadata,
+    _id(primary_key=True),
+    _name(),
+    _fk("pipeline_id", "pipelines.id", "CASCADE"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("orchestrator", sa.String(64), nullable=False),
+    _json("parameters"),
+    _json("config"),
+    _json("extra"),
+    # The version resolved once at start (DESIGN §3 rule 3); the run outlives the version.
+    _fk("model_version_id", "model_versions.id", "SET NULL", nullable=True),
+    _time("created"),
+    _time("ended", nullable=True),
+    sa.Column("error", _MEDIUM_TEXT, nullable=True),
+    sa.UniqueConstraint("name"),
+    sa.Index(None, "pipeline_id", "created"),
+    sa.Index(None, "created"),
+    sa.Index(None, "model_version_id"),
+    **_TABLE_OPTIONS,
+)
+
+step_runs = sa.Table(
+    "step_runs",
+    metadata,
+    _id(primary_key=True),
+    _fk("run_id", "pipeline_runs.id", "CASCADE"),
+    _name(),  # invocation id, unique within the run
+    _name("step_name"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("cache_key", sa.String(128), nullable=True),
+    sa.Column("source_hash", sa.String(128), nullable=True),
+    _json("parameters"),
+    _json("upstream"),
+    # No foreign key: the step run a cache hit copied may be deleted later; the id stays as a note.
+    sa.Column("cached_from", sa.String(32), nullable=True),
+    _json("metadata", key="meta"),
+    sa.Column("logs", _LONG_TEXT, nullable=True),
+    sa.Column("error", _MEDIUM_TEXT, nullable=True),
+    _time("created"),
+    _time("ended", nullable=True),
+    sa.UniqueConstraint("run_id", "name"),
+    # find_cached_step_run: newest finished step run with a key.
+    sa.Index(None, "cache_key", "created"),
+    **_TABLE_OPTIONS,
+)
+
+step_run_artifacts = sa.Table(
+    "step_run_artifacts",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    _fk("step_run_id", "step_runs.id", "CASCADE"),
+    sa.Column("direction", sa.String(8), nullable=False),  # input | output
+    _name(),
+    # SET NULL rather than CASCADE: a deleted output must stay visible as missing, so the cache
+    # can tell that a step run's outputs are no longer all there.
+    _fk("artifact_version_id", "artifact_versions.id", "SET NULL", nullable=True),
+    sa.UniqueConstraint("step_run_id", "direction", "name"),
+    sa.Index(None, "artifact_version_id"),
+    **_TABLE_OPTIONS,
+)
+
+# -- artifacts ------------------------------------------------------------------------------------
+
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    _id(primary_key=True),
+    _name(),
+    # Highest version number ever given; bumped in the write transaction, so numbers are never
+    # reused and concurrent writers serialize on this row instead of racing on max()+1.
+    sa.Column("last_version", sa.Integer(), nullable=False, server_default="0"),
+    _time("created"),
+    sa.UniqueConstraint("name"),
+    **_TABLE_OPTIONS,
+)
+
+artifact_versions = sa.Table(
+    "artifact_versions",
+    metadata,
+    _id(primary_key=True),
+    _fk("artifact_id", "artifacts.id", "CASCADE"),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("materializer", sa.Text(), nullable=False),
+    sa.Column("data_type", sa.Text(), nullable=False),
+    sa.Column("uri", sa.Text(), nullable=False),
+    sa.Column("content_hash", sa.String(128), nullable=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    # The run that made the bytes may be deleted; the bytes and their record stay.
+    _fk("producer_step_run_id", "step_runs.id", "SET NULL", nullable=True),
+    _json("metadata", key="meta"),
+    _json("tags"),
+    _time("created"),
+    sa.UniqueConstraint("artifact_id", "version"),
+    sa.Index(None, "producer_step_run_id"),
+    sa.Index(None, "created"),
+    **_TABLE_OPTIONS,
+)
+
+# -- models ---------------------------------------------------------------------------------------
+
+models = sa.Table(
+    "models",
+    metadata,
+    _id(primary_key=True),
+    _name(),
+    *(
+        sa.Column(field, sa.Text(), nullable=True)
+        for field in (
+            "license",
+            "description",
+            "audience",
+            "use_cases",
+            "limitations",
+            "trade_offs",
+            "ethics",
+        )
+    ),
+    _json("tags"),
+    # Highest version number ever given (see artifacts.last_version): deleting the newest version
+    # must not hand its number to the next one.
+    sa.Column("last_version_number", sa.Integer(), nullable=False, server_default="0"),
+    _time("created"),
+    _time("updated"),
+    sa.UniqueConstraint("name"),
+    **_TABLE_OPTIONS,
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    _id(primary_key=True),
+    _fk("model_id", "models.id", "CASCADE"),
+    sa.Column("number", sa.Integer(), nullable=False),
+    _name(),
+    sa.Column("description", sa.Text(), nullable=True),
+    _json("tags"),
+    # none | staging | production | archived; ``latest`` is virtual and never stored.
+    sa.Column("stage", sa.String(16), nullable=False),
+    _json("metadata", key="meta"),
+    _time("created"),
+    _time("updated"),
+    # The unique key is what makes concurrent creators fail and retry instead of sharing a number.
+    sa.UniqueConstraint("model_id", "number"),
+    sa.UniqueConstraint("model_id", "name"),
+    # "the version in stage production" is the hottest lookup (every prediction run makes it).
+    sa.Index(None, "model_id", "stage"),
+    **_TABLE_OPTIONS,
+)
+
+model_version_artifacts = sa.Table(
+    "model_version_artifacts",
+    metadata,
+    _id(primary_key=True),
+    _fk("model_version_id", "model_versions.id", "CASCADE"),
+    _fk("artifact_version_id", "artifact_versions.id", "CASCADE"),
+    _name(),  # the link name; ArtifactConfig(overwrite=True) replaces links of one name
+    sa.Column("kind", sa.String(32), nullable=False),
+    _time("created"),
+    sa.Index(None, "model_version_id", "name"),
+    sa.Index(None, "artifact_version_id"),
+    **_TABLE_OPTIONS,
+)
+
+model_version_runs = sa.Table(
+    "model_version_runs",
+    metadata,
+    _fk("model_version_id", "model_versions.id", "CASCADE"),
+    _fk("run_id", "pipeline_runs.id", "CASCADE"),
+    _time("created"),
+    sa.PrimaryKeyConstraint("model_version_id", "run_id"),
+    sa.Index(None, "run_id"),
+    **_TABLE_OPTIONS,
+)
+
+stage_changes = sa.Table(
+    "stage_changes",
+    metadata,
+    # An integer id gives the order of changes made in the same microsecond (force archives the
+    # old holder and promotes the new one in one transaction). SQLite autoincrements only INTEGER.
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    _fk("model_id", "models.id", "CASCADE"),
+    # Append-only history outlives the version: the number and name are copied for that reason.
+    _fk("model_version_id", "model_versions.id", "SET NULL", nullable=True),
+    sa.Column("version_number", sa.Integer(), nullable=False),
+    _name("version_name"),
+    sa.Column("from_stage", sa.String(16), nullable=False),
+    sa.Column("to_stage", sa.String(16), nullable=False),
+    _name("actor", nullable=True),
+    sa.Column("reason", sa.Text(), nullable=True),
+    _time("created"),
+    sa.Index(None, "model_id", "id"),
+    sa.Index(None, "model_version_id"),
+    **_TABLE_OPTIONS,
+)
+
+# -- API tokens -----------------------------------------------------------------------------------
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _id(primary_key=True),
+    _name("owner"),
+    # sha256 of the secret: a stolen database does not hand out working tokens.
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    _time("created"),
+    _time("revoked", nullable=True),
+    _time("last_used", nullable=True),
+    sa.UniqueConstraint("secret_hash"),
+    **_TABLE_OPTIONS,
+)
+
+# Children before parents: the order in which rows can be deleted.
+ALL_TABLES = (
+    api_tokens,
+    stage_changes,
+    model_version_runs,
+    model_version_artifacts,
+    step_run_artifacts,
+    artifact_versions,
+    artifacts,
+    step_runs,
+    pipeline_runs,
+    model_versions,
+    models,
+    pipelines,
+)

@@ -1,0 +1,113 @@
+"""API tokens in the SQL store: only a sha256 of each secret is kept.
+
+Imports sql.transactions, sql.rows, sql.tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from modelplane.errors import AuthError, NotFoundError
+from modelplane.metadata.records import TokenRecord
+from modelplane.metadata.sql.rows import new_id, utcnow
+from modelplane.metadata.sql.tables import api_tokens
+from modelplane.metadata.sql.transactions import StoreCore
+from modelplane.versioning import check_name
+
+__all__ = ["TOKEN_PREFIX", "TokensMixin"]
+
+TOKEN_PREFIX = "mp_"
+# Recording every use would make each API request a write; once a minute is enough to see
+# which tokens are alive.
+_LAST_USED_EVERY = timedelta(minutes=1)
+_COLUMNS = (
+    api_tokens.c.id,
+    api_tokens.c.owner,
+    api_tokens.c.created,
+    api_tokens.c.revoked,
+    api_tokens.c.last_used,
+)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokensMixin(StoreCore):
+    def create_token(self, owner: str) -> tuple[TokenRecord, str]:
+        check_name(owner, "token owner")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        values = {"id": new_id(), "owner": owner, "created": utcnow()}
+
+        def work(conn: Connection) -> TokenRecord:
+            conn.execute(api_tokens.insert().values(secret_hash=_hash(secret), **values))
+            return TokenRecord.model_validate(values)
+
+        return self.write(work), secret
+
+    def list_tokens(self) -> list[TokenRecord]:
+        def work(conn: Connection) -> list[TokenRecord]:
+            rows = conn.execute(
+                sa.select(*_COLUMNS).order_by(api_tokens.c.created.desc(), api_tokens.c.id.desc())
+            )
+            return [TokenRecord.model_validate(dict(row._mapping)) for row in rows]
+
+        return self.read(work)
+
+    def revoke_token(self, token_id: str) -> TokenRecord:
+        def work(conn: Connection) -> TokenRecord:
+            row = conn.execute(
+                sa.select(*_COLUMNS).where(api_tokens.c.id == token_id).with_for_update()
+            ).first()
+            if row is None:
+                raise NotFoundError(
+                    f"API token {token_id!r} does not exist.", hint="List tokens to find its id."
+                )
+            values = dict(row._mapping)
+            if values["revoked"] is None:
+                values["revoked"] = utcnow()
+                conn.execute(
+                    api_tokens.update()
+                    .where(api_tokens.c.id == token_id)
+                    .values(revoked=values["revoked"])
+                )
+            return TokenRecord.model_validate(values)
+
+        return self.write(work)
+
+    def authenticate(self, secret: str) -> TokenRecord:
+        if not isinstance(secret, str) or not secret:
+            raise AuthError(
+                "No API token was given.", hint="Log in with `modelplane login` or pass a token."
+            )
+        digest = _hash(secret)
+
+        def find(conn: Connection) -> TokenRecord:
+            row = conn.execute(
+                sa.select(*_COLUMNS).where(api_tokens.c.secret_hash == digest)
+            ).first()
+            if row is None or row.revoked is not None:
+                raise AuthError(
+                    "The API token is unknown or revoked.",
+                    hint="Ask the server's admin for a new token and log in again with "
+                    "`modelplane login`.",
+                )
+            return TokenRecord.model_validate(dict(row._mapping))
+
+        token = self.read(find)
+        now = utcnow()
+        if token.last_used is not None and now - token.last_used < _LAST_USED_EVERY:
+            return token
+
+        def touch(conn: Connection) -> None:
+            conn.execute(
+                api_tokens.update().where(api_tokens.c.id == token.id).values(last_used=now)
+            )
+
+        self.write(touch)
+        return token.model_copy(update={"last_used": now})

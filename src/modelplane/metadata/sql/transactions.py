@@ -1,0 +1,108 @@
+"""The SQL store's core: one engine, and transactions that retry races and speak modelplane errors.
+
+Every store method runs its queries through ``StoreCore.write`` or ``StoreCore.read``; nothing
+else touches the engine. Imports sql.engine, errors.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from modelplane.errors import AlreadyExistsError, InvalidInputError, StoreError
+from modelplane.metadata.sql.engine import (
+    IMMEDIATE,
+    describe_db_error,
+    display_url,
+    ensure_schema,
+    is_transient,
+    make_engine,
+)
+
+__all__ = ["StoreCore"]
+
+T = TypeVar("T")
+# Enough for 8 processes hammering one model on a 2-core machine; each retry sleeps a little longer.
+_ATTEMPTS = 10
+
+
+class StoreCore:
+    """Owns the engine; runs callables in transactions, retrying deadlocks and lost races."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = make_engine(url)
+        self._dialect = self._engine.dialect.name
+        # On SQLite a writer takes the database lock at BEGIN, so two writers queue up (busy
+        # timeout) instead of one failing when it tries to upgrade its read lock.
+        self._write_engine = (
+            self._engine.execution_options(**{IMMEDIATE: True})
+            if self._dialect == "sqlite"
+            else self._engine
+        )
+        try:
+            ensure_schema(self._engine, url)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one write transaction.
+
+        A unique-key or foreign-key violation means another writer won a race between our checks
+        and our insert (the checks themselves run inside ``work`` and raise modelplane errors), so
+        the whole transaction runs again and its checks now see the winner's row.
+        """
+        return self._run(work, self._write_engine)
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        return self._run(work, self._engine)
+
+    def _run(self, work: Callable[[Connection], T], engine: sa.Engine) -> T:
+        for attempt in range(_ATTEMPTS):
+            last = attempt == _ATTEMPTS - 1
+            try:
+                with engine.begin() as conn:
+                    return work(conn)
+            except sa.exc.IntegrityError as exc:
+                if last:
+                    raise AlreadyExistsError(
+                        "The change conflicts with data already in the store: "
+                        f"{describe_db_error(exc)}",
+                        hint="Retry the call; if it keeps failing, report it with this message.",
+                    ) from None
+            except sa.exc.DataError as exc:
+                raise InvalidInputError(
+                    f"A value does not fit the metadata store: {describe_db_error(exc)}",
+                    hint="Shorten the value or check its type.",
+                ) from None
+            except sa.exc.DBAPIError as exc:
+                if last or not is_transient(exc):
+                    raise self._store_error(exc) from None
+            except sa.exc.SQLAlchemyError as exc:
+                raise StoreError(
+                    f"The metadata store at {display_url(self.url)} failed: {exc}",
+                    hint="Report this with the message above.",
+                ) from None
+            time.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _store_error(self, exc: sa.exc.DBAPIError) -> StoreError:
+        if is_transient(exc):
+            return StoreError(
+                f"The metadata store at {display_url(self.url)} stayed busy: "
+                f"{describe_db_error(exc)}",
+                hint="Another process holds a long write lock; retry when it finishes.",
+            )
+        return StoreError(
+            f"The metadata store at {display_url(self.url)} failed: {describe_db_error(exc)}",
+            hint="Check that the database is reachable and not full, then retry.",
+        )

@@ -1,0 +1,83 @@
+"""The SQL schema: migrations from empty to head on every dialect, and refusing newer databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from modelplane.errors import SchemaVersionError
+from modelplane.metadata.sql.engine import (
+    SCHEMA_HEAD,
+    current_revision,
+    head_revision,
+    known_revisions,
+    make_engine,
+    upgrade,
+)
+from modelplane.metadata.sql.store import SqlMetadataStore
+from modelplane.metadata.sql.tables import metadata
+from tests.store.backends import sql_url
+
+
+def test_schema_head_constant_matches_the_migration_chain() -> None:
+    assert head_revision() == SCHEMA_HEAD
+    assert SCHEMA_HEAD in known_revisions()
+
+
+def test_a_fresh_database_is_migrated_to_head_and_matches_tables_py(
+    sql_backend: str, tmp_path: Path
+) -> None:
+    url = sql_url(sql_backend, tmp_path, fresh=True)
+    engine = make_engine(url)
+    try:
+        assert current_revision(engine) is None
+
+        SqlMetadataStore(url).close()
+
+        assert current_revision(engine) == SCHEMA_HEAD
+        with engine.connect() as conn:
+            differences = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            )
+        assert differences == []
+    finally:
+        engine.dispose()
+
+
+def test_opening_a_current_database_again_changes_nothing(sql_backend: str, tmp_path: Path) -> None:
+    url = sql_url(sql_backend, tmp_path, fresh=True)
+    first = SqlMetadataStore(url)
+    first.create_model("iris")
+    first.close()
+
+    second = SqlMetadataStore(url)
+    try:
+        assert [m.name for m in second.list_models().items] == ["iris"]
+        assert second.info().schema_revision == SCHEMA_HEAD
+        upgrade(second._engine)  # an explicit upgrade at head is a no-op too
+        assert second.get_model("iris").name == "iris"
+    finally:
+        second.close()
+
+
+def test_a_database_from_a_newer_modelplane_is_refused(sql_backend: str, tmp_path: Path) -> None:
+    url = sql_url(sql_backend, tmp_path, fresh=True)
+    SqlMetadataStore(url).close()
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+
+        with pytest.raises(SchemaVersionError, match="0099_from_the_future") as caught:
+            SqlMetadataStore(url)
+        assert "Upgrade modelplane" in (caught.value.hint or "")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE alembic_version SET version_num = :head"), {"head": SCHEMA_HEAD}
+            )
+        engine.dispose()
