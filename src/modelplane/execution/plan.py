@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from modelplane.dag.graph import Graph
-from modelplane.metadata.records import ModelVersionRecord, RunRecord
+from modelplane.metadata.records import ArtifactVersionRecord, ModelVersionRecord, RunRecord
 
 __all__ = ["RunPlan", "StepFailure"]
 
@@ -21,6 +21,9 @@ class RunPlan:
     model_versions: dict[str, ModelVersionRecord]
     # (invocation id, input name) → artifact version id, for ExternalArtifact inputs.
     externals: dict[tuple[str, str], str]
+    # Artifact version records this process already holds (outputs of earlier steps), so a step
+    # does not read back what the previous one just wrote. A cache only: misses go to the store.
+    artifact_records: dict[str, ArtifactVersionRecord] = dataclasses.field(default_factory=dict)
 
     def model_for(self, node_id: str) -> tuple[Any, ModelVersionRecord | None]:
         return self.models.get(node_id), self.model_versions.get(node_id)

@@ -189,7 +189,7 @@ def run_step(
         try:
             kwargs = dict(parameters)
             for name, av_id in input_ids.items():
-                record = client.store.get_artifact_version(av_id)
+                record = plan.artifact_records.get(av_id) or client.store.get_artifact_version(av_id)
                 kwargs[name] = load_value(
                     client.artifact_store,
                     uri=record.uri,
@@ -212,6 +212,7 @@ def run_step(
                 raise
             return StepOutcome(node.id, ExecutionStatus.FAILED, {}, StepFailure(node.id, exc, text))
     outputs = {name: record.id for name, record in saved.items()}
+    plan.artifact_records.update((record.id, record) for record in saved.values())
     client.store.finish_step_run(
         step_run.id, status=ExecutionStatus.COMPLETED, outputs=outputs, logs=captured.text
     )
