@@ -95,6 +95,15 @@ def save_user_config(values: Mapping[str, str | None], env: Mapping[str, str] | 
     return path
 
 
+def _login_name() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in this environment (some containers)
+        return None
+
+
 def _check_store_url(url: str) -> str:
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
     if "://" not in url or scheme not in _SCHEMES:
@@ -143,7 +152,7 @@ def load_settings(
         api_token=overrides.get("api_token") or env.get("MODELPLANE_API_TOKEN") or user.get("api_token"),
         orchestrator=overrides.get("orchestrator") or env.get("MODELPLANE_ORCHESTRATOR") or "local",
         ray_address=overrides.get("ray_address") or env.get("MODELPLANE_RAY_ADDRESS"),
-        actor=env.get("MODELPLANE_ACTOR") or env.get("USER") or None,
+        actor=env.get("MODELPLANE_ACTOR") or env.get("USER") or _login_name(),
     )
 
 
