@@ -12,8 +12,12 @@ import pytest
 from modelplane.enums import ArtifactType
 from modelplane.metadata.records import ArtifactVersionRecord, RunRecord
 from modelplane.metadata.store import MetadataStore
+from tests.store import http_backend
 from tests.store.backends import BACKENDS, enabled_backends
 from tests.store.state import ArtifactFactory
+
+# The HTTP store against a real server process joins the SQL backends (one parametrized suite).
+http_backend.register()
 
 
 @pytest.fixture(params=enabled_backends())

@@ -1,0 +1,65 @@
+"""``modelplane token create|list|revoke``: the server's API tokens (stored hashed)."""
+
+from __future__ import annotations
+
+import click
+
+from modelplane.cli import output, session
+from modelplane.cli.options import confirm, output_option, yes_option
+from modelplane.cli.output import Column
+
+__all__ = ["token"]
+
+TOKEN_COLUMNS = (
+    Column("ID", "id"),
+    Column("OWNER", "owner"),
+    Column("CREATED", "created", output.when),
+    Column("LAST USED", "last_used", output.when),
+    Column("REVOKED", "revoked", output.when),
+)
+
+
+@click.group()
+def token() -> None:
+    """Create, list and revoke API tokens of the modelplane server.
+
+    Works on the server (MODELPLANE_STORE_URL=http://… with a token) or directly on its
+    database. A token's owner is recorded as the actor of the stage changes made with it.
+    """
+
+
+@token.command()
+@click.argument("owner")
+@output_option
+def create(owner: str, fmt: str) -> None:
+    """Create a token for OWNER and print its secret (shown only this once)."""
+    record, secret = session.client().store.create_token(owner)
+    if fmt == "json":
+        output.emit_json({"token": record, "secret": secret})
+        return
+    output.message(f"Created token {record.id} for '{record.owner}'. Its secret is shown only now:")
+    output.text(secret)
+
+
+@token.command("list")
+@output_option
+def list_tokens(fmt: str) -> None:
+    """List tokens (never their secrets), revoked ones included."""
+    records = session.client().store.list_tokens()
+    page = {"items": records, "total": len(records), "limit": len(records), "offset": 0}
+    empty = "No tokens yet: create one with `modelplane token create OWNER`."
+    output.listing(page, TOKEN_COLUMNS, fmt=fmt, empty=empty)
+
+
+@token.command()
+@click.argument("token_id")
+@yes_option
+def revoke(token_id: str, yes: bool) -> None:
+    """Revoke the token TOKEN_ID: requests with it get 401 from then on.
+
+    A server that did not make the revoke itself (another worker, or a revoke made directly on
+    the database) may still accept the token for up to 2 seconds.
+    """
+    confirm(f"Revoke token {token_id}?", yes=yes)
+    record = session.client().store.revoke_token(token_id)
+    output.message(f"Revoked token {record.id} of '{record.owner}'.")

@@ -1,0 +1,222 @@
+"""``create_app``: the modelplane server as a FastAPI app over one ``Client``.
+
+``/api/v1/…`` (bearer token required) covers every ``MetadataStore`` call, ``/health`` is open,
+``/docs`` is the OpenAPI page and ``/`` the dashboard. Only modelplane errors are mapped to HTTP
+codes, through ``ERROR_STATUS``; anything else is a logged 500. Imports client, config, errors
+and the server's own modules; FastAPI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from modelplane._version import __version__
+from modelplane.client import Client
+from modelplane.config import Settings
+from modelplane.errors import (
+    AlreadyExistsError,
+    ArtifactError,
+    AuthError,
+    ConfigError,
+    InvalidInputError,
+    ModelplaneError,
+    NotFoundError,
+    PipelineDefinitionError,
+    PipelineRunError,
+    StageConflictError,
+    StoreError,
+)
+from modelplane.server.api import inline_reader, threaded_reader
+from modelplane.server.asgi import BodyLimit, KeepEncodedSlashes, SecurityHeaders, error_body
+from modelplane.server.auth import ADMIN_OWNER, AUTH_CACHE_SECONDS, TokenCheck
+from modelplane.server.previews import PREVIEW_MAX_BYTES
+from modelplane.server.routes import artifacts, content, links, models, runs, tokens
+
+__all__ = [
+    "DASHBOARD_DIR",
+    "ERROR_STATUS",
+    "MAX_BODY_BYTES",
+    "MAX_DOWNLOAD_BYTES",
+    "create_app",
+    "status_for",
+]
+
+logger = logging.getLogger("modelplane.server")
+
+MAX_BODY_BYTES = 10 << 20
+MAX_DOWNLOAD_BYTES = 512 << 20
+DASHBOARD_DIR = Path(__file__).with_name("dashboard")
+
+# Our error classes → HTTP status. The most specific class along the MRO wins.
+ERROR_STATUS: dict[type[ModelplaneError], int] = {
+    NotFoundError: 404,
+    AlreadyExistsError: 409,
+    StageConflictError: 409,
+    InvalidInputError: 422,
+    AuthError: 401,
+    ArtifactError: 422,
+    ConfigError: 400,
+    PipelineDefinitionError: 400,
+    PipelineRunError: 400,
+    StoreError: 503,
+}
+
+
+def status_for(error: ModelplaneError) -> int:
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 500
+
+
+def _wire_name(error: ModelplaneError) -> str:
+    """The name of the nearest class of ``modelplane.errors``, which clients can rebuild."""
+    for cls in type(error).__mro__:
+        if cls.__module__ == "modelplane.errors":
+            return cls.__name__
+    return "ModelplaneError"
+
+
+def _error_response(status: int, name: str, message: str, hint: str | None) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return Response(
+        error_body(name, message, hint), status, headers=headers, media_type="application/json"
+    )
+
+
+async def _on_modelplane_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ModelplaneError)
+    status = status_for(exc)
+    if status >= 500:
+        logger.error("%s %s failed: %s", request.method, request.url.path, exc)
+    return _error_response(status, _wire_name(exc), exc.message, exc.hint)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for item in exc.errors()[:5]:
+        where = ".".join(str(part) for part in item.get("loc", ()))
+        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+    where = f"{request.method} {request.url.path}"
+    message = f"The request to {where} is invalid: {'; '.join(problems)}."
+    return _error_response(422, "InvalidInputError", message, "See the API schema at /docs.")
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        message = f"There is no {request.url.path} on this modelplane server."
+        return _error_response(404, "NotFoundError", message, "See the API at /docs.")
+    message = f"{request.method} {request.url.path}: {exc.detail}"
+    return _error_response(exc.status_code, "InvalidInputError", message, "See the API at /docs.")
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("%s %s failed unexpectedly", request.method, request.url.path)
+    message = f"The server failed on {request.method} {request.url.path} ({type(exc).__name__})."
+    return _error_response(500, "ModelplaneError", message, "The server log has the traceback.")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    handlers: dict[Any, Any] = {
+        ModelplaneError: _on_modelplane_error,
+        RequestValidationError: _on_validation_error,
+        StarletteHTTPException: _on_http_error,
+        Exception: _on_unexpected,
+    }
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, handler)
+
+
+def _artifact_uri(client: Client) -> str:
+    uri = client.settings.artifact_uri
+    return uri if "://" in uri else os.path.abspath(os.path.expanduser(uri))
+
+
+def _add_api(app: FastAPI, token_check: TokenCheck) -> None:
+    # Each area's router goes straight into the app (not through one /api/v1 router), which keeps
+    # route matching one level deep; models first, as they are asked for most.
+    for module in (models, links, runs, artifacts, content, tokens):
+        app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(token_check)])
+
+
+def _add_dashboard(app: FastAPI) -> None:
+    index = DASHBOARD_DIR / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> Response:
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=DASHBOARD_DIR), name="static")
+
+
+def create_app(
+    source: Settings | Client,
+    *,
+    admin_token: str | None = None,
+    admin_owner: str = ADMIN_OWNER,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_download_bytes: int = MAX_DOWNLOAD_BYTES,
+    max_preview_bytes: int | None = None,
+    auth_cache_seconds: float = AUTH_CACHE_SECONDS,
+    inline_reads: bool | None = None,
+) -> FastAPI:
+    """The server app over ``source``'s SQL store and artifact store.
+
+    ``admin_token`` is an extra secret (from ``MODELPLANE_ADMIN_TOKEN``) accepted as
+    ``admin_owner`` without being stored. A token found in the store is trusted for
+    ``auth_cache_seconds`` without another lookup (0 turns that off): a revoke through this server
+    applies at once, one made elsewhere (another worker, the database directly) within that time.
+    ``inline_reads`` runs read calls in the event loop (default: when the store is SQLite; see
+    ``server.api``).
+    """
+    client = source if isinstance(source, Client) else Client(source)
+    if client.settings.is_remote:
+        raise ConfigError(
+            f"The server needs a database, but its store URL is {client.settings.store_url}.",
+            hint="Pass --store-url sqlite:///… or postgresql+psycopg://… to "
+            "`modelplane server start`.",
+        )
+    token_check = TokenCheck(
+        client.store,
+        admin_token=admin_token,
+        admin_owner=admin_owner,
+        cache_seconds=auth_cache_seconds,
+    )
+    app = FastAPI(
+        title="modelplane",
+        version=__version__,
+        summary="Pipelines, artifacts and the Model Control Plane over one metadata store.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.client = client
+    app.state.token_check = token_check
+    app.state.artifact_uri = _artifact_uri(client)
+    app.state.max_download_bytes = max_download_bytes
+    app.state.max_preview_bytes = max_preview_bytes or PREVIEW_MAX_BYTES
+    if inline_reads is None:
+        inline_reads = client.settings.store_url.startswith("sqlite")
+    app.state.reader = inline_reader if inline_reads else threaded_reader
+    _add_error_handlers(app)
+
+    @app.get("/health", tags=["store"], summary="Liveness; needs no token")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    _add_api(app, token_check)
+    _add_dashboard(app)
+    app.add_middleware(KeepEncodedSlashes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(SecurityHeaders, dashboard_prefixes=("/static/",))
+    return app

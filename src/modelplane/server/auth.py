@@ -1,0 +1,136 @@
+"""Bearer-token checks for the API, the admin token given by the environment, and the first-start
+admin token. Tokens live hashed in the metadata store; this module never stores a secret.
+
+Imports metadata (records, store) and errors; Starlette for the request type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from modelplane.errors import AuthError, ConfigError
+from modelplane.metadata.records import TokenRecord
+
+if TYPE_CHECKING:
+    from modelplane.metadata.store import MetadataStore
+
+__all__ = [
+    "ADMIN_OWNER",
+    "ADMIN_OWNER_ENV",
+    "ADMIN_TOKEN_ENV",
+    "AUTH_CACHE_SECONDS",
+    "MIN_ADMIN_TOKEN_LENGTH",
+    "TokenCheck",
+    "bootstrap_admin_token",
+    "check_admin_token",
+]
+
+ADMIN_TOKEN_ENV = "MODELPLANE_ADMIN_TOKEN"
+# Who the environment's admin token acts as (recorded as the actor of its stage changes).
+ADMIN_OWNER_ENV = "MODELPLANE_ADMIN_OWNER"
+ADMIN_OWNER = "admin"
+# How long a token found in the store is trusted without another lookup: a store lookup costs
+# about as much as the call it guards, and a revoke made through the server applies at once anyway.
+AUTH_CACHE_SECONDS = 2.0
+MIN_ADMIN_TOKEN_LENGTH = 16
+_CACHE_LIMIT = 1024
+_LOGIN_HINT = (
+    "Send the header 'Authorization: Bearer <token>'. Set MODELPLANE_API_TOKEN or run "
+    "`modelplane login URL --token TOKEN`; an admin makes tokens with "
+    "`modelplane token create OWNER`."
+)
+
+
+def check_admin_token(secret: str | None) -> str | None:
+    """``secret`` if it is long enough to be an admin token (or ``None`` when not given)."""
+    if secret is None or secret == "":
+        return None
+    if len(secret) < MIN_ADMIN_TOKEN_LENGTH or secret != secret.strip():
+        raise ConfigError(
+            f"{ADMIN_TOKEN_ENV} is too short or has surrounding spaces.",
+            hint=f"Use at least {MIN_ADMIN_TOKEN_LENGTH} random characters, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`.",
+        )
+    return secret
+
+
+def bootstrap_admin_token(store: MetadataStore) -> str | None:
+    """On a store with no tokens at all, create one for ``admin`` and return its secret (to be
+    shown once); otherwise ``None``."""
+    if store.list_tokens():
+        return None
+    _, secret = store.create_token(ADMIN_OWNER)
+    return secret
+
+
+def _bearer_secret(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise AuthError("This request carries no API token.", hint=_LOGIN_HINT)
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise AuthError("The Authorization header is not 'Bearer <token>'.", hint=_LOGIN_HINT)
+    return secret
+
+
+class TokenCheck:
+    """Finds the token a request carries; used as the API routers' dependency.
+
+    A token found in the store is remembered for ``cache_seconds`` (keyed by the secret's hash), so
+    a burst of requests costs one store lookup. ``forget()`` drops that memory; the revoke route
+    calls it, so a token revoked through this server fails on its very next request. Wrong tokens
+    are never remembered.
+    """
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        admin_token: str | None = None,
+        admin_owner: str = ADMIN_OWNER,
+        cache_seconds: float = AUTH_CACHE_SECONDS,
+    ) -> None:
+        self._store = store
+        self._admin = check_admin_token(admin_token)
+        self._admin_record = TokenRecord(
+            id="environment", owner=admin_owner, created=datetime.now(timezone.utc)
+        )
+        self._ttl = cache_seconds
+        self._cache: dict[bytes, tuple[TokenRecord, float]] = {}
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    async def __call__(self, request: Request) -> TokenRecord:
+        secret = _bearer_secret(request)
+        if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin.encode()):
+            token = self._admin_record
+        else:
+            token = await self._lookup(secret)
+        request.state.token = token
+        return token
+
+    async def _lookup(self, secret: str) -> TokenRecord:
+        key = hashlib.sha256(secret.encode()).digest()
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        token = await run_in_threadpool(self._store.authenticate, secret)
+        if self._ttl > 0:
+            with self._lock:
+                if len(self._cache) >= _CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[key] = (token, now + self._ttl)
+        return token

@@ -1,0 +1,108 @@
+// The dashboard's only way to data: the server's public /api/v1, with the bearer token the user
+// logged in with (kept in this tab's sessionStorage).
+
+const TOKEN_KEY = "modelplane.token";
+
+export class ApiError extends Error {
+  constructor(status, type, message, hint) {
+    super(message);
+    this.status = status;
+    this.type = type;
+    this.hint = hint;
+  }
+}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value) {
+  sessionStorage.setItem(TOKEN_KEY, value);
+}
+
+export function clearToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** One URL path segment: reserved characters and dots encoded, as the server expects. */
+export function enc(value) {
+  return encodeURIComponent(String(value)).replace(/\./g, "%2E");
+}
+
+function url(path, query) {
+  const target = new URL(`api/v1${path}`, document.baseURI);
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value !== null && value !== undefined && value !== "") target.searchParams.set(key, String(value));
+  }
+  return target;
+}
+
+async function send(path, { method = "GET", query, body, secret } = {}) {
+  const headers = { Accept: "application/json" };
+  const bearer = secret || token();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(url(path, query), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new ApiError(0, "ConnectionError", `The server cannot be reached (${error.message}).`, "Is it running?");
+  }
+  return response;
+}
+
+async function failure(response) {
+  let detail = {};
+  try {
+    detail = (await response.json()).error || {};
+  } catch {
+    detail = {};
+  }
+  return new ApiError(response.status, detail.type || `HTTP ${response.status}`, detail.message || response.statusText, detail.hint);
+}
+
+/** JSON from the API (null for 204); an ApiError carrying the server's error type otherwise. */
+export async function api(path, options = {}) {
+  const response = await send(path, options);
+  if (!response.ok) throw await failure(response);
+  if (response.status === 204) return null;
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+/** Save a file the API serves, under its own name. */
+export async function download(path, filename) {
+  const response = await send(path);
+  if (!response.ok) throw await failure(response);
+  const blob = await response.blob();
+  const href = URL.createObjectURL(blob);
+  const anchor = document.createElement("a");
+  anchor.href = href;
+  anchor.download = filename;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10000);
+}
+
+/** Check a token by asking the server who it belongs to. */
+export async function whoami(secret) {
+  return api("/me", { secret });
+}
+
+/** Every item of a paged listing, up to `max`. */
+export async function all(path, query = {}, max = 1000) {
+  const items = [];
+  for (let offset = 0; offset < max; ) {
+    const page = await api(path, { query: { ...query, limit: Math.min(1000, max - offset), offset } });
+    items.push(...page.items);
+    offset += page.items.length;
+    if (!page.items.length || offset >= page.total) break;
+  }
+  return items;
+}

@@ -1,0 +1,134 @@
+// The dashboard shell: hash routes → views, the login page, and who is signed in.
+// Views are async functions (ctx) → Node; ctx = {args, query, rerender, navigate}.
+
+import { ApiError, clearToken, setToken, token, whoami } from "./api.js";
+import { comparePage } from "./compare.js";
+import { errorBox, h } from "./dom.js";
+import { modelPage, modelsPage } from "./models.js";
+import { runPage, runsPage } from "./runs.js";
+import { versionPage } from "./version.js";
+
+const ROUTES = [
+  [/^\/models\/([^/]+)\/versions\/([^/]+)$/, versionPage, "models"],
+  [/^\/models\/([^/]+)\/compare$/, comparePage, "models"],
+  [/^\/models\/([^/]+)$/, modelPage, "models"],
+  [/^\/(?:models)?$/, modelsPage, "models"],
+  [/^\/runs\/([^/]+)$/, runPage, "runs"],
+  [/^\/runs$/, runsPage, "runs"],
+];
+
+let renderCount = 0;
+let owner = null;
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/models";
+  const [path, query] = raw.split("?");
+  return { path, query: new URLSearchParams(query || "") };
+}
+
+function navigate(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+function showSession() {
+  const box = document.getElementById("session");
+  if (!token()) {
+    box.replaceChildren();
+    return;
+  }
+  const logout = h("button", { type: "button", class: "link", "data-testid": "logout", onclick: logOut }, "Log out");
+  box.replaceChildren(owner ? h("span", { "data-testid": "owner" }, `Signed in as ${owner}`) : "", " ", logout);
+}
+
+function logOut() {
+  clearToken();
+  owner = null;
+  navigate("#/login");
+}
+
+function loginPage(ctx) {
+  const input = h("input", {
+    type: "password",
+    name: "token",
+    autocomplete: "current-password",
+    placeholder: "mp_…",
+    required: true,
+    "data-testid": "login-token",
+  });
+  const message = h("div", { class: "login-message" });
+  const submit = async (event) => {
+    event.preventDefault();
+    const secret = input.value.trim();
+    message.replaceChildren();
+    try {
+      const who = await whoami(secret);
+      setToken(secret);
+      owner = who.owner;
+      navigate(ctx.query.get("next") || "#/models");
+    } catch (error) {
+      message.replaceChildren(errorBox(error));
+    }
+  };
+  return h(
+    "form",
+    { class: "login panel", onsubmit: submit, "data-testid": "login-form" },
+    h("h1", {}, "Log in"),
+    h("p", { class: "muted" }, "Paste an API token. Admins create them with ", h("code", {}, "modelplane token create OWNER"), "."),
+    h("label", {}, "API token", input),
+    h("button", { type: "submit", class: "primary", "data-testid": "login-submit" }, "Log in"),
+    message,
+  );
+}
+
+async function render() {
+  const mine = ++renderCount;
+  const main = document.getElementById("main");
+  const { path, query } = parseHash();
+  if (path === "/login" || !token()) {
+    if (path !== "/login") {
+      location.replace(`#/login?next=${encodeURIComponent(location.hash || "#/models")}`);
+      return;
+    }
+    showSession();
+    main.replaceChildren(loginPage({ query }));
+    main.querySelector("input")?.focus();
+    return;
+  }
+  if (owner === null) {
+    try {
+      owner = (await whoami()).owner;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return expired();
+    }
+  }
+  showSession();
+  const match = ROUTES.map(([pattern, view, nav]) => [path.match(pattern), view, nav]).find(([m]) => m);
+  if (!match) {
+    main.replaceChildren(errorBox({ type: "NotFound", message: `There is no page ${path}.` }));
+    return;
+  }
+  const [found, view, nav] = match;
+  for (const anchor of document.querySelectorAll("[data-nav]")) anchor.classList.toggle("active", anchor.dataset.nav === nav);
+  main.setAttribute("aria-busy", "true");
+  const ctx = { args: found.slice(1).map(decodeURIComponent), query, rerender: render, navigate };
+  try {
+    const node = await view(ctx);
+    if (mine === renderCount) main.replaceChildren(node);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return expired();
+    if (mine === renderCount) main.replaceChildren(errorBox(error));
+  } finally {
+    if (mine === renderCount) main.removeAttribute("aria-busy");
+  }
+}
+
+function expired() {
+  clearToken();
+  owner = null;
+  location.replace(`#/login?next=${encodeURIComponent(location.hash)}`);
+}
+
+// Module scripts run once the document is parsed, so the first render can start right away.
+window.addEventListener("hashchange", render);
+render();

@@ -1,0 +1,146 @@
+// The models list (search, tags, latest version, stage holders) and one model's page
+// (card, versions with key metrics, stage history).
+
+import { api, enc } from "./api.js";
+import { fields, h, link, metrics, route, section, show, stageBadge, table, tagList, when } from "./dom.js";
+
+const PAGE_SIZE = 50;
+
+async function holder(model, stage) {
+  const page = await api(`/models/${enc(model)}/versions`, { query: { stage, limit: 1 } });
+  return page.items[0] || null;
+}
+
+function holderCell(model, version) {
+  return version ? link(`v${version.number}`, route("models", model, "versions", version.number)) : h("span", { class: "muted" }, "—");
+}
+
+export async function modelsPage(ctx) {
+  const q = ctx.query.get("q") || "";
+  const tag = ctx.query.get("tag") || "";
+  const page = Math.max(1, Number(ctx.query.get("page")) || 1);
+  const listing = await api("/models", { query: { name: q, tag, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } });
+  const holders = await Promise.all(
+    listing.items.map(async (m) => [await holder(m.name, "staging"), await holder(m.name, "production")]),
+  );
+  const rows = listing.items.map((model, i) => ({ model, staging: holders[i][0], production: holders[i][1] }));
+
+  const go = (changes) => {
+    const next = new URLSearchParams({ q, tag, page: "1", ...changes });
+    for (const [key, value] of [...next.entries()]) if (!value || (key === "page" && value === "1")) next.delete(key);
+    ctx.navigate(`#/models${next.toString() ? `?${next}` : ""}`);
+  };
+  const search = h("input", { type: "search", placeholder: "Search models by name", value: q, "data-testid": "model-search" });
+  const form = h(
+    "form",
+    { class: "toolbar", onsubmit: (e) => (e.preventDefault(), go({ q: search.value.trim() })) },
+    search,
+    h("button", { type: "submit" }, "Search"),
+    tag ? h("span", { class: "filter" }, "tag: ", h("span", { class: "tag" }, tag), " ", h("button", { type: "button", class: "link", onclick: () => go({ tag: "" }) }, "clear")) : null,
+  );
+  const columns = [
+    { label: "Model", cell: (r) => link(r.model.name, route("models", r.model.name), { "data-testid": "model-link" }) },
+    { label: "Tags", cell: (r) => tagList(r.model.tags, (t) => go({ tag: t })) },
+    { label: "Versions", class: "num", cell: (r) => String(r.model.version_count) },
+    { label: "Latest", cell: (r) => (r.model.latest_version_number ? link(`v${r.model.latest_version_number}`, route("models", r.model.name, "versions", r.model.latest_version_number)) : "") },
+    { label: "Staging", cell: (r) => holderCell(r.model.name, r.staging) },
+    { label: "Production", cell: (r) => holderCell(r.model.name, r.production) },
+    { label: "Updated", cell: (r) => when(r.model.updated) },
+  ];
+  const pager = h(
+    "div",
+    { class: "pager" },
+    page > 1 ? h("button", { type: "button", onclick: () => go({ page: String(page - 1) }) }, "← Previous") : null,
+    h("span", { class: "muted" }, `${listing.total} model${listing.total === 1 ? "" : "s"}`),
+    page * PAGE_SIZE < listing.total ? h("button", { type: "button", onclick: () => go({ page: String(page + 1) }) }, "Next →") : null,
+  );
+  return h(
+    "div",
+    {},
+    h("h1", {}, "Models"),
+    form,
+    table(columns, rows, {
+      empty: q || tag ? "No models match." : "No models yet: run a pipeline with model=Model(name=…).",
+      rowAttrs: (r) => ({ "data-testid": "model-row", "data-model": r.model.name }),
+      attrs: { "data-testid": "models-table" },
+    }),
+    pager,
+  );
+}
+
+const CARD = [
+  ["License", "license"],
+  ["Description", "description"],
+  ["Audience", "audience"],
+  ["Use cases", "use_cases"],
+  ["Limitations", "limitations"],
+  ["Trade-offs", "trade_offs"],
+  ["Ethics", "ethics"],
+];
+
+/** Up to `max` metric names, the ones most versions have first. */
+export function keyMetrics(versions, max = 4) {
+  const counts = new Map();
+  for (const v of versions) for (const key of Object.keys(metrics(v.metadata))) counts.set(key, (counts.get(key) || 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, max).map(([k]) => k);
+}
+
+export function historyTable(changes, model) {
+  const columns = [
+    { label: "When", cell: (c) => when(c.created) },
+    { label: "Version", cell: (c) => (c.model_version_id ? link(`v${c.version_number}`, route("models", model, "versions", c.version_number)) : `v${c.version_number} (deleted)`) },
+    { label: "From", cell: (c) => stageBadge(c.from_stage) },
+    { label: "To", cell: (c) => stageBadge(c.to_stage) },
+    { label: "By", cell: (c) => c.actor || "" },
+    { label: "Reason", cell: (c) => c.reason || "" },
+  ];
+  return table(columns, changes, {
+    empty: "No stage changes yet.",
+    rowAttrs: (c) => ({ "data-testid": "history-row", "data-version": c.version_number, "data-to": c.to_stage }),
+    attrs: { "data-testid": "history-table" },
+  });
+}
+
+export async function modelPage(ctx) {
+  const [name] = ctx.args;
+  const model = await api(`/models/${enc(name)}`);
+  const [versions, history] = await Promise.all([
+    api(`/models/${enc(name)}/versions`, { query: { limit: 200 } }),
+    api(`/models/${enc(name)}/stage-changes`, { query: { limit: 100 } }),
+  ]);
+  const keys = keyMetrics(versions.items);
+  const selected = new Set();
+  const compare = h("button", { type: "button", class: "primary", disabled: true, "data-testid": "compare-button" }, "Compare selected");
+  compare.addEventListener("click", () => ctx.navigate(`${route("models", name, "compare")}?versions=${[...selected].sort((a, b) => a - b).join(",")}`));
+  const pick = (number) => (event) => {
+    if (event.target.checked) selected.add(number);
+    else selected.delete(number);
+    compare.disabled = selected.size < 2;
+  };
+  const columns = [
+    { label: "", class: "select", cell: (v) => h("input", { type: "checkbox", "aria-label": `Select version ${v.number}`, "data-testid": `select-${v.number}`, onchange: pick(v.number) }) },
+    { label: "#", class: "num", cell: (v) => link(String(v.number), route("models", name, "versions", v.number), { "data-testid": "version-link" }) },
+    { label: "Name", cell: (v) => v.name },
+    { label: "Stage", cell: (v) => stageBadge(v.stage) },
+    { label: "Created", cell: (v) => when(v.created) },
+    ...keys.map((key) => ({ label: key, class: "num", cell: (v) => show(metrics(v.metadata)[key]) })),
+  ];
+  const card = fields(CARD.map(([label, key]) => [label, model[key] ? h("span", { class: "prose" }, model[key]) : null]), { "data-testid": "model-card" });
+  return h(
+    "div",
+    {},
+    h("p", { class: "crumbs" }, link("Models", "#/models"), " / "),
+    h("h1", { "data-testid": "model-name" }, model.name, " ", tagList(model.tags)),
+    section("Model card", card),
+    section(
+      `Versions (${versions.total})`,
+      table(columns, versions.items, {
+        empty: "No versions yet.",
+        rowAttrs: (v) => ({ "data-testid": "version-row", "data-number": v.number, "data-stage": v.stage }),
+        attrs: { "data-testid": "versions-table" },
+      }),
+      h("div", { class: "actions" }, compare, h("span", { class: "muted" }, " Tick two or more versions to compare them.")),
+    ),
+    section("Stage history", historyTable(history.items, name)),
+  );
+}

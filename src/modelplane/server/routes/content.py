@@ -1,0 +1,116 @@
+"""Artifact bytes for download and previews, size-capped and confined to the artifact root.
+
+The artifact version is looked up by id; its folder comes from the recorded URI, which the
+artifact store checks is right under its root, and file names are checked as plain relative paths.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator
+from urllib.parse import quote, unquote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
+
+from modelplane.artifacts.folder import check_file_name
+from modelplane.errors import ArtifactError, NotFoundError
+from modelplane.metadata.records import ArtifactVersionRecord
+from modelplane.server.api import StoreDep, json_response
+from modelplane.server.asgi import error_body
+from modelplane.server.previews import preview_artifact
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["artifact content"])
+_CHUNK = 1 << 20
+
+
+def _artifact_store(request: Request) -> Any:
+    return request.app.state.client.artifact_store
+
+
+def _inside(path: str, root: str) -> bool:
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
+
+
+def _checked(artifacts: Any, record: ArtifactVersionRecord, path: str | None = None) -> None:
+    """On a local store, refuse a folder or file whose real path leaves the root (symlinks)."""
+    if not artifacts.is_local:
+        return
+    target = path or os.path.join(artifacts.root, artifacts.resolve(record.uri))
+    if not _inside(target, artifacts.root):
+        raise ArtifactError(
+            f"Artifact version {record.id} resolves outside the artifact store {artifacts.root}.",
+            hint="Remove the symbolic link from the artifact store.",
+        )
+
+
+@router.get(
+    "/artifact-versions/{artifact_version_id:name}/files",
+    summary="The files of an artifact version and their sizes",
+)
+def list_files(artifact_version_id: str, request: Request, store: StoreDep) -> Response:
+    record = store.get_artifact_version(artifact_version_id)
+    artifacts = _artifact_store(request)
+    _checked(artifacts, record)
+    files = artifacts.folder(record.uri).files()
+    listed = [{"name": name, "size": size} for name, size in sorted(files.items())]
+    return json_response({"files": listed, "size": record.size})
+
+
+def _chunks(fileobj: Any) -> Iterator[bytes]:
+    with fileobj:
+        while chunk := fileobj.read(_CHUNK):
+            yield chunk
+
+
+@router.get(
+    "/artifact-versions/{artifact_version_id:name}/files/{file_name:path}",
+    summary="Download one file of an artifact version (never unpickled)",
+)
+def download_file(
+    artifact_version_id: str, file_name: str, request: Request, store: StoreDep
+) -> Response:
+    record = store.get_artifact_version(artifact_version_id)
+    name = check_file_name(unquote(file_name))
+    artifacts = _artifact_store(request)
+    _checked(artifacts, record)
+    folder = artifacts.folder(record.uri)
+    size = folder.files().get(name)
+    if size is None:
+        raise NotFoundError(
+            f"Artifact version {record.name}:{record.version} has no file {name!r}.",
+            hint=f"List its files at /api/v1/artifact-versions/{record.id}/files.",
+        )
+    limit = request.app.state.max_download_bytes
+    if size > limit:
+        message = f"The file {name!r} has {size} bytes, over the server's download limit ({limit})."
+        hint = "Read it from the artifact store directly (the artifact_uri in /api/v1/info)."
+        body = error_body("InvalidInputError", message, hint)
+        return Response(body, 413, media_type="application/json")
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{_quoted(name)}"}
+    local = folder.local_path(name)
+    if local is not None:
+        _checked(artifacts, record, local)
+        return FileResponse(local, media_type="application/octet-stream", headers=headers)
+    return StreamingResponse(
+        _chunks(folder.open(name, "rb")), media_type="application/octet-stream", headers=headers
+    )
+
+
+def _quoted(name: str) -> str:
+    return quote(name.rpartition("/")[2], safe="")
+
+
+@router.get(
+    "/artifact-versions/{artifact_version_id:name}/preview",
+    summary="Shape, type and first items of a safe artifact; metadata only for pickles",
+)
+def preview(artifact_version_id: str, request: Request, store: StoreDep) -> Response:
+    record = store.get_artifact_version(artifact_version_id)
+    artifacts = _artifact_store(request)
+    _checked(artifacts, record)
+    limit = request.app.state.max_preview_bytes
+    return json_response(preview_artifact(artifacts, record, max_bytes=limit))

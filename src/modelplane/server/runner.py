@@ -1,0 +1,248 @@
+"""Running the server: in the foreground under uvicorn, or in the background with a state file
+(``<home>/server.json``) that ``server stop`` and ``server status`` read.
+
+Imports config, server.app and server.auth; uvicorn and httpx when used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from modelplane.config import Settings, load_settings
+from modelplane.errors import ConfigError, StoreError
+from modelplane.metadata.sql.engine import display_url
+from modelplane.server.auth import ADMIN_OWNER, ADMIN_OWNER_ENV, ADMIN_TOKEN_ENV, check_admin_token
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "ServerState",
+    "admin_owner_from_environment",
+    "admin_token_from_environment",
+    "app_from_environment",
+    "display_url",
+    "health",
+    "is_loopback",
+    "process_alive",
+    "read_state",
+    "serve",
+    "server_settings",
+    "server_url",
+    "start_background",
+    "stop_background",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8237
+STATE_FILE = "server.json"
+LOG_FILE = "server.log"
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """What a background server left behind: its process id, address and log file."""
+
+    pid: int
+    url: str
+    log: str
+    store_url: str
+    artifact_uri: str
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def server_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}"
+
+
+def server_settings(store_url: str | None, artifact_uri: str | None) -> Settings:
+    """The settings a server runs with: the options given, else the usual settings (a database,
+    never another server)."""
+    settings = load_settings(store_url=store_url, artifact_uri=artifact_uri)
+    if settings.is_remote:
+        raise ConfigError(
+            f"The server needs a database, but the store URL in force is {settings.store_url}.",
+            hint="Pass --store-url sqlite:///path/store.db or postgresql+psycopg://user@host/db.",
+        )
+    artifact = settings.artifact_uri
+    if "://" not in artifact:
+        artifact = os.path.abspath(os.path.expanduser(artifact))
+    return settings.with_overrides(artifact_uri=artifact)
+
+
+def admin_token_from_environment() -> str | None:
+    return check_admin_token(os.environ.get(ADMIN_TOKEN_ENV))
+
+
+def admin_owner_from_environment() -> str:
+    return os.environ.get(ADMIN_OWNER_ENV) or ADMIN_OWNER
+
+
+def app_from_environment() -> Any:
+    """An app from ``MODELPLANE_*`` variables, for ``uvicorn --factory`` or a process manager."""
+    from modelplane.server.app import create_app
+
+    return create_app(
+        server_settings(None, None),
+        admin_token=admin_token_from_environment(),
+        admin_owner=admin_owner_from_environment(),
+    )
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    admin_token: str | None = None,
+    access_log: bool = True,
+    log_level: str = "info",
+) -> None:
+    """Run the server in this process until it is stopped (Ctrl-C or SIGTERM)."""
+    import uvicorn
+
+    from modelplane.server.app import create_app
+
+    app = create_app(settings, admin_token=admin_token, admin_owner=admin_owner_from_environment())
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        proxy_headers=True,
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+
+
+def _state_path(home: Path) -> Path:
+    return home / STATE_FILE
+
+
+def read_state(home: Path) -> ServerState | None:
+    path = _state_path(home)
+    if not path.is_file():
+        return None
+    try:
+        return ServerState(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def health(url: str, timeout: float = 2.0) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_background(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    access_log: bool = True,
+    wait_seconds: float = 30.0,
+) -> ServerState:
+    """Start ``modelplane server start`` as a detached process and wait until it answers."""
+    running = read_state(settings.home)
+    if running is not None and process_alive(running.pid):
+        raise ConfigError(
+            f"A modelplane server started from {settings.home} is already running at "
+            f"{running.url} (pid {running.pid}).",
+            hint="Stop it with `modelplane server stop`, or use another MODELPLANE_HOME.",
+        )
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / LOG_FILE
+    command = [sys.executable, "-m", "modelplane", "server", "start", "--host", host]
+    command += ["--port", str(port)] + ([] if access_log else ["--no-access-log"])
+    # The URLs go by environment, not argv: a database password must not show in `ps`.
+    env = dict(
+        os.environ,
+        MODELPLANE_HOME=str(settings.home),
+        MODELPLANE_STORE_URL=settings.store_url,
+        MODELPLANE_ARTIFACT_URI=settings.artifact_uri,
+    )
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = server_url(host, port)
+    shown = display_url(settings.store_url)
+    state = ServerState(process.pid, url, str(log_path), shown, settings.artifact_uri)
+    deadline = time.monotonic() + wait_seconds
+    while not health(url, timeout=1.0):
+        if process.poll() is not None or time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            raise StoreError(
+                f"The background server did not start at {url}.",
+                hint=f"See its log: {log_path}.",
+            )
+        time.sleep(0.1)
+    _state_path(settings.home).write_text(json.dumps(asdict(state), indent=2))
+    return state
+
+
+def stop_background(home: Path, wait_seconds: float = 15.0) -> ServerState:
+    """Stop the background server started from ``home`` (SIGTERM, then SIGKILL after a wait)."""
+    state = read_state(home)
+    if state is None:
+        raise StoreError(
+            f"No background server was started from {home}.",
+            hint="Start one with `modelplane server start --daemon`; "
+            "a foreground server stops with Ctrl-C.",
+        )
+    if process_alive(state.pid):
+        os.kill(state.pid, signal.SIGTERM)
+        deadline = time.monotonic() + wait_seconds
+        while process_alive(state.pid) and time.monotonic() < deadline:
+            _reap(state.pid)
+            time.sleep(0.1)
+        if process_alive(state.pid):
+            os.kill(state.pid, signal.SIGKILL)
+    _state_path(home).unlink(missing_ok=True)
+    return state
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the server is our own child, so it does not linger."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)

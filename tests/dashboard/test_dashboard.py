@@ -1,0 +1,218 @@
+"""The dashboard in headless Chromium, against a real server after the iris reference flow."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from modelplane.enums import ModelStages
+from modelplane.metadata.http import HttpMetadataStore
+from tests.dashboard.conftest import MODEL
+from tests.server.live import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def log_in(page: Any, server: LiveServer, token: str, hash: str = "#/models") -> None:
+    page.goto(f"{server.url}/{hash}")
+    page.fill("[data-testid=login-token]", token)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_selector("[data-testid=owner]")
+    page.wait_for_selector("main:not([aria-busy])")
+
+
+def test_without_a_token_there_is_only_the_login_form(page: Any, iris_server: LiveServer) -> None:
+    page.goto(f"{iris_server.url}/#/models/{MODEL}")
+
+    page.wait_for_selector("[data-testid=login-form]")
+    assert page.locator("[data-testid=models-table]").count() == 0
+    assert MODEL not in page.inner_text("main")
+    assert httpx.get(f"{iris_server.url}/api/v1/models").status_code == 401
+
+
+def test_a_wrong_token_is_refused_at_login(page: Any, iris_server: LiveServer) -> None:
+    page.goto(f"{iris_server.url}/")
+    page.fill("[data-testid=login-token]", "mp_wrong-token")
+    page.click("[data-testid=login-submit]")
+
+    assert "AuthError" in page.inner_text("[data-testid=error]")
+    assert page.locator("[data-testid=login-form]").count() == 1
+
+
+def test_models_list_shows_latest_version_and_stage_holders(
+    page: Any, iris_server: LiveServer, viewer_token: str
+) -> None:
+    log_in(page, iris_server, viewer_token)
+    page.wait_for_selector(f"[data-testid=model-row][data-model='{MODEL}']")
+
+    row = page.locator(f"[data-testid=model-row][data-model='{MODEL}']")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == MODEL
+    assert cells[2] == "2"  # versions
+    assert cells[3] == "v2"  # latest
+    assert cells[5] == "v1"  # production
+    assert "Signed in as dora" in page.inner_text("[data-testid=owner]")
+    assert page.errors == []
+
+
+def test_model_page_shows_card_versions_and_history(page: Any, iris_server: LiveServer, viewer_token: str) -> None:
+    log_in(page, iris_server, viewer_token)
+    page.click(f"[data-testid=model-row][data-model='{MODEL}'] [data-testid=model-link]")
+    page.wait_for_selector("[data-testid=versions-table]")
+
+    card = page.inner_text("[data-testid=model-card]")
+    numbers = page.locator("[data-testid=version-row]").evaluate_all("rows => rows.map(r => r.dataset.number)")
+    assert "Apache" in card and "Show case Model Control Plane." in card
+    assert numbers == ["2", "1"]
+    assert page.locator("[data-testid=history-row]").count() >= 1
+    assert "TEST_ACCURACY" in page.inner_text("[data-testid=versions-table] thead").upper()
+
+
+def test_compare_versions_1_and_2(page: Any, iris_server: LiveServer, viewer_token: str) -> None:
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}")
+    page.wait_for_selector("[data-testid=versions-table]")
+    page.check("[data-testid=select-1]")
+    page.check("[data-testid=select-2]")
+    page.click("[data-testid=compare-button]")
+    page.wait_for_selector("[data-testid=compare-artifacts]")
+
+    assert re.search(r"compare\?versions=1,2$", page.url)
+    heads = page.locator("[data-testid=compare-overview] thead th").all_inner_texts()
+    assert [h.lower() for h in heads[1:]] == ["v1", "v2"]
+    parameters = page.inner_text("[data-testid=compare-parameters]")
+    assert "svc_trainer.gamma" in parameters
+    artifacts = page.locator("[data-testid=compare-artifacts] [data-testid=compare-row]")
+    assert "model: iris_classifier" in artifacts.evaluate_all("rows => rows.map(r => r.dataset.key)")
+    metadata_keys = page.locator("[data-testid=compare-metadata] [data-testid=compare-row]").evaluate_all(
+        "rows => rows.map(r => r.dataset.key)"
+    )
+    assert "test_accuracy" in metadata_keys
+    assert page.errors == []
+
+
+def test_version_page_previews_data_and_refuses_to_unpickle_the_model(
+    page: Any, iris_server: LiveServer, viewer_token: str
+) -> None:
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/2")
+    page.wait_for_selector("[data-testid=artifacts-data]")
+
+    page.click("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=preview-button]")
+    page.wait_for_selector("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=preview-shape]")
+    page.click("[data-testid=artifacts-model] [data-testid=preview-button]")
+    page.wait_for_selector("[data-testid=artifacts-model] [data-testid=preview-reason]")
+
+    shape = page.inner_text("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=preview-shape]")
+    assert shape == "(120, 5)"
+    assert "pickle" in page.inner_text("[data-testid=artifacts-model] [data-testid=preview-reason]")
+    assert page.locator("[data-testid=metrics-table]").count() == 1
+
+
+def test_run_page_draws_the_dag_with_status_and_logs(page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore) -> None:
+    run = admin.list_runs(pipeline="train_and_promote_model", limit=1).items[0]
+    log_in(page, iris_server, viewer_token, f"#/runs/{run.id}")
+    page.wait_for_selector("[data-testid=dag]")
+
+    nodes = page.locator("[data-testid=dag-node]")
+    steps = nodes.evaluate_all("nodes => nodes.map(n => [n.dataset.step, n.dataset.status])")
+    page.click("[data-testid=dag-node][data-step=svc_trainer]")
+    page.wait_for_selector("[data-testid=step-logs]")
+
+    assert sorted(steps) == sorted(
+        [[name, "completed"] for name in ("training_data_loader", "svc_trainer", "evaluator", "promote_model")]
+    )
+    assert page.locator("svg.dag path.edge").count() >= 3
+    assert "training accuracy" in page.inner_text("[data-testid=step-logs]")
+
+
+def test_html_in_names_is_shown_as_text(page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore) -> None:
+    name = "<img src=x onerror=alert(1)>'; DROP TABLE models; --"
+    admin.create_model(name, description="<script>alert('card')</script>", tags=["<b>bold</b>"])
+    admin.create_model_version(name)
+    log_in(page, iris_server, viewer_token)
+
+    page.fill("[data-testid=model-search]", "<img")
+    page.press("[data-testid=model-search]", "Enter")
+    page.wait_for_selector("[data-testid=model-link]")
+    assert page.inner_text("[data-testid=model-link]") == name
+    page.click("[data-testid=model-link]")
+    page.wait_for_selector("[data-testid=model-card]")
+
+    assert page.inner_text("[data-testid=model-name]").startswith(name)
+    assert "<script>alert('card')</script>" in page.inner_text("[data-testid=model-card]")
+    assert "<b>bold</b>" in page.inner_text("[data-testid=model-name]")
+    assert page.locator("main img, main script, main b").count() == 0
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_promote_version_2_to_production_through_the_ui(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
+    assert admin.get_model_version(MODEL, "production").number == 1
+    history_before = admin.list_stage_changes(MODEL).total
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/2")
+    page.wait_for_selector("[data-testid=stage-select]")
+
+    page.select_option("[data-testid=stage-select]", "production")
+    page.fill("[data-testid=stage-reason]", "better on the holdout set")
+    page.click("[data-testid=stage-change]")
+    text = page.inner_text("[data-testid=confirm-text]")
+    page.click("[data-testid=confirm-button]")
+    page.wait_for_selector("[data-testid=version-stage] [data-badge=production]")
+
+    assert "Version 1 holds production now and will be archived" in text
+    assert admin.get_model_version(MODEL, "production").number == 2
+    assert admin.get_model_version(MODEL, 1).stage is ModelStages.ARCHIVED
+    changes = admin.list_stage_changes(MODEL, limit=2).items
+    assert admin.list_stage_changes(MODEL).total == history_before + 2
+    assert {(c.version_number, c.to_stage, c.actor) for c in changes} == {
+        (2, ModelStages.PRODUCTION, "dora"),
+        (1, ModelStages.ARCHIVED, "dora"),
+    }
+    assert all(c.reason and c.reason.endswith("better on the holdout set") for c in changes)
+    rows = page.locator("[data-testid=history-row]").evaluate_all("rows => rows.map(r => r.dataset.to)")
+    assert rows[0] == "production"
+
+
+def test_a_stale_promotion_is_refused_and_changes_nothing(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/1")
+    page.wait_for_selector("[data-testid=stage-select]")
+    page.select_option("[data-testid=stage-select]", "staging")
+    page.click("[data-testid=stage-change]")
+    page.wait_for_selector("[data-testid=confirm-button]")
+    # Someone else takes staging while the confirmation is open.
+    other = admin.create_model_version(MODEL)
+    admin.set_stage(MODEL, other.number, "staging")
+    before = admin.list_stage_changes(MODEL).total
+
+    page.click("[data-testid=confirm-button]")
+    page.wait_for_selector("[data-testid=confirm-dialog] [data-testid=error]")
+
+    assert "StageConflictError" in page.inner_text("[data-testid=confirm-dialog] [data-testid=error]")
+    assert admin.get_model_version(MODEL, "staging").number == other.number
+    assert admin.list_stage_changes(MODEL).total == before
+
+
+def test_cache_hits_are_drawn_in_the_dag(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.dashboard.cached_pipeline import cached_pipeline
+
+    for key, value in iris_server.client_env().items():
+        monkeypatch.setenv(key, value)
+    cached_pipeline()
+    second = cached_pipeline()
+    log_in(page, iris_server, viewer_token, f"#/runs/{second.id}")
+    page.wait_for_selector("[data-testid=dag]")
+
+    statuses = page.locator("[data-testid=dag-node]").evaluate_all("nodes => nodes.map(n => n.dataset.status)")
+    page.click("[data-testid=dag-node][data-step=double]")
+    page.wait_for_selector("[data-testid=step-details]")
+
+    assert statuses == ["cached", "cached"]
+    assert "cache hit" in (page.text_content("[data-testid=dag-node][data-step=double]") or "")
+    assert "hit" in page.inner_text("[data-testid=step-details]")

@@ -1,0 +1,192 @@
+"""The REST API as clients see it: every store call has a route, errors cross as the same classes,
+the stage-history actor is the token's owner, and names survive URL paths."""
+
+from __future__ import annotations
+
+import inspect
+
+import httpx
+import pytest
+
+from modelplane.client import Client
+from modelplane.config import load_settings
+from modelplane.errors import (
+    AlreadyExistsError,
+    AuthError,
+    InvalidInputError,
+    NotFoundError,
+    StageConflictError,
+)
+from modelplane.metadata.http import HttpMetadataStore
+from modelplane.metadata.store import MetadataStore
+from tests.server.live import LiveServer
+
+
+def _protocol_methods() -> list[str]:
+    return [
+        name
+        for name, value in vars(MetadataStore).items()
+        if callable(value) and not name.startswith("_")
+    ]
+
+
+def test_health_needs_no_token(live_server: LiveServer) -> None:
+    response = httpx.get(f"{live_server.url}/health")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_openapi_schema_and_docs_page_are_served(live_server: LiveServer) -> None:
+    schema = httpx.get(f"{live_server.url}/openapi.json").json()
+    docs = httpx.get(f"{live_server.url}/docs")
+
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "/api/v1/models/{model}/versions/{version}/stage" in schema["paths"]
+    assert "/health" in schema["paths"]
+
+
+@pytest.mark.parametrize("method", _protocol_methods())
+def test_http_store_has_every_store_call_with_the_same_signature(method: str) -> None:
+    expected = inspect.signature(getattr(MetadataStore, method))
+    actual = inspect.signature(getattr(HttpMetadataStore, method))
+
+    assert list(actual.parameters) == list(expected.parameters)
+    for name, parameter in expected.parameters.items():
+        assert actual.parameters[name].kind == parameter.kind, name
+        assert actual.parameters[name].default == parameter.default, name
+
+
+def test_missing_things_raise_not_found_with_status_404(
+    live_server: LiveServer, admin: HttpMetadataStore, unique: str
+) -> None:
+    with pytest.raises(NotFoundError, match=unique) as caught:
+        admin.get_model(unique)
+    assert caught.value.hint
+
+    raw = httpx.get(
+        f"{live_server.url}/api/v1/models/{unique}",
+        headers={"Authorization": f"Bearer {live_server.admin_token}"},
+    )
+    assert raw.status_code == 404
+    assert raw.json()["error"]["type"] == "NotFoundError"
+
+
+def test_duplicate_names_raise_already_exists(admin: HttpMetadataStore, unique: str) -> None:
+    admin.create_model(unique)
+
+    with pytest.raises(AlreadyExistsError, match=unique):
+        admin.create_model(unique)
+
+
+def test_held_stage_raises_stage_conflict_and_changes_nothing(
+    admin: HttpMetadataStore, unique: str
+) -> None:
+    admin.create_model(unique)
+    admin.create_model_version(unique)
+    admin.create_model_version(unique)
+    admin.set_stage(unique, 1, "production")
+
+    with pytest.raises(StageConflictError):
+        admin.set_stage(unique, 2, "production")
+    with pytest.raises(StageConflictError):
+        admin.set_stage(unique, 2, "production", force=True, expected_current=0)
+
+    assert admin.get_model_version(unique, "production").number == 1
+    assert admin.get_model_version(unique, 2).stage.value == "none"
+
+
+@pytest.mark.parametrize("bad", ["", " padded", "tab\tname"], ids=["empty", "padded", "control"])
+def test_invalid_names_raise_invalid_input(admin: HttpMetadataStore, bad: str) -> None:
+    with pytest.raises(InvalidInputError):
+        admin.create_model(bad)
+
+
+def test_wrong_token_raises_auth_error(live_server: LiveServer) -> None:
+    store = live_server.store(token="mp_not-a-real-token")
+    try:
+        with pytest.raises(AuthError):
+            store.list_models()
+    finally:
+        store.close()
+
+
+def test_stage_history_actor_is_the_tokens_owner_not_what_the_client_says(
+    live_server: LiveServer, admin: HttpMetadataStore, unique: str
+) -> None:
+    admin.create_model(unique)
+    admin.create_model_version(unique)
+    admin.create_model_version(unique)
+    _, secret = admin.create_token("alice")
+    alice = live_server.store(token=secret)
+    try:
+        alice.set_stage(unique, 1, "production", actor="mallory", reason="first")
+        alice.set_stage(unique, 2, "production", force=True, actor="mallory")
+        alice.rollback_stage(unique, "production", actor="mallory", reason="oops")
+    finally:
+        alice.close()
+
+    changes = admin.list_stage_changes(unique).items
+    assert len(changes) == 5
+    assert {change.actor for change in changes} == {"alice"}
+
+
+def test_info_tells_clients_the_servers_artifact_uri(
+    live_server: LiveServer, admin: HttpMetadataStore
+) -> None:
+    info = admin.info()
+
+    assert info.artifact_uri == live_server.artifact_uri
+    assert info.url == live_server.url
+    assert info.schema_revision
+
+
+def test_whoami_names_the_tokens_owner(live_server: LiveServer, admin: HttpMetadataStore) -> None:
+    record, secret = admin.create_token("bob")
+    bob = live_server.store(token=secret)
+    try:
+        assert bob.whoami().owner == "bob"
+        assert bob.whoami().id == record.id
+    finally:
+        bob.close()
+    assert admin.whoami().owner == "admin"
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    ["a/b", "100%", "50%2F", "q?x=1&y", "frag#1", "dots.v1", "..x", "sp ace", "ünïcödé", "a+b", "semi;colon"],
+)
+def test_names_with_url_metacharacters_survive_paths(
+    admin: HttpMetadataStore, unique: str, suffix: str
+) -> None:
+    name = f"{unique}-{suffix}"
+    created = admin.create_model(name, description=suffix)
+    version = admin.create_model_version(name, name=f"v-{suffix}")
+    admin.set_stage(name, version.number, "staging")
+
+    assert admin.get_model(name).id == created.id
+    assert admin.get_model(created.id).description == suffix
+    assert admin.get_model_version(name, f"v-{suffix}").id == version.id
+    assert admin.get_model_version(name, "staging").id == version.id
+    assert [m.name for m in admin.list_models(name=name).items] == [name]
+    admin.delete_model(name)
+    with pytest.raises(NotFoundError):
+        admin.get_model(name)
+
+
+def test_client_uses_the_server_from_the_environment(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
+    for key, value in live_server.client_env().items():
+        monkeypatch.setenv(key, value)
+    client = Client(load_settings())
+
+    client.create_model(unique, license="MIT")
+
+    assert isinstance(client.store, HttpMetadataStore)
+    assert client.artifact_store.root == live_server.artifact_uri
+    admin = live_server.store()
+    try:
+        assert admin.get_model(unique).license == "MIT"
+    finally:
+        admin.close()
