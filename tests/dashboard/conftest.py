@@ -33,7 +33,7 @@ def _run_example(script: str, server: LiveServer, home: Path) -> subprocess.Comp
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def iris_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server after the reference flow (train, predict when something is in production, train
     again), then with version 1 in production so that promoting version 2 archives it."""
@@ -51,7 +51,7 @@ def iris_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def viewer_token(iris_server: LiveServer) -> str:
     """A stored token owned by ``dora``, the person using the dashboard."""
     store = iris_server.store()
@@ -67,7 +67,9 @@ def admin(iris_server: LiveServer) -> Iterator[HttpMetadataStore]:
     store.close()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, which would break later tests that call asyncio.run().
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:
