@@ -68,7 +68,7 @@ def _resolve_inputs(
 
 
 def _link_outputs(
-    client: Client,
+    store: Any,
     model_version: ModelVersionRecord | None,
     outputs: dict[str, ArtifactVersionRecord],
     output_plan: dict[str, tuple[str, ArtifactConfig | None, Any]],
@@ -78,7 +78,7 @@ def _link_outputs(
     for output_name, record in outputs.items():
         artifact_name, config, _ = output_plan[output_name]
         kind = (config.artifact_type if config else None) or record.type
-        client.store.link_artifact(
+        store.link_artifact(
             model_version.id,
             record.id,
             name=artifact_name,
@@ -102,23 +102,41 @@ def _split_return(node: Node, value: Any) -> dict[str, Any]:
     return dict(zip(names, value))
 
 
-def _save_outputs(
-    client: Client, node: Node, step_run: StepRunRecord, values: dict[str, Any], output_plan: dict
-) -> dict[str, ArtifactVersionRecord]:
+def _write_outputs(client: Client, values: dict[str, Any], output_plan: dict) -> dict[str, tuple[str, Any]]:
+    """Write every output's bytes into place; nothing is recorded yet (DESIGN §3 rule 4)."""
     from modelplane.artifacts.materializers import save_value
 
-    saved: dict[str, ArtifactVersionRecord] = {}
+    written = {}
     for output_name, value in values.items():
-        artifact_name, config, materializer = output_plan[output_name]
+        _, config, materializer = output_plan[output_name]
         artifact_version_id = uuid.uuid4().hex
-        stored = save_value(
-            client.artifact_store,
+        written[output_name] = (
             artifact_version_id,
-            value,
-            materializer=materializer,
-            artifact_type=config.artifact_type if config else None,
+            save_value(
+                client.artifact_store,
+                artifact_version_id,
+                value,
+                materializer=materializer,
+                artifact_type=config.artifact_type if config else None,
+            ),
         )
-        saved[output_name] = client.store.create_artifact_version(
+    return written
+
+
+def _record_outputs(
+    store: Any,
+    step_run: StepRunRecord,
+    written: dict[str, tuple[str, Any]],
+    output_plan: dict,
+    model_version: ModelVersionRecord | None,
+    logs: str,
+) -> dict[str, ArtifactVersionRecord]:
+    """Record the outputs, link them to the model version and close the step run: one transaction
+    on SQL stores (``store.atomically``), so a step's results appear all at once or not at all."""
+    saved: dict[str, ArtifactVersionRecord] = {}
+    for output_name, (artifact_version_id, stored) in written.items():
+        artifact_name, config, _ = output_plan[output_name]
+        saved[output_name] = store.create_artifact_version(
             id=artifact_version_id,
             name=artifact_name,
             type=stored.type,
@@ -131,6 +149,13 @@ def _save_outputs(
             metadata=stored.metadata,
             tags=config.tags if config else (),
         )
+    _link_outputs(store, model_version, saved, output_plan)
+    store.finish_step_run(
+        step_run.id,
+        status=ExecutionStatus.COMPLETED,
+        outputs={name: record.id for name, record in saved.items()},
+        logs=logs,
+    )
     return saved
 
 
@@ -145,7 +170,7 @@ def _try_cache(
     )
     _, model_version = plan.model_for(node.id)
     records = {name: client.store.get_artifact_version(av_id) for name, av_id in hit.outputs.items()}
-    _link_outputs(client, model_version, records, output_plan)
+    client.store.atomically(lambda store: _link_outputs(store, model_version, records, output_plan))
     return StepOutcome(node.id, step_run.status, dict(step_run.outputs))
 
 
@@ -200,9 +225,11 @@ def run_step(
                 )
             with step_context(context):
                 value = step.func(**kwargs)
-            values = _split_return(node, value)
-            saved = _save_outputs(client, node, step_run, values, output_plan)
-            _link_outputs(client, model_version, saved, output_plan)
+            written = _write_outputs(client, _split_return(node, value), output_plan)
+            logs = captured.text
+            saved = client.store.atomically(
+                lambda store: _record_outputs(store, step_run, written, output_plan, model_version, logs)
+            )
         except BaseException as exc:  # noqa: BLE001 - the user's error is recorded, then re-raised upstream
             text = traceback.format_exc()
             client.store.finish_step_run(
@@ -211,9 +238,5 @@ def run_step(
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             return StepOutcome(node.id, ExecutionStatus.FAILED, {}, StepFailure(node.id, exc, text))
-    outputs = {name: record.id for name, record in saved.items()}
     plan.artifact_records.update((record.id, record) for record in saved.values())
-    client.store.finish_step_run(
-        step_run.id, status=ExecutionStatus.COMPLETED, outputs=outputs, logs=captured.text
-    )
-    return StepOutcome(node.id, ExecutionStatus.COMPLETED, outputs)
+    return StepOutcome(node.id, ExecutionStatus.COMPLETED, {name: record.id for name, record in saved.items()})

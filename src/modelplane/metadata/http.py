@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -29,10 +29,12 @@ from modelplane.metadata.records import (
     StoreInfo,
     TokenRecord,
 )
-from modelplane.metadata.store import MetadataTarget, VersionRef
+from modelplane.metadata.store import MetadataStore, MetadataTarget, VersionRef
 from modelplane.versioning import parse_version_spec
 
 __all__ = ["HttpMetadataStore"]
+
+T = TypeVar("T")
 
 _STEP_RUNS = TypeAdapter(list[StepRunRecord])
 _TOKENS = TypeAdapter(list[TokenRecord])
@@ -101,6 +103,10 @@ class HttpMetadataStore:
 
     def close(self) -> None:
         self._wire.close()
+
+    def atomically(self, work: Callable[[MetadataStore], T]) -> T:
+        # Each call is its own request and transaction on the server.
+        return work(self)
 
     # -- pipelines and runs -------------------------------------------------------------------
     def save_pipeline(self, name: str, spec: dict[str, Any]) -> PipelineRecord:

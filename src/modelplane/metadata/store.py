@@ -16,7 +16,7 @@ Conventions:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable, Literal, Protocol, Sequence
+from typing import Any, Callable, Iterable, Literal, Protocol, Sequence, TypeVar
 
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
 from modelplane.metadata.records import (
@@ -36,6 +36,7 @@ from modelplane.metadata.records import (
 
 __all__ = ["MODEL_CARD_FIELDS", "MetadataStore", "MetadataTarget", "VersionRef"]
 
+T = TypeVar("T")
 VersionRef = int | str | ModelStages
 MetadataTarget = Literal["model_version", "artifact_version", "step_run", "run"]
 # The descriptive fields of a model (its "card"), in display order.
@@ -57,6 +58,13 @@ class MetadataStore(Protocol):
     def info(self) -> StoreInfo: ...
 
     def close(self) -> None: ...
+
+    def atomically(self, work: Callable[[MetadataStore], T]) -> T:
+        """Run ``work(store)``, whose calls share one transaction where the backend has them (SQL).
+
+        ``work`` may run more than once (after a lost race), so it must only make store calls. The
+        HTTP store runs the calls one by one; its server makes each of them atomic on its own.
+        """
 
     # -- pipelines and runs -------------------------------------------------------------------
     def save_pipeline(self, name: str, spec: dict[str, Any]) -> PipelineRecord:

@@ -7,9 +7,10 @@ else touches the engine. Imports sql.engine, errors.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -45,6 +46,8 @@ class StoreCore:
             if self._dialect == "sqlite"
             else self._engine
         )
+        # The connection of an ``atomically`` block running in this thread, if any.
+        self._batch = threading.local()
         try:
             ensure_schema(self._engine, url)
         except BaseException:
@@ -61,10 +64,33 @@ class StoreCore:
         and our insert (the checks themselves run inside ``work`` and raise modelplane errors), so
         the whole transaction runs again and its checks now see the winner's row.
         """
+        conn = getattr(self._batch, "conn", None)
+        if conn is not None:
+            return work(conn)
         return self._run(work, self._write_engine)
 
     def read(self, work: Callable[[Connection], T]) -> T:
+        conn = getattr(self._batch, "conn", None)
+        if conn is not None:
+            return work(conn)
         return self._run(work, self._engine)
+
+    def atomically(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(store)`` so that every store call it makes shares one write transaction.
+
+        On a lost race the whole of ``work`` runs again, so it must only make store calls.
+        """
+        if getattr(self._batch, "conn", None) is not None:
+            return work(self)
+
+        def run_all(conn: Connection) -> T:
+            self._batch.conn = conn
+            try:
+                return work(self)
+            finally:
+                self._batch.conn = None
+
+        return self._run(run_all, self._write_engine)
 
     def _run(self, work: Callable[[Connection], T], engine: sa.Engine) -> T:
         for attempt in range(_ATTEMPTS):
