@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import write_section
+
 MODELS = 1_000
 VERSIONS_PER_MODEL = 10
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,20 +168,6 @@ def render(rows: list[tuple[str, tuple[float, float, float, float], int | None]]
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the ``## CLI`` section of ``path`` (up to the next ``## `` heading), or append it."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    path.write_text(
-        "".join(lines[:start]) + section + ("\n" if end < len(lines) else "") + "".join(lines[end:])
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -201,7 +189,7 @@ def main() -> None:
     section = render(rows, args.runs)
     print(section)
     if args.write:
-        write_section(ROOT / "docs" / "benchmarks.md", section)
+        write_section(ROOT / "docs" / "benchmarks.md", SECTION, section)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from report import write_section
+
 MODELS = 100
 VERSIONS_PER_MODEL = 100
 BUDGET_RPS = 500.0
@@ -165,18 +167,6 @@ def render(rows: list[tuple[str, tuple[float, float, float], float]], requests: 
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the ``## Server`` section of ``path`` (up to the next ``## `` heading), or append it."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    path.write_text("".join(lines[:start]) + section + ("\n" if end < len(lines) else "") + "".join(lines[end:]))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="requests per case (default 3000)")
@@ -196,7 +186,7 @@ def main() -> int:
     section = render(rows, args.requests, args.threads)
     print(section)
     if args.write:
-        write_section(ROOT / "docs" / "benchmarks.md", section)
+        write_section(ROOT / "docs" / "benchmarks.md", SECTION, section)
     return 0 if rows[0][1][0] >= BUDGET_RPS else 1
 
 
