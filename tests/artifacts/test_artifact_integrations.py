@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sklearn.svm import SVC
 
-from modelplane.artifacts.io import SavedArtifact, load_value, save_value
+from modelplane.artifacts.io import load_value, save_value
 from modelplane.artifacts.materializers import (
     PICKLE_FALLBACK,
     is_pickle_materializer,
@@ -20,22 +20,10 @@ from modelplane.artifacts.materializers import (
 )
 from modelplane.artifacts.store import new_artifact_id
 from modelplane.enums import ArtifactType
+from tests.artifacts.roundtrip import round_trip as _round_trip
 
 NDARRAY = "modelplane.integrations.numpy:NdarrayMaterializer"
 
-
-def _round_trip(store, value: Any) -> tuple[SavedArtifact, Any]:
-    saved = save_value(store, new_artifact_id(), value)
-    loaded = load_value(
-        store,
-        uri=saved.uri,
-        materializer=saved.materializer,
-        data_type=saved.data_type,
-        size=saved.size,
-        content_hash=saved.content_hash,
-        verify_hash=True,
-    )
-    return saved, loaded
 
 
 ARRAYS = {

@@ -14,7 +14,7 @@ from modelplane.artifacts.builtin_materializers import (
     CloudpickleMaterializer,
     JsonMaterializer,
 )
-from modelplane.artifacts.io import SavedArtifact, load_value, save_value
+from modelplane.artifacts.io import load_value, save_value
 from modelplane.artifacts.materializers import (
     PICKLE_FALLBACK,
     ArtifactFolder,
@@ -28,20 +28,8 @@ from modelplane.artifacts.materializers import (
 from modelplane.artifacts.store import new_artifact_id
 from modelplane.enums import ArtifactType
 from modelplane.errors import ArtifactError, MaterializerError
+from tests.artifacts.roundtrip import round_trip as _round_trip
 
-
-def _round_trip(store, value: Any, **kwargs: Any) -> tuple[SavedArtifact, Any]:
-    saved = save_value(store, new_artifact_id(), value, **kwargs)
-    loaded = load_value(
-        store,
-        uri=saved.uri,
-        materializer=saved.materializer,
-        data_type=saved.data_type,
-        size=saved.size,
-        content_hash=saved.content_hash,
-        verify_hash=True,
-    )
-    return saved, loaded
 
 
 JSON_VALUES = {
