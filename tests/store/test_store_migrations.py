@@ -81,3 +81,33 @@ def test_a_database_from_a_newer_modelplane_is_refused(sql_backend: str, tmp_pat
                 sa.text("UPDATE alembic_version SET version_num = :head"), {"head": SCHEMA_HEAD}
             )
         engine.dispose()
+
+
+def test_a_schema_another_process_creates_mid_check_is_waited_for_not_an_error(
+    sql_backend: str, tmp_path: Path
+) -> None:
+    # The window CI once hit on MariaDB: this opener's "SELECT ... FROM alembic_version" fails
+    # because the table does not exist yet, and by the time it inspects the database another
+    # opener has created it. A second real engine plays that other process, at that moment.
+    url = sql_url(sql_backend, tmp_path, fresh=True)
+    engine, other = make_engine(url), make_engine(url)
+    interfered: list[bool] = []
+
+    def other_opener_creates_the_table(context: sa.engine.ExceptionContext) -> None:
+        if not interfered and "alembic_version" in (context.statement or ""):
+            interfered.append(True)
+            with other.begin() as conn:
+                conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+
+    sa.event.listen(engine, "handle_error", other_opener_creates_the_table)
+    try:
+        assert current_revision(engine) is None  # created but not yet stamped
+        assert interfered == [True]
+        store = SqlMetadataStore(url)  # waits for / completes the other opener's migration
+        try:
+            assert store.info().schema_revision == SCHEMA_HEAD
+        finally:
+            store.close()
+    finally:
+        engine.dispose()
+        other.dispose()

@@ -169,14 +169,18 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, or ``None`` for an empty database."""
+    query = sa.text("SELECT version_num FROM alembic_version")
     with engine.connect() as conn:
         try:
-            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            return conn.execute(query).scalar()
         except sa.exc.DBAPIError:
             conn.rollback()
-            if sa.inspect(conn).has_table("alembic_version"):
-                raise
-            return None
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return None
+        # The table was missing when the query ran but exists now: another process is creating
+        # the schema at this moment. Ask again; the table may still be empty (None), and the
+        # migration lock in ``upgrade`` then makes this process wait for the other one.
+        return conn.execute(query).scalar()
 
 
 def _alembic_config(connection: Connection | None = None) -> Any:
