@@ -7,6 +7,8 @@ module-level client. Stores are opened lazily and shared per URL within a proces
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import threading
 from datetime import datetime
 from typing import Any, Iterable, Sequence
@@ -28,6 +30,7 @@ from modelplane.metadata.records import (
     StoreInfo,
 )
 from modelplane.metadata.store import MetadataStore, MetadataTarget, VersionRef
+from modelplane.processes import current_host, is_running
 
 __all__ = ["Client"]
 
@@ -131,6 +134,36 @@ class Client:
                     hint=f"Use one of: {', '.join(s.value for s in ExecutionStatus)}.",
                 ) from None
         return self.store.list_runs(pipeline=pipeline, status=status, model=model, limit=limit, offset=offset)
+
+    def fail_abandoned_runs(self) -> list[RunRecord]:
+        """Mark failed the runs still ``running`` whose process on this host no longer exists.
+
+        A run killed with SIGKILL (or lost with its machine) cannot mark itself finished. Pipeline
+        calls and ``modelplane run list``/``describe`` call this, so such runs do not stay
+        ``running`` forever. Only this host's runs are checked: whether a process on another host
+        is alive can only be seen there. Returns the runs it marked, as they are now.
+        """
+        host = current_host()
+        running: list[RunRecord] = []
+        while True:
+            page = self.store.list_runs(
+                status=ExecutionStatus.RUNNING, host=host, limit=200, offset=len(running)
+            )
+            running.extend(page.items)
+            if not page.items or len(running) >= page.total:
+                break
+        marked = []
+        for run in running:
+            if run.pid is None or is_running(run.pid, run.created):
+                continue
+            error = (
+                f"Abandoned: process {run.pid} on {host}, which was running this pipeline, ended "
+                f"without finishing the run (it was killed or crashed). Marked failed at "
+                f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC by process {os.getpid()}."
+            )
+            if self.store.abandon_run(run.id, error):
+                marked.append(self.store.get_run(run.id))
+        return marked
 
     def delete_run(self, run: str) -> None:
         self.store.delete_run(run)

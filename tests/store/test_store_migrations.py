@@ -111,3 +111,49 @@ def test_a_schema_another_process_creates_mid_check_is_waited_for_not_an_error(
     finally:
         engine.dispose()
         other.dispose()
+
+
+def test_a_database_at_the_first_revision_upgrades_and_keeps_its_runs(
+    sql_backend: str, tmp_path: Path
+) -> None:
+    # A store made by the first release (0001): opening it with this modelplane adds the run's
+    # process columns; the runs already there keep everything and have no process.
+    url = sql_url(sql_backend, tmp_path, fresh=True)
+    engine = make_engine(url)
+    try:
+        upgrade(engine, "0001_initial")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO pipelines (id, name, spec, created, updated) "
+                    "VALUES ('p1', 'train', '{}', :now, :now)"
+                ),
+                {"now": "2026-11-01 10:00:00"},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO pipeline_runs (id, name, pipeline_id, status, orchestrator, "
+                    "parameters, config, extra, created) VALUES ('r1', 'train-old', 'p1', "
+                    "'running', 'local', '{}', '{}', '{}', :now)"
+                ),
+                {"now": "2026-11-01 10:00:00"},
+            )
+        assert current_revision(engine) == "0001_initial"
+
+        store = SqlMetadataStore(url)
+        try:
+            assert store.info().schema_revision == SCHEMA_HEAD
+            old = store.get_run("train-old")
+            assert (old.pipeline_name, old.status.value, old.host, old.pid) == (
+                "train", "running", None, None
+            )
+            assert store.list_runs(status="running").total == 1
+        finally:
+            store.close()
+        with engine.connect() as conn:
+            differences = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            )
+        assert differences == []
+    finally:
+        engine.dispose()

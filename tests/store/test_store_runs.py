@@ -219,3 +219,64 @@ def test_info_counts_what_is_stored(store: MetadataStore, run: RunRecord) -> Non
     assert info.counts["model_versions"] == 1
     assert info.counts["runs"] == 1
     assert info.counts["pipelines"] == 1
+
+
+# -- the process driving a run, and abandoned runs --------------------------------------------
+
+
+def test_a_run_records_the_host_and_pid_driving_it(store: MetadataStore) -> None:
+    pipeline = store.save_pipeline("train", {})
+    created = store.create_run(pipeline_id=pipeline.id, host="gpu-box-1", pid=4242)
+    other = store.create_run(pipeline_id=pipeline.id, host="laptop", pid=7)
+    unowned = store.create_run(pipeline_id=pipeline.id)
+
+    assert (created.host, created.pid) == ("gpu-box-1", 4242)
+    assert store.get_run(created.id) == created
+    assert (unowned.host, unowned.pid) == (None, None)
+    assert [r.id for r in store.list_runs(host="gpu-box-1").items] == [created.id]
+    assert [r.id for r in store.list_runs(host="laptop", status="running").items] == [other.id]
+    assert store.list_runs(host="nowhere").total == 0
+
+
+def test_create_run_refuses_a_bad_pid_or_host_and_changes_nothing(
+    store: MetadataStore, run: RunRecord
+) -> None:
+    before = snapshot(store)
+    for pid in (0, -5, "12", 1.5, True):
+        with pytest.raises(InvalidInputError, match="pid"):
+            store.create_run(pipeline_id=run.pipeline_id, host="h", pid=pid)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="host"):
+        store.create_run(pipeline_id=run.pipeline_id, host="h" * 256, pid=1)
+    assert snapshot(store) == before
+    assert store.list_runs().total == 1
+
+
+def test_abandon_run_fails_the_run_and_its_running_steps_only(
+    store: MetadataStore, run: RunRecord
+) -> None:
+    done = store.create_step_run(run_id=run.id, name="load", step_name="load")
+    store.finish_step_run(done.id, status=ExecutionStatus.COMPLETED)
+    stuck = store.create_step_run(run_id=run.id, name="train", step_name="train", upstream=["load"])
+
+    assert store.abandon_run(run.id, "Abandoned: process 99 is gone") is True
+
+    after = store.get_run(run.id)
+    assert after.status is ExecutionStatus.FAILED
+    assert after.error == "Abandoned: process 99 is gone"
+    assert after.ended is not None and after.ended >= run.created
+    steps = {s.name: s for s in store.list_step_runs(run.id)}
+    assert steps["load"].status is ExecutionStatus.COMPLETED and steps["load"].error is None
+    assert steps["train"].status is ExecutionStatus.FAILED
+    assert steps["train"].error == "Abandoned: process 99 is gone"
+    assert steps["train"].ended is not None
+    assert stuck.id == steps["train"].id
+
+
+def test_abandon_run_leaves_a_finished_run_alone(store: MetadataStore, run: RunRecord) -> None:
+    finished = store.finish_run(run.id, ExecutionStatus.COMPLETED)
+
+    assert store.abandon_run(run.id, "Abandoned") is False
+    assert store.abandon_run(run.name, "Abandoned") is False  # by name too
+    assert store.get_run(run.id) == finished
+    with pytest.raises(NotFoundError):
+        store.abandon_run("f" * 32, "Abandoned")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -14,13 +15,15 @@ from modelplane.cli.lazy import OrderedGroup
 from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
 from modelplane.cli.output import Column
 from modelplane.enums import ExecutionStatus
-from modelplane.errors import NotFoundError
+from modelplane.errors import ModelplaneError, NotFoundError
 
 if TYPE_CHECKING:
     from modelplane.client import Client
     from modelplane.metadata.records import StepRunRecord
 
 __all__ = ["RUN_COLUMNS", "run"]
+
+logger = logging.getLogger("modelplane")
 
 RUN_COLUMNS = (
     Column("RUN", "name"),
@@ -56,13 +59,27 @@ def run() -> None:
 def list_runs(
     pipeline: str | None, status: str | None, model: str | None, limit: int, page: int, fmt: str
 ) -> None:
-    """List pipeline runs, newest first."""
+    """List pipeline runs, newest first.
+
+    Runs left ``running`` by a process on this machine that no longer exists (killed, crashed) are
+    marked failed first.
+    """
+    _fail_abandoned(session.client())
     found = session.client().list_runs(
         pipeline=pipeline, status=status, model=model, limit=limit, offset=offset_of(limit, page)
     )
     filtered = pipeline or status or model
     empty = "No runs match." if filtered else "No runs yet: call a @pipeline function to make one."
     output.listing(found, RUN_COLUMNS, fmt=fmt, empty=empty)
+
+
+def _fail_abandoned(client: Client) -> None:
+    # A listing should not fail because this housekeeping could not write; the listing itself
+    # reports a store that cannot be reached.
+    try:
+        client.fail_abandoned_runs()
+    except ModelplaneError as exc:
+        logger.debug("Could not check for abandoned runs: %s", exc)
 
 
 def _output_artifacts(client: Client, step: StepRunRecord) -> dict[str, Any]:
@@ -99,6 +116,7 @@ def describe(run_name: str, fmt: str) -> None:
     Each step with its status, duration, cache hit and output artifacts.
     """
     client = session.client()
+    _fail_abandoned(client)
     record = client.get_run(run_name)
     steps = [
         {**output.to_json(step_run), "output_artifacts": _output_artifacts(client, step_run)}
@@ -114,6 +132,7 @@ def describe(run_name: str, fmt: str) -> None:
         ("Status", record.status.value),
         ("Model version", _model_version_label(client, record.model_version_id)),
         ("Orchestrator", record.orchestrator),
+        ("Process", f"{record.pid} on {record.host}" if record.pid else "-"),
         ("Started", output.when(record.created)),
         ("Duration", output.duration(record.created, record.ended)),
         ("Parameters", json.dumps(record.parameters) if record.parameters else "-"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import uuid
 from typing import Any
 
@@ -16,6 +17,7 @@ from modelplane.execution.orchestrator import get_orchestrator
 from modelplane.execution.plan import RunPlan
 from modelplane.metadata.records import ModelVersionRecord, RunRecord
 from modelplane.model import Model
+from modelplane.processes import current_host
 
 __all__ = ["launch"]
 
@@ -95,6 +97,11 @@ def launch(
     """Run ``graph`` as a new run of ``pipeline_name``; raise ``StepFailedError`` when a step fails."""
     runner = get_orchestrator(orchestrator)
     runner.check(client)
+    for abandoned in client.fail_abandoned_runs():
+        logger.warning(
+            "Run '%s' of pipeline '%s' was still marked running, but process %s that ran it is gone; "
+            "marked it failed.", abandoned.name, abandoned.pipeline_name, abandoned.pid,
+        )
     pipeline = client.store.save_pipeline(pipeline_name, {"dag": _dag_spec(graph)})
 
     bound: dict[int, tuple[Model, ModelVersionRecord]] = {}
@@ -138,6 +145,8 @@ def launch(
             extra=extra,
             orchestrator=runner.name,
             model_version_id=pipeline_version.id if pipeline_version else None,
+            host=current_host(),
+            pid=os.getpid(),
         )
     except BaseException:
         discard_created()

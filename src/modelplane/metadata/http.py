@@ -135,6 +135,8 @@ class HttpMetadataStore:
         extra: dict[str, Any] | None = None,
         orchestrator: str = "local",
         model_version_id: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
     ) -> RunRecord:
         body = {
             "pipeline_id": pipeline_id,
@@ -144,6 +146,8 @@ class HttpMetadataStore:
             "extra": extra,
             "orchestrator": orchestrator,
             "model_version_id": model_version_id,
+            "host": host,
+            "pid": pid,
         }
         return RunRecord.model_validate_json(self._send("POST", "/runs", body))
 
@@ -156,11 +160,18 @@ class HttpMetadataStore:
         pipeline: str | None = None,
         status: ExecutionStatus | None = None,
         model: str | None = None,
+        host: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> Page[RunRecord]:
         raw = self._get(
-            "/runs", pipeline=pipeline, status=status, model=model, limit=limit, offset=offset
+            "/runs",
+            pipeline=pipeline,
+            status=status,
+            model=model,
+            host=host,
+            limit=limit,
+            offset=offset,
         )
         return Page[RunRecord].model_validate_json(raw)
 
@@ -170,6 +181,10 @@ class HttpMetadataStore:
         body = {"status": status, "error": error}
         raw = self._send("POST", f"/runs/{_seg(run_id)}/finish", body)
         return RunRecord.model_validate_json(raw)
+
+    def abandon_run(self, run_id: str, error: str) -> bool:
+        raw = self._send("POST", f"/runs/{_seg(run_id)}/abandon", {"error": error})
+        return bool(json.loads(raw)["changed"])
 
     def delete_run(self, run: str) -> None:
         self._send("DELETE", f"/runs/{_seg(run)}")

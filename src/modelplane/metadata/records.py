@@ -67,6 +67,10 @@ class RunRecord(_Record):
     created: datetime
     ended: datetime | None = None
     error: str | None = None
+    # The process driving the run, when a pipeline call made it: a `running` run whose process on
+    # its host has died was abandoned.
+    host: str | None = None
+    pid: int | None = None
 
 
 class StepRunRecord(_Record):

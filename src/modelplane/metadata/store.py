@@ -89,8 +89,13 @@ class MetadataStore(Protocol):
         extra: dict[str, Any] | None = None,
         orchestrator: str = "local",
         model_version_id: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
     ) -> RunRecord:
-        """A new run in status ``running``; also links it to ``model_version_id`` when given."""
+        """A new run in status ``running``; also links it to ``model_version_id`` when given.
+
+        ``host`` and ``pid`` name the process driving the run, so a run it abandons can be found.
+        """
 
     def get_run(self, run: str) -> RunRecord:
         """By id or by run name."""
@@ -101,11 +106,17 @@ class MetadataStore(Protocol):
         pipeline: str | None = None,
         status: ExecutionStatus | None = None,
         model: str | None = None,
+        host: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> Page[RunRecord]: ...
 
     def finish_run(self, run_id: str, status: ExecutionStatus, error: str | None = None) -> RunRecord: ...
+
+    def abandon_run(self, run_id: str, error: str) -> bool:
+        """Mark a run that is still ``running`` failed with ``error``, and its running step runs too,
+        in one transaction. Returns whether it changed anything: a run that has finished meanwhile
+        is left as it is."""
 
     def delete_run(self, run: str) -> None:
         """Delete the run and its step runs; artifact versions it produced stay."""

@@ -215,11 +215,20 @@ class RunsMixin(StoreCore):
         extra: dict[str, Any] | None = None,
         orchestrator: str = "local",
         model_version_id: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
     ) -> RunRecord:
         if name is not None:
             check_name(name, "run")
         check_name(orchestrator, "orchestrator")
         check_text(orchestrator, "orchestrator name", 64)
+        if host is not None:
+            check_text(host, "run host", 255)
+        if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
+            raise InvalidInputError(
+                f"The run's pid must be a positive integer, not {pid!r}.",
+                hint="Pass os.getpid() of the process driving the run, or leave it out.",
+            )
         values: dict[str, Any] = {
             "parameters": check_dict(parameters, "run parameters"),
             "config": check_dict(config, "run config"),
@@ -227,6 +236,8 @@ class RunsMixin(StoreCore):
             "orchestrator": orchestrator,
             "status": ExecutionStatus.RUNNING.value,
             "model_version_id": model_version_id,
+            "host": host,
+            "pid": pid,
         }
 
         def work(conn: Connection) -> RunRecord:
@@ -266,6 +277,7 @@ class RunsMixin(StoreCore):
         pipeline: str | None = None,
         status: ExecutionStatus | None = None,
         model: str | None = None,
+        host: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> Page[RunRecord]:
@@ -278,6 +290,8 @@ class RunsMixin(StoreCore):
                 query = query.where(pipeline_runs.c.pipeline_id == find_pipeline(conn, pipeline).id)
             if parsed is not None:
                 query = query.where(pipeline_runs.c.status == parsed.value)
+            if host is not None:
+                query = query.where(pipeline_runs.c.host == host)
             if model is not None:
                 linked = (
                     sa.select(model_version_runs.c.run_id)
@@ -303,6 +317,25 @@ class RunsMixin(StoreCore):
             values = {"status": parsed.value, "ended": utcnow(), "error": error}
             conn.execute(_UPDATE_RUN, {"b_id": row.id, **values})
             return RunRecord.model_validate({**row._mapping, **values})
+
+        return self.write(work)
+
+    def abandon_run(self, run_id: str, error: str) -> bool:
+        check_text(error, "abandoned run's error", 10_000)
+
+        def work(conn: Connection) -> bool:
+            row = find_run(conn, run_id, lock=True)
+            if row.status != ExecutionStatus.RUNNING.value:
+                return False
+            now = utcnow()
+            conn.execute(_UPDATE_RUN, {"b_id": row.id, "status": ExecutionStatus.FAILED.value, "ended": now, "error": error})
+            conn.execute(
+                step_runs.update()
+                .where(step_runs.c.run_id == row.id)
+                .where(step_runs.c.status == ExecutionStatus.RUNNING.value)
+                .values(status=ExecutionStatus.FAILED.value, ended=now, error=error)
+            )
+            return True
 
         return self.write(work)
 

@@ -135,10 +135,15 @@ pipeline_runs = sa.Table(
     _time("created"),
     _time("ended", nullable=True),
     sa.Column("error", _MEDIUM_TEXT, nullable=True),
+    # The process driving the run (0002): a run still `running` whose process on this host is
+    # gone was abandoned (killed, crashed) and is marked failed by the next look at it.
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("pid", sa.Integer(), nullable=True),
     sa.UniqueConstraint("name"),
     sa.Index(None, "pipeline_id", "created"),
     sa.Index(None, "created"),
     sa.Index(None, "model_version_id"),
+    sa.Index(None, "status"),
     **_TABLE_OPTIONS,
 )
 

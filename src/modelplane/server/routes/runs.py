@@ -29,6 +29,16 @@ class RunBody(BaseModel):
     extra: Any = Field(None, description="dict[str, Any] | None")
     orchestrator: Any = Field("local", description="str")
     model_version_id: Any = Field(None, description="str | None")
+    host: Any = Field(None, description="str | None")
+    pid: Any = Field(None, description="int | None")
+
+
+class AbandonRunBody(BaseModel):
+    error: Any = Field(description="str")
+
+
+class AbandonedBody(BaseModel):
+    changed: bool
 
 
 class FinishRunBody(BaseModel):
@@ -95,11 +105,18 @@ async def list_runs(
     pipeline: str | None = None,
     status: str | None = None,
     model: str | None = None,
+    host: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Response:
     page = await read(
-        store.list_runs, pipeline=pipeline, status=status, model=model, limit=limit, offset=offset
+        store.list_runs,
+        pipeline=pipeline,
+        status=status,
+        model=model,
+        host=host,
+        limit=limit,
+        offset=offset,
     )
     return record_response(page)
 
@@ -112,6 +129,15 @@ async def get_run(run: str, store: StoreDep, read: ReadDep) -> Response:
 @router.post("/runs/{run_id:name}/finish", response_model=RunRecord)
 def finish_run(run_id: str, body: FinishRunBody, store: StoreDep) -> Response:
     return record_response(store.finish_run(run_id, body.status, body.error))
+
+
+@router.post(
+    "/runs/{run_id:name}/abandon",
+    response_model=AbandonedBody,
+    summary="Mark a run whose process died failed (if it is still running)",
+)
+def abandon_run(run_id: str, body: AbandonRunBody, store: StoreDep) -> Response:
+    return json_response({"changed": store.abandon_run(run_id, body.error)})
 
 
 @router.delete("/runs/{run:name}", status_code=204)

@@ -1,0 +1,169 @@
+"""A run whose process dies without finishing it (SIGKILL, OOM killer) does not stay ``running``:
+the next pipeline call, ``modelplane run list`` or ``Client.fail_abandoned_runs`` on that machine
+marks it failed, with the reason, while runs whose process is alive are left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from modelplane.cli import main
+from modelplane.client import Client, close_open_stores
+from modelplane.config import load_settings
+from modelplane.enums import ExecutionStatus
+from modelplane.processes import current_host
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = '''
+import sys, time
+from pathlib import Path
+from modelplane import pipeline, step
+
+@step
+def load() -> int:
+    return 1
+
+@step
+def stall(x: int) -> int:
+    Path(sys.argv[1]).write_text("started")
+    time.sleep(600)
+    return x
+
+@step
+def after(x: int) -> int:
+    return x
+
+@pipeline(enable_cache=False)
+def stalling():
+    after(stall(load()))
+
+stalling()
+'''
+
+
+@pytest.fixture
+def stalled(tmp_path: Path, mp_home: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A pipeline process stuck in its second step (alive until the test kills it)."""
+    script, marker = tmp_path / "stall.py", tmp_path / "started"
+    script.write_text(textwrap.dedent(SCRIPT))
+    child = subprocess.Popen([sys.executable, str(script), str(marker)], env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, "the pipeline ended before its step stalled"
+            assert time.monotonic() < deadline, "the stalling step never started"
+            time.sleep(0.02)
+        yield child
+    finally:
+        child.kill()
+        child.wait()
+
+
+def _only_run(client: Client):  # noqa: ANN202 - RunRecord
+    runs = client.list_runs(pipeline="stalling").items
+    assert len(runs) == 1
+    return runs[0]
+
+
+def test_a_live_run_is_left_alone_and_a_killed_one_is_marked_failed(
+    stalled: subprocess.Popen[bytes],
+) -> None:
+    client = Client(load_settings())
+    run = _only_run(client)
+    assert (run.host, run.pid, run.status) == (current_host(), stalled.pid, ExecutionStatus.RUNNING)
+
+    assert client.fail_abandoned_runs() == []  # its process is alive
+    assert _only_run(client).status is ExecutionStatus.RUNNING
+
+    stalled.send_signal(signal.SIGKILL)  # not reaped yet: a zombie is dead too
+    time.sleep(0.2)
+    assert client.get_run(run.id).status is ExecutionStatus.RUNNING  # reading changes nothing
+
+    marked = client.fail_abandoned_runs()
+
+    assert [r.id for r in marked] == [run.id]
+    after = client.get_run(run.id)
+    assert after.status is ExecutionStatus.FAILED
+    assert f"process {stalled.pid} on {current_host()}" in (after.error or "")
+    assert "killed or crashed" in (after.error or "")
+    steps = {s.name: s for s in client.list_step_runs(run.id)}
+    assert steps["load"].status is ExecutionStatus.COMPLETED
+    assert steps["stall"].status is ExecutionStatus.FAILED
+    assert steps["stall"].error == after.error
+    assert "after" not in steps  # never started
+    assert client.fail_abandoned_runs() == []  # once
+
+
+def test_run_list_marks_a_killed_run_failed(
+    stalled: subprocess.Popen[bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no project store above: MODELPLANE_HOME decides
+    stalled.kill()
+    stalled.wait()
+    close_open_stores()
+
+    listed = CliRunner().invoke(main, ["run", "list", "-o", "json"], catch_exceptions=False)
+
+    assert listed.exit_code == 0, listed.output
+    (item,) = json.loads(listed.stdout)["items"]
+    assert item["status"] == "failed"
+    assert item["pid"] == stalled.pid and item["host"] == current_host()
+    assert item["error"].startswith("Abandoned: process")
+    described = CliRunner().invoke(main, ["run", "describe", item["name"]], catch_exceptions=False)
+    assert described.exit_code == 0
+    assert f"{stalled.pid} on {current_host()}" in described.stdout
+
+
+def test_the_next_pipeline_call_marks_a_killed_run_failed(
+    stalled: subprocess.Popen[bytes], caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.pipelines.resources.shapes import linear_pipeline
+
+    stalled.kill()
+    stalled.wait()
+
+    with caplog.at_level("WARNING", logger="modelplane"):
+        linear_pipeline()
+
+    client = Client(load_settings())
+    stale = _only_run(client)
+    assert stale.status is ExecutionStatus.FAILED
+    assert stale.name in caplog.text and "marked it failed" in caplog.text
+
+
+def test_a_pid_reused_by_a_newer_process_does_not_keep_a_run_alive(mp_home: Path) -> None:
+    client = Client(load_settings())
+    pipeline = client.store.save_pipeline("stalling", {})
+    newcomer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        # A run recorded an hour ago by a process whose pid now belongs to one started just now.
+        run = client.store.create_run(
+            pipeline_id=pipeline.id, host=current_host(), pid=newcomer.pid
+        )
+        engine = sa.create_engine(load_settings().store_url)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE pipeline_runs SET created = :then WHERE id = :id"),
+                {"then": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(hours=1), "id": run.id},
+            )
+        engine.dispose()
+        other_host = client.store.create_run(pipeline_id=pipeline.id, host="elsewhere", pid=1)
+
+        assert [r.id for r in client.fail_abandoned_runs()] == [run.id]
+        assert client.get_run(other_host.id).status is ExecutionStatus.RUNNING  # not ours to judge
+    finally:
+        newcomer.kill()
+        newcomer.wait()
