@@ -16,6 +16,7 @@ import functools
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 # Read at import: the suite-wide autouse fixture clears MODELPLANE_* variables for each test.
+# These name a server and a database to connect to; the tests work in a database of their own.
 POSTGRES_URL = os.environ.get(
     "MODELPLANE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -76,19 +78,85 @@ def drop_schema(engine: sa.Engine) -> None:
         conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
 
-class ServerDatabase:
-    """A PostgreSQL or MySQL database shared by the session: rebuilt once, emptied per test."""
+_PRIVATE_PREFIX = "mp_test_"
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+
+def _admin(engine: sa.Engine) -> sa.Connection:
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _drop_database(admin_engine: sa.Engine, name: str) -> None:
+    force = " WITH (FORCE)" if admin_engine.dialect.name == "postgresql" else ""
+    quoted = admin_engine.dialect.identifier_preparer.quote_identifier(name)
+    with _admin(admin_engine) as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted}{force}"))
+
+
+def _drop_abandoned_databases(admin_engine: sa.Engine) -> None:
+    """Drop the private databases of earlier test sessions on this machine that were killed."""
+    listing = (
+        "SELECT datname FROM pg_database"
+        if admin_engine.dialect.name == "postgresql"
+        else "SHOW DATABASES"
+    )
+    with _admin(admin_engine) as conn:
+        names = [row[0] for row in conn.execute(sa.text(listing))]
+    for name in names:
+        parts = name.split("_")
+        if not name.startswith(_PRIVATE_PREFIX) or len(parts) != 4 or not parts[2].isdigit():
+            continue
+        try:
+            os.kill(int(parts[2]), 0)
+        except ProcessLookupError:
+            _drop_database(admin_engine, name)
+        except OSError:
+            pass
+
+
+class ServerDatabase:
+    """A PostgreSQL or MySQL database private to this test session: made on first use from the
+    configured URL's server, emptied per test, dropped when the session ends.
+
+    Private, so two test sessions on one machine (or a session and CI) never see each other's
+    tables or schema revisions; the configured database itself is only used to connect.
+    """
+
+    def __init__(self, admin_url: str) -> None:
+        self._admin_url = admin_url
+        self._name = f"{_PRIVATE_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        self._url: str | None = None
         self._engine: sa.Engine | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            admin_engine = make_engine(self._admin_url)
+            try:
+                _drop_abandoned_databases(admin_engine)
+                quoted = admin_engine.dialect.identifier_preparer.quote_identifier(self._name)
+                with _admin(admin_engine) as conn:
+                    conn.execute(sa.text(f"CREATE DATABASE {quoted}"))
+            finally:
+                admin_engine.dispose()
+            atexit.register(self._drop)
+            self._url = sa.make_url(self._admin_url).set(database=self._name).render_as_string(
+                hide_password=False
+            )
+        return self._url
+
+    def _drop(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        admin_engine = make_engine(self._admin_url)
+        try:
+            _drop_database(admin_engine, self._name)
+        finally:
+            admin_engine.dispose()
 
     @property
     def engine(self) -> sa.Engine:
         if self._engine is None:
             self._engine = make_engine(self.url)
-            # Start from the migration chain, not from whatever an earlier session left behind.
-            drop_schema(self._engine)
         return self._engine
 
     @contextlib.contextmanager
@@ -133,7 +201,7 @@ def enabled_backends(sql_only: bool = False) -> list[str]:
 
 
 def sql_url(backend: str, tmp_path: Path, *, fresh: bool = False) -> str:
-    """A database URL for ``backend``: a new SQLite file, or the shared server database
+    """A database URL for ``backend``: a new SQLite file, or the session's server database
     (with every modelplane table dropped when ``fresh``)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'fresh' / 'store.db'}"
