@@ -216,3 +216,23 @@ def test_cache_hits_are_drawn_in_the_dag(
     assert statuses == ["cached", "cached"]
     assert "cache hit" in (page.text_content("[data-testid=dag-node][data-step=double]") or "")
     assert "hit" in page.inner_text("[data-testid=step-details]")
+
+
+def test_the_api_docs_page_renders_offline(page: Any, iris_server: LiveServer) -> None:
+    # Any request that leaves this server fails, as on a machine without internet access.
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(iris_server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{iris_server.url}/docs")
+
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/api/v1/models/{model}/versions/{version}/stage" in p for p in paths)
+    assert outside == [] and page.errors == []

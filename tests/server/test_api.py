@@ -4,6 +4,7 @@ the stage-history actor is the token's owner, and names survive URL paths."""
 from __future__ import annotations
 
 import inspect
+import re
 
 import httpx
 import pytest
@@ -42,6 +43,11 @@ def test_openapi_schema_and_docs_page_are_served(live_server: LiveServer) -> Non
     docs = httpx.get(f"{live_server.url}/docs")
 
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Everything the page loads comes from this server (it works without internet access).
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", docs.text)
+    assert assets and all(url.startswith("/docs-assets/") for url in assets), assets
+    for url in assets:
+        assert httpx.get(f"{live_server.url}{url}").status_code == 200, url
     assert "/api/v1/models/{model}/versions/{version}/stage" in schema["paths"]
     assert "/health" in schema["paths"]
 

@@ -8,6 +8,7 @@ and the server's own modules; FastAPI.
 
 from __future__ import annotations
 
+import importlib.resources
 import logging
 import os
 from pathlib import Path
@@ -150,6 +151,26 @@ def _add_api(app: FastAPI, token_check: TokenCheck) -> None:
         app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(token_check)])
 
 
+def _add_api_docs(app: FastAPI) -> None:
+    # Swagger UI from the fastapi-offline package's copy, served here: FastAPI's default page
+    # loads it from a CDN, so it is blank on a server without internet access.
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    assets = importlib.resources.files("fastapi_offline") / "static"
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="modelplane API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    app.mount("/docs-assets", StaticFiles(directory=str(assets)), name="docs-assets")
+
+
 def _add_dashboard(app: FastAPI) -> None:
     index = DASHBOARD_DIR / "index.html"
 
@@ -197,7 +218,7 @@ def create_app(
         title="modelplane",
         version=__version__,
         summary="Pipelines, artifacts and the Model Control Plane over one metadata store.",
-        docs_url="/docs",
+        docs_url=None,  # served by _add_api_docs, without a CDN
         redoc_url=None,
     )
     app.state.client = client
@@ -215,6 +236,7 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     _add_api(app, token_check)
+    _add_api_docs(app)
     _add_dashboard(app)
     app.add_middleware(KeepEncodedSlashes)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
