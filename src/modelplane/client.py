@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import threading
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from modelplane.config import Settings, load_settings
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
@@ -31,6 +31,9 @@ from modelplane.metadata.records import (
 )
 from modelplane.metadata.store import MetadataStore, MetadataTarget, VersionRef
 from modelplane.processes import current_host, is_running
+
+if TYPE_CHECKING:
+    from modelplane.artifacts.prune import Leftover
 
 __all__ = ["Client"]
 
@@ -223,6 +226,49 @@ class Client:
         record = self.get_artifact_version(name_or_id, version)
         deleted = self.store.delete_artifact_version(record.id)
         self.artifact_store.delete(deleted.uri)
+
+    def prune_artifacts(
+        self, *, older_than: float = 3600.0, dry_run: bool = False, force: bool = False
+    ) -> list[Leftover]:
+        """Remove artifact folders no artifact version refers to (what crashes leave behind).
+
+        Unfinished writes and folders whose record was never committed or was deleted, untouched
+        for ``older_than`` seconds; ``dry_run`` only reports them. Refuses, unless ``force``, when
+        most folders have no record: that is the wrong metadata store, not garbage.
+        """
+        from modelplane.artifacts.prune import find_leftovers, remove_leftovers
+
+        leftovers = find_leftovers(
+            self.artifact_store,
+            self._known_artifact_version_ids,
+            older_than=older_than,
+            store_name=self.settings.store_url,
+            force=force,
+        )
+        if not dry_run:
+            remove_leftovers(self.artifact_store, leftovers)
+        return leftovers
+
+    def _known_artifact_version_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = set(ids)
+        listed: set[str] = set()
+        offset = 0
+        while True:
+            page = self.store.list_artifact_versions(limit=1000, offset=offset)
+            listed.update(version.id for version in page.items)
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                break
+        known = wanted & listed
+        # Paging can skip a row when another client deletes one meanwhile: ask for each id the
+        # listing did not show before calling its folder garbage.
+        for missing in wanted - listed:
+            try:
+                self.store.get_artifact_version(missing)
+                known.add(missing)
+            except NotFoundError:
+                pass
+        return known
 
     def log_metadata(self, target: MetadataTarget, target_id: str, metadata: dict[str, Any]) -> None:
         self.store.add_metadata(target, target_id, metadata)

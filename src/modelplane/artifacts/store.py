@@ -34,6 +34,7 @@ __all__ = [
     "ArtifactStore",
     "ArtifactWrite",
     "FsspecArtifactStore",
+    "StoredFolder",
     "WrittenArtifact",
     "check_artifact_id",
     "new_artifact_id",
@@ -69,6 +70,16 @@ class WrittenArtifact:
     uri: str
     size: int
     content_hash: str
+
+
+@dataclass(frozen=True)
+class StoredFolder:
+    """A folder under the artifact root: a version's bytes (``artifact_version_id`` set), or an
+    unfinished write in ``.tmp`` (``None``)."""
+
+    path: str  # in the store's file system
+    uri: str  # as users see it
+    artifact_version_id: str | None
 
 
 class ArtifactWrite:
@@ -142,6 +153,9 @@ class ArtifactStore(Protocol):
     def exists(self, uri: str) -> bool: ...
     def delete(self, uri: str) -> None: ...
     def gc_temp(self, max_age_seconds: float = STALE_TEMP_SECONDS) -> int: ...
+    def list_folders(self) -> list[StoredFolder]: ...
+    def folder_usage(self, folder: StoredFolder) -> tuple[int, float]: ...
+    def remove_folder(self, folder: StoredFolder) -> None: ...
 
 
 class _LocalOps:
@@ -186,23 +200,28 @@ class _LocalOps:
         if self.durable:
             _fsync_dir(os.path.dirname(target))
 
-    def temp_entries(self, temp_root: str) -> list[tuple[str, float]]:
-        """Each temporary folder with the newest modification time inside it."""
+    def subfolders(self, root: str) -> list[str]:
         try:
-            entries = list(os.scandir(temp_root))
+            return [entry.path for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False)]
         except FileNotFoundError:
             return []
-        found = []
-        for entry in entries:
-            newest = entry.stat(follow_symlinks=False).st_mtime
-            for dirpath, _dirs, files in os.walk(entry.path):
-                for name in files:
-                    try:
-                        newest = max(newest, os.stat(os.path.join(dirpath, name)).st_mtime)
-                    except FileNotFoundError:
-                        continue
-            found.append((entry.path, newest))
-        return found
+
+    def usage(self, path: str) -> tuple[int, float]:
+        """Total bytes of the files under ``path`` and the newest modification time there."""
+        try:
+            newest = os.stat(path).st_mtime
+        except FileNotFoundError:
+            return 0, 0.0
+        total = 0
+        for dirpath, _dirs, files in os.walk(path):
+            for name in files:
+                try:
+                    stat = os.stat(os.path.join(dirpath, name))
+                except FileNotFoundError:
+                    continue
+                total += stat.st_size
+                newest = max(newest, stat.st_mtime)
+        return total, newest
 
 
 def _fsync_dir(path: str) -> None:
@@ -273,17 +292,21 @@ class _FsspecOps:
             raise
         self.remove_tree(source)
 
-    def temp_entries(self, temp_root: str) -> list[tuple[str, float]]:
+    def subfolders(self, root: str) -> list[str]:
+        self.fs.invalidate_cache(root)  # a cached listing could hide a folder written since
         try:
-            entries = self.fs.ls(temp_root, detail=True)
+            entries = self.fs.ls(root, detail=True)
         except FileNotFoundError:
             return []
-        found = []
-        for entry in entries:
-            infos = self.fs.find(entry["name"], detail=True).values() or [entry]
-            newest = max((_timestamp(self.fs, info) for info in infos), default=0.0)
-            found.append((entry["name"], newest))
-        return found
+        return [str(e["name"]).rstrip("/") for e in entries if e.get("type") == "directory"]
+
+    def usage(self, path: str) -> tuple[int, float]:
+        try:
+            infos = list(self.fs.find(path, detail=True).values())
+        except FileNotFoundError:
+            return 0, 0.0
+        total = sum(int(info.get("size") or 0) for info in infos)
+        return total, max((_timestamp(self.fs, info) for info in infos), default=0.0)
 
 
 def _timestamp(fs: Any, info: dict[str, Any]) -> float:
@@ -436,13 +459,32 @@ class FsspecArtifactStore:
         """Remove the folder at ``uri``; deleting a missing folder is not an error."""
         self._ops.remove_tree(self._path_of(self.resolve(uri)))
 
+    def list_folders(self) -> list[StoredFolder]:
+        """Every version folder under the root, and every unfinished write in ``.tmp``."""
+        found = [
+            StoredFolder(path, f"{self._root}/{TEMP_DIR}/{path.rpartition('/')[2]}", None)
+            for path in self._ops.subfolders(f"{self._root_path}/{TEMP_DIR}")
+        ]
+        for path in self._ops.subfolders(self._root_path):
+            name = path.rpartition("/")[2]
+            if ARTIFACT_ID_PATTERN.fullmatch(name):
+                found.append(StoredFolder(path, self.uri_for(name), name))
+        return found
+
+    def folder_usage(self, folder: StoredFolder) -> tuple[int, float]:
+        """The bytes in ``folder`` and when it was last written to (seconds since the epoch)."""
+        return self._ops.usage(folder.path)
+
+    def remove_folder(self, folder: StoredFolder) -> None:
+        self._ops.remove_tree(folder.path)
+
     def gc_temp(self, max_age_seconds: float = STALE_TEMP_SECONDS) -> int:
         """Remove temporary folders untouched for ``max_age_seconds``; returns how many."""
         cutoff = time.time() - max_age_seconds
         removed = 0
-        for path, newest in self._ops.temp_entries(f"{self._root_path}/{TEMP_DIR}"):
-            if newest <= cutoff:
-                self._ops.remove_tree(path)
+        for folder in self.list_folders():
+            if folder.artifact_version_id is None and self.folder_usage(folder)[1] <= cutoff:
+                self.remove_folder(folder)
                 removed += 1
         return removed
 

@@ -1,15 +1,17 @@
-"""``modelplane artifact …``: list artifacts and their versions, describe one version."""
+"""``modelplane artifact …``: list artifacts and their versions, describe one version, prune
+folders nothing refers to."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import click
 
 from modelplane.cli import output, session
 from modelplane.cli.lazy import OrderedGroup
-from modelplane.cli.options import offset_of, output_option, paging_options
+from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
 from modelplane.cli.output import Column
 
 __all__ = ["artifact"]
@@ -20,6 +22,14 @@ ARTIFACT_COLUMNS = (
     Column("LATEST", "latest_version"),
     Column("CREATED", "created", output.when),
 )
+LEFTOVER_COLUMNS = (
+    Column("FOLDER", "uri"),
+    Column("WHY", "reason"),
+    Column("SIZE", "size", output.size),
+    Column("LAST WRITTEN", "modified", output.when),
+)
+_AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 VERSION_COLUMNS = (
     Column("NAME", "name"),
     Column("VERSION", "version"),
@@ -93,3 +103,60 @@ def describe(spec: str, fmt: str) -> None:
     ]
     rows += [(f"Metadata: {key}", json.dumps(value)) for key, value in record.metadata.items()]
     output.fields(rows)
+
+
+def _age(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    match = _AGE.fullmatch(value.strip().lower())
+    if match is None:
+        raise click.BadParameter(f"{value!r} is not an age; use e.g. 90s, 30m, 1h or 2d.")
+    return float(match.group(1)) * _AGE_UNITS[match.group(2)]
+
+
+@artifact.command()
+@click.option(
+    "--older-than",
+    default="1h",
+    show_default=True,
+    metavar="AGE",
+    callback=_age,
+    help="Only folders untouched this long (90s, 30m, 1h, 2d), so writes in flight are spared.",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Prune even when most folders have no record (usually a sign of the wrong store).",
+)
+@yes_option
+@output_option
+def prune(older_than: float, dry_run: bool, force: bool, yes: bool, fmt: str) -> None:
+    """Remove artifact folders that no artifact version refers to.
+
+    These are what crashes leave behind: writes that never finished, and folders whose record was
+    never committed (or was deleted) because the process died. Lists them, asks, then removes them.
+    """
+    from modelplane.artifacts.prune import remove_leftovers
+
+    client = session.client()
+    found = client.prune_artifacts(older_than=older_than, dry_run=True, force=force)
+    rows = [
+        {"uri": f.uri, "reason": f.reason, "size": f.size, "modified": f.modified.isoformat()}
+        for f in found
+    ]
+    total = sum(f.size for f in found)
+    if fmt != "json":
+        if not found:
+            output.message("Nothing to prune: every artifact folder has its artifact version.")
+            return
+        output.table(rows, LEFTOVER_COLUMNS)
+    removed = False
+    if found and not dry_run:
+        confirm(f"Remove these {len(found)} folders ({output.size(total)})?", yes=yes)
+        remove_leftovers(client.artifact_store, found)
+        removed = True
+    if fmt == "json":
+        output.emit_json({"items": rows, "total": len(rows), "bytes": total, "removed": removed})
+    elif removed:
+        output.message(f"Removed {len(found)} folders ({output.size(total)}).")
+    else:
+        output.message("Dry run: nothing was removed.")
