@@ -144,7 +144,9 @@ class Client:
         A run killed with SIGKILL (or lost with its machine) cannot mark itself finished. Pipeline
         calls and ``modelplane run list``/``describe`` call this, so such runs do not stay
         ``running`` forever. Only this host's runs are checked: whether a process on another host
-        is alive can only be seen there. Returns the runs it marked, as they are now.
+        is alive can only be seen there. Versions such a run created for a model with
+        ``delete_new_version_on_failure`` are deleted, as the run would have done. Returns the runs
+        it marked, as they are now.
         """
         host = current_host()
         running: list[RunRecord] = []
@@ -165,8 +167,19 @@ class Client:
                 f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC by process {os.getpid()}."
             )
             if self.store.abandon_run(run.id, error):
+                self._discard_versions_of_failed_run(run)
                 marked.append(self.store.get_run(run.id))
         return marked
+
+    def _discard_versions_of_failed_run(self, run: RunRecord) -> None:
+        # The versions the run created for models with delete_new_version_on_failure, which its
+        # process would have deleted had it lived to see the failure.
+        for version_id in run.config.get("discard_on_failure") or []:
+            try:
+                version = self.store.get_model_version_by_id(str(version_id))
+                self.store.delete_model_version(version.model_id, version.id, force=True)
+            except NotFoundError:
+                continue
 
     def delete_run(self, run: str) -> None:
         self.store.delete_run(run)

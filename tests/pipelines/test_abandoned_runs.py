@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 SCRIPT = '''
 import sys, time
 from pathlib import Path
-from modelplane import pipeline, step
+from modelplane import Model, pipeline, step
 
 @step
 def load() -> int:
@@ -46,7 +46,9 @@ def stall(x: int) -> int:
 def after(x: int) -> int:
     return x
 
-@pipeline(enable_cache=False)
+DISCARD = sys.argv[2] == "discard"
+
+@pipeline(enable_cache=False, model=Model(name="stalled_model", delete_new_version_on_failure=DISCARD))
 def stalling():
     after(stall(load()))
 
@@ -55,11 +57,15 @@ stalling()
 
 
 @pytest.fixture
-def stalled(tmp_path: Path, mp_home: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A pipeline process stuck in its second step (alive until the test kills it)."""
+def stalled(
+    tmp_path: Path, mp_home: Path, request: pytest.FixtureRequest
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A pipeline process stuck in its second step (alive until the test kills it); its model
+    version is discarded on failure unless the test is marked ``keep_version``."""
     script, marker = tmp_path / "stall.py", tmp_path / "started"
     script.write_text(textwrap.dedent(SCRIPT))
-    child = subprocess.Popen([sys.executable, str(script), str(marker)], env=dict(os.environ))
+    mode = "keep" if request.node.get_closest_marker("keep_version") else "discard"
+    child = subprocess.Popen([sys.executable, str(script), str(marker), mode], env=dict(os.environ))
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -84,6 +90,7 @@ def test_a_live_run_is_left_alone_and_a_killed_one_is_marked_failed(
     client = Client(load_settings())
     run = _only_run(client)
     assert (run.host, run.pid, run.status) == (current_host(), stalled.pid, ExecutionStatus.RUNNING)
+    assert client.get_model_version("stalled_model", 1).id == run.model_version_id
 
     assert client.fail_abandoned_runs() == []  # its process is alive
     assert _only_run(client).status is ExecutionStatus.RUNNING
@@ -104,9 +111,12 @@ def test_a_live_run_is_left_alone_and_a_killed_one_is_marked_failed(
     assert steps["stall"].status is ExecutionStatus.FAILED
     assert steps["stall"].error == after.error
     assert "after" not in steps  # never started
+    # The model asked for its new version to go when the run fails; the dead process could not.
+    assert client.list_model_versions("stalled_model").total == 0
     assert client.fail_abandoned_runs() == []  # once
 
 
+@pytest.mark.keep_version
 def test_run_list_marks_a_killed_run_failed(
     stalled: subprocess.Popen[bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,6 +135,8 @@ def test_run_list_marks_a_killed_run_failed(
     described = CliRunner().invoke(main, ["run", "describe", item["name"]], catch_exceptions=False)
     assert described.exit_code == 0
     assert f"{stalled.pid} on {current_host()}" in described.stdout
+    # Without delete_new_version_on_failure the failed run's version stays, as after any failure.
+    assert Client(load_settings()).get_model_version("stalled_model", 1).number == 1
 
 
 def test_the_next_pipeline_call_marks_a_killed_run_failed(

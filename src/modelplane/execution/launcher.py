@@ -141,7 +141,16 @@ def launch(
             pipeline_id=pipeline.id,
             name=_run_name(pipeline_name),
             parameters=parameters,
-            config={"enable_cache": enable_cache, "model": _model_spec(model), "dag": _dag_spec(graph)},
+            config={
+                "enable_cache": enable_cache,
+                "model": _model_spec(model),
+                "dag": _dag_spec(graph),
+                # What discard_created() would delete; done by Client.fail_abandoned_runs when this
+                # process dies before it can.
+                "discard_on_failure": [
+                    record.id for handle, record in created if handle.delete_new_version_on_failure
+                ],
+            },
             extra=extra,
             orchestrator=runner.name,
             model_version_id=pipeline_version.id if pipeline_version else None,
