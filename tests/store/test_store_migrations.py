@@ -23,6 +23,14 @@ from modelplane.metadata.sql.tables import metadata
 from tests.store.backends import sql_url
 
 
+def _differences_from_tables_py(engine: sa.Engine) -> list[object]:
+    """What Alembic's autogenerate would change to make the database match ``tables.py``."""
+    with engine.connect() as conn:
+        return list(
+            compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        )
+
+
 def test_schema_head_constant_matches_the_migration_chain() -> None:
     assert head_revision() == SCHEMA_HEAD
     assert SCHEMA_HEAD in known_revisions()
@@ -39,11 +47,7 @@ def test_a_fresh_database_is_migrated_to_head_and_matches_tables_py(
         SqlMetadataStore(url).close()
 
         assert current_revision(engine) == SCHEMA_HEAD
-        with engine.connect() as conn:
-            differences = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
-            )
-        assert differences == []
+        assert _differences_from_tables_py(engine) == []
     finally:
         engine.dispose()
 
@@ -150,10 +154,6 @@ def test_a_database_at_the_first_revision_upgrades_and_keeps_its_runs(
             assert store.list_runs(status="running").total == 1
         finally:
             store.close()
-        with engine.connect() as conn:
-            differences = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
-            )
-        assert differences == []
+        assert _differences_from_tables_py(engine) == []
     finally:
         engine.dispose()
