@@ -125,6 +125,8 @@ def test_run_page_draws_the_dag_with_status_and_logs(page: Any, iris_server: Liv
     )
     assert page.locator("svg.dag path.edge").count() >= 3
     assert "training accuracy" in page.inner_text("[data-testid=step-logs]")
+    # The process that ran it, recorded through the HTTP store by the client.
+    assert run.pid and f"{run.pid} on {run.host}" in page.inner_text("main")
 
 
 def test_html_in_names_is_shown_as_text(page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore) -> None:

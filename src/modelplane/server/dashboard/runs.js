@@ -144,6 +144,7 @@ export async function runPage(ctx) {
         ["Status", statusBadge(run.status)],
         ["Model version", versionCell(versions.get(run.model_version_id))],
         ["Orchestrator", run.orchestrator],
+        ["Process", run.pid ? `${run.pid} on ${run.host}` : null],
         ["Started", when(run.created)],
         ["Duration", duration(run.created, run.ended)],
         ["Steps", `${steps.length} run, ${cached} from cache`],
