@@ -287,8 +287,15 @@ class Client:
         self.store.add_metadata(target, target_id, metadata)
 
     # -- models -------------------------------------------------------------------------------
-    def create_model(self, name: str, *, tags: Sequence[str] = (), **card: str | None) -> ModelRecord:
-        return self.store.create_model(name, tags=tags, **card)
+    def create_model(
+        self,
+        name: str,
+        *,
+        tags: Sequence[str] = (),
+        gates: dict[str, list[str]] | None = None,
+        **card: str | None,
+    ) -> ModelRecord:
+        return self.store.create_model(name, tags=tags, gates=gates, **card)
 
     def get_model(self, model: str) -> ModelRecord:
         return self.store.get_model(model)
@@ -305,9 +312,13 @@ class Client:
         new_name: str | None = None,
         add_tags: Iterable[str] = (),
         remove_tags: Iterable[str] = (),
+        gates: dict[str, list[str]] | None = None,
         **card: str | None,
     ) -> ModelRecord:
-        return self.store.update_model(model, new_name=new_name, add_tags=add_tags, remove_tags=remove_tags, **card)
+        """Card fields given as ``None`` stay; ``gates`` replace the model's gates when given."""
+        return self.store.update_model(
+            model, new_name=new_name, add_tags=add_tags, remove_tags=remove_tags, gates=gates, **card
+        )
 
     def delete_model(self, model: str) -> None:
         self.store.delete_model(model)

@@ -10,7 +10,8 @@ The tree (only these cross module boundaries; the server maps only these to HTTP
     ├── AlreadyExistsError             a duplicate name
     ├── InvalidInputError              a value breaks a rule (empty name, stage ``latest``…)
     │   └── StageConflictError         the stage is held and ``force`` was not given, or the
-    │                                  compare-and-set expectation did not hold
+    │       │                          compare-and-set expectation did not hold
+    │       └── PromotionBlockedError  the version does not meet the model's gates for the stage
     ├── AuthError                      missing, wrong or revoked API token
     ├── ArtifactError                  artifact bytes missing, corrupt, or unloadable
     │   └── MaterializerError          no way to save or load a type
@@ -32,6 +33,7 @@ __all__ = [
     "NotFoundError",
     "PipelineDefinitionError",
     "PipelineRunError",
+    "PromotionBlockedError",
     "SchemaVersionError",
     "StageConflictError",
     "StepFailedError",
@@ -75,6 +77,11 @@ class InvalidInputError(ModelplaneError):
 
 class StageConflictError(InvalidInputError):
     """A stage is held by another version, or it is not held by the version the caller expected."""
+
+
+class PromotionBlockedError(StageConflictError):
+    """The version does not meet the gates its model sets for the target stage (``force`` does not
+    bypass them; change the model's gates or the version's metadata)."""
 
 
 class AuthError(ModelplaneError):

@@ -238,3 +238,28 @@ def test_the_api_docs_page_renders_offline(page: Any, iris_server: LiveServer) -
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert any("/api/v1/models/{model}/versions/{version}/stage" in p for p in paths)
     assert outside == [] and page.errors == []
+
+
+def test_promotion_gates_are_shown_and_a_blocked_promotion_changes_nothing(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
+    admin.create_model("gated_model", gates={"production": ["accuracy >= current"]})
+    admin.create_model_version("gated_model", metadata={"accuracy": 0.9})
+    admin.create_model_version("gated_model", metadata={"accuracy": 0.8})
+    admin.set_stage("gated_model", 1, "production")
+    log_in(page, iris_server, viewer_token, "#/models/gated_model")
+    page.wait_for_selector("[data-testid=model-gates]")
+    gates_text = page.inner_text("[data-testid=model-gates]")
+
+    page.goto(f"{iris_server.url}/#/models/gated_model/versions/2")
+    page.wait_for_selector("[data-testid=stage-select]")
+    page.select_option("[data-testid=stage-select]", "production")
+    page.click("[data-testid=stage-change]")
+    page.click("[data-testid=confirm-button]")
+    page.wait_for_selector("[data-testid=confirm-dialog] [data-testid=error]")
+    error = page.inner_text("[data-testid=confirm-dialog] [data-testid=error]")
+
+    assert "Into production" in gates_text and "accuracy >= current" in gates_text
+    assert "PromotionBlockedError" in error and "not >= 0.9 (version 1, now in production)" in error
+    assert admin.get_model_version("gated_model", "production").number == 1
+    assert admin.list_stage_changes("gated_model").total == 1

@@ -23,10 +23,10 @@ from modelplane.config import Settings
 __all__ = ["SCHEMA_REVISION", "list_model_versions", "list_models"]
 
 # The schema these queries were written against; any other revision takes the Client path.
-SCHEMA_REVISION = "0002_run_process"
+SCHEMA_REVISION = "0003_model_gates"
 _ID_LENGTH = 32
 _CARD = ("license", "description", "audience", "use_cases", "limitations", "trade_offs", "ethics")
-_MODEL_COLUMNS = f"id, name, {', '.join(_CARD)}, tags, created, updated"
+_MODEL_COLUMNS = f"id, name, {', '.join(_CARD)}, tags, created, updated, gates"
 _MODEL_SORTS = {
     "name": "name ASC",
     "-name": "name DESC",
@@ -130,6 +130,7 @@ def list_models(
                 "name": row[1],
                 **dict(zip(_CARD, row[2:9], strict=True)),
                 "tags": json.loads(row[9]),
+                "gates": json.loads(row[12] or "null") or {},  # JSON null or SQL NULL: none
                 "created": _time(row[10]),
                 "updated": _time(row[11]),
                 "latest_version_number": latest,

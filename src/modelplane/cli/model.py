@@ -15,7 +15,7 @@ from modelplane.cli.lazy import OrderedGroup
 from modelplane.cli.model_version import version
 from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
 from modelplane.cli.output import Column
-from modelplane.errors import AlreadyExistsError
+from modelplane.errors import AlreadyExistsError, ModelplaneError
 
 __all__ = ["model"]
 
@@ -47,6 +47,44 @@ MODEL_COLUMNS = (
     Column("LICENSE", "license", max_width=20),
     Column("UPDATED", "updated", output.when),
 )
+
+
+_GATE_HELP = (
+    "A promotion gate, as STAGE: RULE (e.g. 'production: accuracy >= current'); repeat for "
+    "several. A version must meet every gate of a stage to enter it."
+)
+
+
+def _gate(value: str, option: str = "--gate") -> tuple[str, str]:
+    """``"production: accuracy >= 0.9"`` as ``("production", "accuracy >= 0.9")``."""
+    from modelplane.gates import GATED_STAGES, parse_gate
+
+    stage, colon, rule = value.partition(":")
+    stage = stage.strip().lower()
+    stages = [s.value for s in GATED_STAGES]
+    if not colon or stage not in stages:
+        raise click.BadParameter(
+            f"{value!r} does not start with a stage; write e.g. 'production: accuracy >= 0.9' "
+            f"(stages: {', '.join(stages)}).",
+            param_hint=option,
+        )
+    if not rule.strip():
+        return stage, ""
+    try:
+        return stage, str(parse_gate(rule))
+    except ModelplaneError as exc:
+        raise click.BadParameter(
+            f"{exc.message} {exc.hint or ''}".strip(), param_hint=option
+        ) from None
+
+
+def _gates_of(values: tuple[str, ...]) -> dict[str, list[str]]:
+    gates: dict[str, list[str]] = {}
+    for value in values:
+        stage, rule = _gate(value)
+        if rule and rule not in gates.setdefault(stage, []):
+            gates[stage].append(rule)
+    return gates
 
 
 def _card_options(func: F) -> F:
@@ -96,11 +134,14 @@ def list_models(
 @click.option("-n", "--name", required=True, help="The model's name (unique).")
 @_card_options
 @click.option("-t", "--tag", "tags", multiple=True, help="A tag; repeat for several.")
+@click.option("-g", "--gate", "gates", multiple=True, metavar="STAGE: RULE", help=_GATE_HELP)
 @output_option
-def register(name: str, tags: tuple[str, ...], fmt: str, **card: str | None) -> None:
+def register(
+    name: str, tags: tuple[str, ...], gates: tuple[str, ...], fmt: str, **card: str | None
+) -> None:
     """Register a new model."""
     try:
-        record = session.client().create_model(name, tags=tags, **card)
+        record = session.client().create_model(name, tags=tags, gates=_gates_of(gates), **card)
     except AlreadyExistsError as exc:
         raise AlreadyExistsError(
             exc.message,
@@ -139,6 +180,8 @@ def describe(name: str, fmt: str) -> None:
         ("Created", output.when(record.created)),
         ("Updated", output.when(record.updated)),
     ]
+    for stage, rules in record.gates.items():
+        rows.append((f"Gates into {stage}", "\n".join(rules)))
     output.fields(rows)
 
 
@@ -150,35 +193,74 @@ def describe(name: str, fmt: str) -> None:
 @click.option(
     "-r", "--remove-tag", "remove_tags", multiple=True, help="Remove a tag; repeat for several."
 )
+@click.option("-g", "--gate", "add_gates", multiple=True, metavar="STAGE: RULE", help=_GATE_HELP)
+@click.option(
+    "--remove-gate",
+    "remove_gates",
+    multiple=True,
+    metavar="STAGE[: RULE]",
+    help="Remove a gate, or with only a stage ('production:') all of that stage's gates.",
+)
 @output_option
 def update(
     name: str,
     new_name: str | None,
     add_tags: tuple[str, ...],
     remove_tags: tuple[str, ...],
+    add_gates: tuple[str, ...],
+    remove_gates: tuple[str, ...],
     fmt: str,
     **card: str | None,
 ) -> None:
-    """Change a model's name, card or tags.
+    """Change a model's name, card, tags or promotion gates.
 
-    Fields not given stay as they are; -t adds a tag and -r removes one.
+    Fields not given stay as they are; -t adds a tag and -r removes one; -g adds a gate and
+    --remove-gate removes one.
     """
     if (
         new_name is None
         and not add_tags
         and not remove_tags
+        and not add_gates
+        and not remove_gates
         and all(v is None for v in card.values())
     ):
         raise click.UsageError(
             "Nothing to update: give at least one option, e.g. -t TAG or -d TEXT."
         )
-    record = session.client().update_model(
-        name, new_name=new_name, add_tags=add_tags, remove_tags=remove_tags, **card
+    client = session.client()
+    gates = None
+    if add_gates or remove_gates:
+        gates = _merged_gates(client.get_model(name).gates, add_gates, remove_gates)
+    record = client.update_model(
+        name, new_name=new_name, add_tags=add_tags, remove_tags=remove_tags, gates=gates, **card
     )
     if fmt == "json":
         output.emit_json(record)
     else:
         output.message(f"Updated model '{record.name}'.")
+
+
+def _merged_gates(
+    current: dict[str, list[str]], add: tuple[str, ...], remove: tuple[str, ...]
+) -> dict[str, list[str]]:
+    merged = {stage: list(rules) for stage, rules in current.items()}
+    for value in remove:
+        stage, rule = _gate(value, "--remove-gate")
+        if not rule:
+            merged.pop(stage, None)
+        elif rule in merged.get(stage, []):
+            merged[stage].remove(rule)
+        else:
+            known = "; ".join(merged.get(stage, [])) or "none"
+            raise click.BadParameter(
+                f"Stage {stage} has no gate {rule!r} (its gates: {known}).",
+                param_hint="--remove-gate",
+            )
+    for stage, rules in _gates_of(add).items():
+        merged.setdefault(stage, [])
+        merged[stage] += [rule for rule in rules if rule not in merged[stage]]
+    return {stage: rules for stage, rules in merged.items() if rules}
 
 
 @model.command()

@@ -21,6 +21,7 @@ from modelplane.errors import (
     AlreadyExistsError,
     InvalidInputError,
     NotFoundError,
+    PromotionBlockedError,
     StageConflictError,
 )
 from modelplane.versioning import check_version_name
@@ -220,6 +221,13 @@ def update(
                 expected_current=expect_current,
                 reason=reason,
             )
+        except PromotionBlockedError as exc:
+            raise PromotionBlockedError(
+                exc.message,
+                hint="Log the missing metadata or promote a better version; see the gates with "
+                f"`modelplane model describe {model_name}`, change them with `modelplane model "
+                "update --gate/--remove-gate`. --force does not bypass gates.",
+            ) from exc
         except StageConflictError as exc:
             raise StageConflictError(
                 exc.message, hint=_conflict_hint(stage, expect_current, model_name)
@@ -334,3 +342,11 @@ def rollback(model_name: str, stage: str, reason: str | None, fmt: str) -> None:
 
 for _command in LINK_COMMANDS:
     version.add_command(_command)
+
+# `compare` is listed right after rollback, before the link listings.
+from modelplane.cli.model_compare import compare  # noqa: E402
+
+_order = list(version.commands)
+_order.insert(_order.index("rollback") + 1, compare.name or "compare")
+version.add_command(compare)
+version.commands = {name: version.commands[name] for name in _order}

@@ -309,9 +309,14 @@ class HttpMetadataStore:
 
     # -- models -------------------------------------------------------------------------------
     def create_model(
-        self, name: str, *, tags: Sequence[str] = (), **card: str | None
+        self,
+        name: str,
+        *,
+        tags: Sequence[str] = (),
+        gates: dict[str, list[str]] | None = None,
+        **card: str | None,
     ) -> ModelRecord:
-        body = {"name": name, "tags": _seq(tags), "card": card}
+        body = {"name": name, "tags": _seq(tags), "gates": gates, "card": card}
         return ModelRecord.model_validate_json(self._send("POST", "/models", body))
 
     def get_model(self, model: str) -> ModelRecord:
@@ -336,12 +341,14 @@ class HttpMetadataStore:
         new_name: str | None = None,
         add_tags: Iterable[str] = (),
         remove_tags: Iterable[str] = (),
+        gates: dict[str, list[str]] | None = None,
         **card: str | None,
     ) -> ModelRecord:
         body = {
             "new_name": new_name,
             "add_tags": _seq(add_tags),
             "remove_tags": _seq(remove_tags),
+            "gates": gates,
             "card": card,
         }
         return ModelRecord.model_validate_json(self._send("PATCH", f"/models/{_seg(model)}", body))

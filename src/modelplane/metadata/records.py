@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
 
@@ -128,10 +128,17 @@ class ModelRecord(_Record):
     trade_offs: str | None = None
     ethics: str | None = None
     tags: list[str] = Field(default_factory=list)
+    # Rules a version's metadata must meet to enter a stage (modelplane.gates).
+    gates: dict[str, list[str]] = Field(default_factory=dict)
     created: datetime
     updated: datetime
     latest_version_number: int | None = None
     version_count: int = 0
+
+    @field_validator("gates", mode="before")
+    @classmethod
+    def _no_gates(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 class ModelVersionRecord(_Record):

@@ -197,7 +197,15 @@ class MetadataStore(Protocol):
         """Merge JSON ``metadata`` into the target's metadata, key by key."""
 
     # -- models -------------------------------------------------------------------------------
-    def create_model(self, name: str, *, tags: Sequence[str] = (), **card: str | None) -> ModelRecord: ...
+    def create_model(
+        self,
+        name: str,
+        *,
+        tags: Sequence[str] = (),
+        gates: dict[str, list[str]] | None = None,
+        **card: str | None,
+    ) -> ModelRecord:
+        """``gates``: per target stage, the rules a version must meet to enter it (modelplane.gates)."""
 
     def get_model(self, model: str) -> ModelRecord: ...
 
@@ -219,9 +227,11 @@ class MetadataStore(Protocol):
         new_name: str | None = None,
         add_tags: Iterable[str] = (),
         remove_tags: Iterable[str] = (),
+        gates: dict[str, list[str]] | None = None,
         **card: str | None,
     ) -> ModelRecord:
-        """Card fields given as ``None`` are left as they are."""
+        """Card fields given as ``None`` are left as they are; ``gates``, when given, replace the
+        model's gates (``{}`` removes them all)."""
 
     def delete_model(self, model: str) -> None:
         """Delete the model, its versions, their links and stage history; runs and artifacts stay."""

@@ -44,6 +44,7 @@ from modelplane.metadata.sql.rows import (
 from modelplane.metadata.sql.tables import model_versions, models
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import VersionRef
+from modelplane.gates import check_gates
 from modelplane.versioning import (
     HOLDABLE_STAGES,
     check_name,
@@ -92,7 +93,7 @@ _VERSION_SORTS = {
 
 
 def _insert_model(
-    conn: Connection, name: str, tags: list[str], card: dict[str, str | None], now: datetime
+    conn: Connection, name: str, tags: list[str], card: dict[str, Any], now: datetime
 ) -> Row[Any]:
     values = {"id": new_id(), "name": name, "tags": tags, "created": now, "updated": now, **card}
     conn.execute(models.insert(), values)
@@ -162,11 +163,16 @@ class ModelsMixin(StoreCore):
     # -- models -------------------------------------------------------------------------------
 
     def create_model(
-        self, name: str, *, tags: Sequence[str] = (), **card: str | None
+        self,
+        name: str,
+        *,
+        tags: Sequence[str] = (),
+        gates: dict[str, list[str]] | None = None,
+        **card: str | None,
     ) -> ModelRecord:
         check_name(name)
         tag_list = check_tags(tags)
-        fields = check_card(card)
+        fields = {**check_card(card), "gates": check_gates(gates) or None}
 
         def work(conn: Connection) -> ModelRecord:
             if _model_named(conn, name) is not None:
@@ -211,11 +217,16 @@ class ModelsMixin(StoreCore):
         new_name: str | None = None,
         add_tags: Iterable[str] = (),
         remove_tags: Iterable[str] = (),
+        gates: dict[str, list[str]] | None = None,
         **card: str | None,
     ) -> ModelRecord:
         if new_name is not None:
             check_name(new_name)
-        fields = {key: value for key, value in check_card(card).items() if value is not None}
+        fields: dict[str, Any] = {
+            key: value for key, value in check_card(card).items() if value is not None
+        }
+        if gates is not None:
+            fields["gates"] = check_gates(gates) or None
         add, remove = check_tags(add_tags), check_tags(remove_tags)
 
         def work(conn: Connection) -> ModelRecord:

@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from modelplane.enums import ModelStages
-from modelplane.errors import InvalidInputError, NotFoundError, StageConflictError
+from modelplane.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PromotionBlockedError,
+    StageConflictError,
+)
+from modelplane.gates import failed_gates
 from modelplane.metadata.records import ModelVersionRecord, Page, StageChangeRecord
 from modelplane.metadata.sql.arguments import check_page
 from modelplane.metadata.sql.resolve import find_model, find_version, find_version_by_id
@@ -63,6 +69,27 @@ def _holdable(stage: ModelStages | str) -> ModelStages:
 
 def _holder(conn: Connection, model_id: str, stage: ModelStages) -> Row[Any] | None:
     return conn.execute(_HOLDER, {"model_id": model_id, "stage": stage.value}).first()
+
+
+def _check_gates(
+    model_row: Row[Any], row: Row[Any], holder: Row[Any] | None, target: ModelStages
+) -> None:
+    """Refuse the move when the version misses a gate of ``target`` (checked in the caller's
+    transaction, against the holder it locked)."""
+    rules = (model_row.gates or {}).get(target.value)
+    if not rules:
+        return
+    current = model_version_record(holder).metadata if holder is not None else None
+    label = f"version {holder.number}, now in {target}" if holder is not None else ""
+    failures = failed_gates(rules, model_version_record(row).metadata, current, current_label=label)
+    if failures:
+        raise PromotionBlockedError(
+            f"Version {row.number} of model {model_row.name!r} does not meet the gates for "
+            f"'{target}', so it was not moved: " + "; ".join(failures) + ".",
+            hint="Log the missing metadata or promote a better version; the gates are in "
+            f"`modelplane model describe {model_row.name}` (change them with `model update "
+            "--gate/--remove-gate`).",
+        )
 
 
 def _move(
@@ -158,6 +185,7 @@ class StagesMixin(StoreCore):
                 )
             if holder is not None and holder.id == row.id:
                 return model_version_record(row)
+            _check_gates(model_row, row, holder, target)
             if holder is not None:
                 if not force:
                     raise StageConflictError(

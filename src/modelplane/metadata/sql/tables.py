@@ -245,6 +245,8 @@ models = sa.Table(
         )
     ),
     _json("tags"),
+    # Promotion gates per target stage (0003; NULL = none): {"production": ["accuracy >= current"]}.
+    sa.Column("gates", sa.JSON(), nullable=True),
     # Highest version number ever given (see artifacts.last_version): deleting the newest version
     # must not hand its number to the next one.
     sa.Column("last_version_number", sa.Integer(), nullable=False, server_default="0"),

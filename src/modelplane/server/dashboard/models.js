@@ -132,6 +132,7 @@ export async function modelPage(ctx) {
     h("p", { class: "crumbs" }, link("Models", "#/models"), " / "),
     h("h1", { "data-testid": "model-name" }, model.name, " ", tagList(model.tags)),
     section("Model card", card),
+    gatesSection(model.gates),
     section(
       `Versions (${versions.total})`,
       table(columns, versions.items, {
@@ -142,5 +143,22 @@ export async function modelPage(ctx) {
       h("div", { class: "actions" }, compare, h("span", { class: "muted" }, " Tick two or more versions to compare them.")),
     ),
     section("Stage history", historyTable(history.items, name)),
+  );
+}
+
+/** The rules a version must meet to enter each stage (enforced by the store on every promotion). */
+function gatesSection(gates) {
+  const stages = Object.entries(gates || {});
+  if (!stages.length) return null;
+  return section(
+    "Promotion gates",
+    fields(
+      stages.map(([stage, rules]) => [
+        `Into ${stage}`,
+        h("ul", { class: "gates" }, rules.map((rule) => h("li", {}, h("code", {}, rule)))),
+      ]),
+      { "data-testid": "model-gates" },
+    ),
+    h("p", { class: "muted" }, "A version must meet every gate of a stage to enter it; force does not bypass them."),
   );
 }

@@ -27,6 +27,7 @@ router = APIRouter(tags=["models"])
 class ModelBody(BaseModel):
     name: Any = Field(description="str")
     tags: Any = Field(default_factory=list, description="list[str]")
+    gates: Any = Field(None, description="dict[str, list[str]] | None")
     card: Any = Field(default_factory=dict, description="dict[str, str | None]")
 
 
@@ -34,6 +35,7 @@ class ModelUpdateBody(BaseModel):
     new_name: Any = Field(None, description="str | None")
     add_tags: Any = Field(default_factory=list, description="list[str]")
     remove_tags: Any = Field(default_factory=list, description="list[str]")
+    gates: Any = Field(None, description="dict[str, list[str]] | None")
     card: Any = Field(default_factory=dict, description="dict[str, str | None]")
 
 
@@ -72,7 +74,9 @@ class RollbackBody(BaseModel):
 # -- models ---------------------------------------------------------------------------------------
 @router.post("/models", response_model=ModelRecord, summary="Create a model with its card")
 def create_model(body: ModelBody, store: StoreDep) -> Response:
-    return record_response(store.create_model(body.name, tags=body.tags, **body.card))
+    return record_response(
+        store.create_model(body.name, tags=body.tags, gates=body.gates, **body.card)
+    )
 
 
 @router.get("/models", response_model=Page[ModelRecord])
@@ -102,6 +106,7 @@ def update_model(model: str, body: ModelUpdateBody, store: StoreDep) -> Response
         new_name=body.new_name,
         add_tags=body.add_tags,
         remove_tags=body.remove_tags,
+        gates=body.gates,
         **body.card,
     )
     return record_response(updated)
