@@ -175,3 +175,38 @@ def test_history_of_a_number_without_changes_says_so(cli: Cli, iris: Client) -> 
     ran = cli("model", "version", "history", "iris", "99")
     assert ran.exit_code == 0
     assert "No stage changes of version 99 of model 'iris'." in ran.stdout
+
+
+def test_describe_as_of_shows_who_held_a_stage_then(cli: Cli, client: Client) -> None:
+    client.create_model("timeline")
+    for _ in range(2):
+        client.create_model_version("timeline")
+    client.set_stage("timeline", 1, "production")
+    client.set_stage("timeline", 2, "production", force=True)
+    first, second = sorted(
+        (c for c in client.list_stage_changes("timeline").items if c.to_stage.value == "production"),
+        key=lambda change: change.created,
+    )
+    between = first.created + (second.created - first.created) / 2
+
+    then = cli("model", "version", "describe", "timeline", "production", "--as-of", between.isoformat(), "-o", "json")
+    now = cli("model", "version", "describe", "timeline", "production", "--as-of", second.created.isoformat())
+    before = cli("model", "version", "describe", "timeline", "production", "--as-of", "2000-01-01")
+
+    assert then.exit_code == 0, then.stderr
+    assert (then.json()["number"], then.json()["as_of"]) == (1, between.isoformat())
+    assert now.exit_code == 0 and "Held production at" in now.stdout
+    assert now.stdout.split("Version", 1)[1].split()[0] == "2"
+    assert before.exit_code == 1 and "No version of model 'timeline' held production" in before.stderr
+
+
+@pytest.mark.parametrize(
+    ("version", "as_of", "message"),
+    [("1", "2026-01-01", "needs VERSION to be a stage"), ("production", "last week", "is not a time")],
+)
+def test_describe_as_of_rejects_what_it_cannot_answer(
+    cli: Cli, iris: Client, version: str, as_of: str, message: str
+) -> None:
+    ran = cli("model", "version", "describe", "iris", version, "--as-of", as_of)
+
+    assert ran.exit_code == 2 and message in ran.stderr

@@ -7,6 +7,7 @@ link listings (runs, artifacts, …) are in cli.model_links.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -94,20 +95,62 @@ def list_versions(
     output.listing(found, VERSION_COLUMNS, fmt=fmt, empty=empty)
 
 
+def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a time; use e.g. 2026-11-20, '2026-11-20 14:30' (local time) or "
+            "2026-11-20T14:30Z."
+        ) from None
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def _holder_at(client: Client, model_name: str, stage_name: str, at: datetime) -> ModelVersionRecord:
+    stage = stage_name.lower()
+    if stage not in ("staging", "production"):
+        raise click.BadParameter(
+            f"--as-of needs VERSION to be a stage (staging or production), not {stage_name!r}.",
+            param_hint="--as-of",
+        )
+    record = client.get_stage_holder_at(model_name, stage, at)
+    if record is None:
+        raise NotFoundError(
+            f"No version of model '{model_name}' held {stage} at {output.when(at)}.",
+            hint=f"See the changes with `modelplane model version history {model_name} "
+            f"--stage {stage}`.",
+        )
+    return record
+
+
 @version.command()
 @click.argument("model_name", metavar="NAME")
 @click.argument("version_spec", metavar="VERSION")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="TIME",
+    callback=_as_of,
+    help="With VERSION a stage: the version that held it at TIME (local time unless it has an "
+    "offset or Z), e.g. --as-of '2026-11-20 14:30'.",
+)
 @output_option
-def describe(model_name: str, version_spec: str, fmt: str) -> None:
+def describe(model_name: str, version_spec: str, as_of: datetime | None, fmt: str) -> None:
     """Show a version's stage, metadata and links.
 
     The counts are of linked runs and of data, model and deployment artifacts.
     """
     client = session.client()
-    record = client.get_model_version(model_name, version_spec)
+    if as_of is not None:
+        record = _holder_at(client, model_name, version_spec, as_of)
+    else:
+        record = client.get_model_version(model_name, version_spec)
     counts = link_counts(client, record)
     if fmt == "json":
-        output.emit_json({**output.to_json(record), "counts": counts})
+        extra = {"as_of": as_of.isoformat()} if as_of is not None else {}
+        output.emit_json({**output.to_json(record), "counts": counts, **extra})
         return
     rows: list[tuple[str, Any]] = [
         ("Model", record.model_name),
@@ -115,6 +158,11 @@ def describe(model_name: str, version_spec: str, fmt: str) -> None:
         ("Name", record.name),
         ("ID", record.id),
         ("Stage", record.stage.value),
+        *(
+            [(f"Held {version_spec.lower()} at", output.when(as_of))]
+            if as_of is not None
+            else []
+        ),
         ("Description", record.description or ""),
         ("Tags", output.tags(record.tags)),
         ("Created", output.when(record.created)),
