@@ -107,7 +107,9 @@ def snapshot(client: Client) -> dict[str, Any]:
             }
         shot["runs"].append({
             "pipeline": run.pipeline_name, "status": str(run.status), "parameters": run.parameters,
-            "config": run.config, "extra": run.extra, "error": _last_line(run.error), "steps": steps,
+            # The versions a failed run would discard are named by id: compare how many.
+            "config": {**run.config, "discard_on_failure": len(run.config.get("discard_on_failure", []))},
+            "extra": run.extra, "error": _last_line(run.error), "steps": steps,
         })
     for model in client.list_models(limit=100).items:
         versions = []

@@ -33,12 +33,15 @@ def victim(admin: HttpMetadataStore, save_artifact: Any, unique: str) -> dict[st
     step = admin.create_step_run(run_id=run.id, name="train", step_name="train", cache_key="key")
     artifact = save_artifact({"weights": [1, 2, 3]}, name=f"{unique}-artifact")
     token, secret = admin.create_token(f"{unique}-bob")
+    # Only for archiving, so the stage changes above leave nothing for the dispatcher to send.
+    hook = admin.create_webhook("http://127.0.0.1:9/hook", stages=["archived"], secret="s")
     return {
         "model": unique, "version": "1", "pipeline": pipeline.id, "run": run.id, "run_id": run.id,
         "step_run_id": step.id, "artifact_version_id": artifact.id, "name": artifact.name,
         "cache_key": "key", "target": "model_version", "target_id": v1.id,
         "model_version_id": v1.id, "token_id": token.id, "stage": "production",
-        "file_name": "data.json", "secret": secret,
+        "file_name": "data.json", "secret": secret, "webhook_id": hook.id,
+        "delivery_id": "0" * 32,
     }  # fmt: skip
 
 

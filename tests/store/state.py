@@ -39,4 +39,8 @@ def snapshot(store: MetadataStore) -> dict[str, Any]:
     ]
     state["pipelines"] = [p.model_dump() for p in store.list_pipelines(limit=1000).items]
     state["tokens"] = [t.model_dump() for t in store.list_tokens()]
+    state["webhooks"] = [w.model_dump() for w in store.list_webhooks()]
+    state["deliveries"] = [
+        d.model_dump() for d in store.list_webhook_deliveries(limit=1000).items
+    ]
     return state

@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("modelplane.cli.db:db", "Show and upgrade the metadata database schema."),
     "server": ("modelplane.cli.server:server", "Run the REST API and dashboard server."),
     "token": ("modelplane.cli.token:token", "Create, list and revoke server API tokens."),
+    "webhook": (
+        "modelplane.cli.webhook:webhook",
+        "Announce stage changes to URLs, and see the delivery log.",
+    ),
     "login": ("modelplane.cli.login:login", "Point this machine at a modelplane server."),
     "completion": ("modelplane.cli.completion:completion", "Print the shell completion script."),
 }

@@ -43,6 +43,13 @@ def server() -> None:
 @click.option(
     "--access-log/--no-access-log", default=True, show_default=True, help="Log every request."
 )
+@click.option(
+    "--webhooks/--no-webhooks",
+    default=True,
+    show_default=True,
+    help="Send webhook deliveries from this process (turn off when `modelplane webhook deliver "
+    "--watch` runs elsewhere).",
+)
 def start(
     host: str,
     port: int,
@@ -50,6 +57,7 @@ def start(
     artifact_uri: str | None,
     daemon: bool,
     access_log: bool,
+    webhooks: bool,
 ) -> None:
     """Start the server (in the foreground unless --daemon)."""
     from modelplane.server import runner
@@ -64,7 +72,9 @@ def start(
             err=True,
         )
     if daemon:
-        state = runner.start_background(settings, host=host, port=port, access_log=access_log)
+        state = runner.start_background(
+            settings, host=host, port=port, access_log=access_log, webhooks=webhooks
+        )
         output.message(
             f"modelplane server running at {state.url} (pid {state.pid}); log: {state.log}"
         )
@@ -74,7 +84,14 @@ def start(
         f"{runner.display_url(settings.store_url)}, artifacts {settings.artifact_uri}",
         err=True,
     )
-    runner.serve(settings, host=host, port=port, admin_token=admin_token, access_log=access_log)
+    runner.serve(
+        settings,
+        host=host,
+        port=port,
+        admin_token=admin_token,
+        access_log=access_log,
+        webhooks=webhooks,
+    )
 
 
 def _announce_first_token(settings: object, admin_token: str | None) -> None:

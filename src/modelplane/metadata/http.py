@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
 from modelplane.metadata.http_transport import Transport, encode_segment
+from modelplane.metadata.http_webhooks import WebhooksOverHttp
 from modelplane.metadata.records import (
     ArtifactLinkRecord,
     ArtifactRecord,
@@ -77,7 +78,7 @@ def _stage_text(stage: ModelStages | str) -> str:
     return stage.value if isinstance(stage, ModelStages) else str(stage)
 
 
-class HttpMetadataStore:
+class HttpMetadataStore(WebhooksOverHttp):
     """A ``MetadataStore`` that forwards every call to the modelplane server at ``url``."""
 
     def __init__(

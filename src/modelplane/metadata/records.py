@@ -26,6 +26,8 @@ __all__ = [
     "StepRunRecord",
     "StoreInfo",
     "TokenRecord",
+    "WebhookDeliveryRecord",
+    "WebhookRecord",
 ]
 
 T = TypeVar("T")
@@ -186,6 +188,37 @@ class TokenRecord(_Record):
     created: datetime
     revoked: datetime | None = None
     last_used: datetime | None = None
+
+
+class WebhookRecord(_Record):
+    """Where stage changes are announced: ``url``, for ``model`` (None: all) and ``stages``
+    (empty: all). The signing secret is never read back, only whether there is one."""
+
+    id: str
+    url: str
+    model: str | None = None
+    stages: list[str] = Field(default_factory=list)
+    has_secret: bool = False
+    created: datetime
+
+
+class WebhookDeliveryRecord(_Record):
+    """One announcement of one event to one webhook, and how sending it went."""
+
+    id: str
+    webhook_id: str
+    url: str
+    event: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    status: str  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt: datetime
+    last_status_code: int | None = None
+    last_error: str | None = None
+    created: datetime
+    delivered: datetime | None = None
+    # Only in what claim_webhook_deliveries hands a dispatcher, to sign the body with.
+    secret: str | None = None
 
 
 class StoreInfo(_Record):

@@ -32,6 +32,8 @@ from modelplane.metadata.records import (
     StepRunRecord,
     StoreInfo,
     TokenRecord,
+    WebhookDeliveryRecord,
+    WebhookRecord,
 )
 
 __all__ = ["MODEL_CARD_FIELDS", "MetadataStore", "MetadataTarget", "VersionRef"]
@@ -350,6 +352,50 @@ class MetadataStore(Protocol):
     def list_model_version_runs(
         self, model_version_id: str, *, limit: int = 50, offset: int = 0
     ) -> Page[RunRecord]: ...
+
+    # -- promotion events ---------------------------------------------------------------------
+    def create_webhook(
+        self,
+        url: str,
+        *,
+        model: str | None = None,
+        stages: Sequence[ModelStages | str] = (),
+        secret: str | None = None,
+    ) -> WebhookRecord:
+        """Announce every later stage change (of ``model``, into ``stages``) to ``url``."""
+
+    def list_webhooks(self) -> list[WebhookRecord]: ...
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Delete the webhook and its delivery log."""
+
+    def list_webhook_deliveries(
+        self,
+        *,
+        webhook_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[WebhookDeliveryRecord]:
+        """Newest first; ``status`` is pending, delivered or failed."""
+
+    def claim_webhook_deliveries(
+        self, *, limit: int = 20, lease_seconds: float = 60.0
+    ) -> list[WebhookDeliveryRecord]:
+        """Pending deliveries that are due, oldest first, each with its webhook's secret; their
+        next attempt moves ``lease_seconds`` ahead, so another dispatcher does not take them."""
+
+    def finish_webhook_delivery(
+        self,
+        delivery_id: str,
+        *,
+        delivered: bool,
+        status_code: int | None = None,
+        error: str | None = None,
+        retry_in: float | None = None,
+    ) -> WebhookDeliveryRecord:
+        """Record an attempt: delivered, or failed and retried in ``retry_in`` seconds (``None``:
+        given up, status ``failed``)."""
 
     # -- API tokens (used by the server) ------------------------------------------------------
     def create_token(self, owner: str) -> tuple[TokenRecord, str]:

@@ -8,8 +8,10 @@ and the server's own modules; FastAPI.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import logging
+from collections.abc import AsyncIterator, Sequence
 import os
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,8 @@ from modelplane.server.api import inline_reader, threaded_reader
 from modelplane.server.asgi import BodyLimit, KeepEncodedSlashes, SecurityHeaders, error_body
 from modelplane.server.auth import ADMIN_OWNER, AUTH_CACHE_SECONDS, TokenCheck
 from modelplane.server.previews import PREVIEW_MAX_BYTES
-from modelplane.server.routes import artifacts, content, links, models, runs, tokens
+from modelplane.server.routes import artifacts, content, links, models, runs, tokens, webhooks
+from modelplane.server.webhooks import DEFAULT_BACKOFF, Dispatcher
 
 __all__ = [
     "DASHBOARD_DIR",
@@ -147,7 +150,7 @@ def _artifact_uri(client: Client) -> str:
 def _add_api(app: FastAPI, token_check: TokenCheck) -> None:
     # Each area's router goes straight into the app (not through one /api/v1 router), which keeps
     # route matching one level deep; models first, as they are asked for most.
-    for module in (models, links, runs, artifacts, content, tokens):
+    for module in (models, links, runs, artifacts, content, tokens, webhooks):
         app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(token_check)])
 
 
@@ -191,6 +194,8 @@ def create_app(
     max_preview_bytes: int | None = None,
     auth_cache_seconds: float = AUTH_CACHE_SECONDS,
     inline_reads: bool | None = None,
+    webhook_interval: float | None = 1.0,
+    webhook_backoff: Sequence[float] = DEFAULT_BACKOFF,
 ) -> FastAPI:
     """The server app over ``source``'s SQL store and artifact store.
 
@@ -199,7 +204,9 @@ def create_app(
     ``auth_cache_seconds`` without another lookup (0 turns that off): a revoke through this server
     applies at once, one made elsewhere (another worker, the database directly) within that time.
     ``inline_reads`` runs read calls in the event loop (default: when the store is SQLite; see
-    ``server.api``).
+    ``server.api``). While it serves, a background dispatcher sends webhook deliveries every
+    ``webhook_interval`` seconds (``None``: not from this process), retrying after
+    ``webhook_backoff``.
     """
     client = source if isinstance(source, Client) else Client(source)
     if client.settings.is_remote:
@@ -214,7 +221,20 @@ def create_app(
         admin_owner=admin_owner,
         cache_seconds=auth_cache_seconds,
     )
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if webhook_interval is None:
+            yield
+            return
+        dispatcher = Dispatcher(client.store, backoff=webhook_backoff)
+        dispatcher.start(webhook_interval)
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="modelplane",
         version=__version__,
         summary="Pipelines, artifacts and the Model Control Plane over one metadata store.",

@@ -97,6 +97,28 @@ def admin_owner_from_environment() -> str:
     return os.environ.get(ADMIN_OWNER_ENV) or ADMIN_OWNER
 
 
+WEBHOOK_BACKOFF_ENV = "MODELPLANE_WEBHOOK_BACKOFF"
+
+
+def webhook_backoff_from_environment() -> tuple[float, ...]:
+    """``MODELPLANE_WEBHOOK_BACKOFF``: seconds between webhook attempts, comma-separated."""
+    from modelplane.server.webhooks import DEFAULT_BACKOFF
+
+    raw = os.environ.get(WEBHOOK_BACKOFF_ENV)
+    if not raw:
+        return DEFAULT_BACKOFF
+    try:
+        pauses = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        pauses = (-1.0,)
+    if any(pause < 0 for pause in pauses):
+        raise ConfigError(
+            f"{WEBHOOK_BACKOFF_ENV}={raw!r} is not a list of pauses in seconds.",
+            hint="Write e.g. 10,30,120 (the pause before the 2nd, 3rd, 4th attempt).",
+        )
+    return pauses
+
+
 def app_from_environment() -> Any:
     """An app from ``MODELPLANE_*`` variables, for ``uvicorn --factory`` or a process manager."""
     from modelplane.server.app import create_app
@@ -105,6 +127,7 @@ def app_from_environment() -> Any:
         server_settings(None, None),
         admin_token=admin_token_from_environment(),
         admin_owner=admin_owner_from_environment(),
+        webhook_backoff=webhook_backoff_from_environment(),
     )
 
 
@@ -116,13 +139,21 @@ def serve(
     admin_token: str | None = None,
     access_log: bool = True,
     log_level: str = "info",
+    webhooks: bool = True,
 ) -> None:
-    """Run the server in this process until it is stopped (Ctrl-C or SIGTERM)."""
+    """Run the server in this process until it is stopped (Ctrl-C or SIGTERM); ``webhooks``
+    runs the webhook dispatcher in it too."""
     import uvicorn
 
     from modelplane.server.app import create_app
 
-    app = create_app(settings, admin_token=admin_token, admin_owner=admin_owner_from_environment())
+    app = create_app(
+        settings,
+        admin_token=admin_token,
+        admin_owner=admin_owner_from_environment(),
+        webhook_interval=1.0 if webhooks else None,
+        webhook_backoff=webhook_backoff_from_environment(),
+    )
     config = uvicorn.Config(
         app,
         host=host,
@@ -174,6 +205,7 @@ def start_background(
     host: str,
     port: int,
     access_log: bool = True,
+    webhooks: bool = True,
     wait_seconds: float = 30.0,
 ) -> ServerState:
     """Start ``modelplane server start`` as a detached process and wait until it answers."""
@@ -188,6 +220,7 @@ def start_background(
     log_path = settings.home / LOG_FILE
     command = [sys.executable, "-m", "modelplane", "server", "start", "--host", host]
     command += ["--port", str(port)] + ([] if access_log else ["--no-access-log"])
+    command += [] if webhooks else ["--no-webhooks"]
     # The URLs go by environment, not argv: a database password must not show in `ps`.
     env = dict(
         os.environ,

@@ -35,6 +35,7 @@ from modelplane.metadata.sql.rows import (
 )
 from modelplane.metadata.sql.tables import model_versions, stage_changes
 from modelplane.metadata.sql.transactions import StoreCore
+from modelplane.metadata.sql.webhooks import enqueue_stage_change
 from modelplane.metadata.store import VersionRef
 from modelplane.versioning import (
     HOLDABLE_STAGES,
@@ -103,20 +104,21 @@ def _move(
     """Set the stage of ``version`` and append the history row, in the caller's transaction."""
     now = utcnow()
     conn.execute(_SET_STAGE, {"b_id": version.id, "stage": stage.value, "updated": now})
-    conn.execute(
-        stage_changes.insert(),
-        {
-            "model_id": version.model_id,
-            "model_version_id": version.id,
-            "version_number": version.number,
-            "version_name": version.name,
-            "from_stage": version.stage,
-            "to_stage": stage.value,
-            "actor": actor,
-            "reason": reason,
-            "created": now,
-        },
-    )
+    change = {
+        "model_id": version.model_id,
+        "model_version_id": version.id,
+        "version_number": version.number,
+        "version_name": version.name,
+        "from_stage": version.stage,
+        "to_stage": stage.value,
+        "actor": actor,
+        "reason": reason,
+        "created": now,
+    }
+    inserted = conn.execute(stage_changes.insert(), change)
+    # The webhooks hear of it through the delivery log, written in this same transaction.
+    change_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+    enqueue_stage_change(conn, change, change_id, getattr(version, "model_name", None))
     return ModelVersionRecord.model_validate({**version._mapping, "stage": stage, "updated": now})
 
 

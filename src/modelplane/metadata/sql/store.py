@@ -2,8 +2,9 @@
 
 The business rules of DESIGN §3 live in this store's transactions, split by area:
 ``runs.py`` (pipelines, runs, step runs, cache), ``artifacts.py``, ``models.py`` (models, versions,
-numbering), ``stages.py`` (stage moves, history), ``links.py``, ``tokens.py``. All of them run
-through ``transactions.StoreCore``. Opening a store migrates an empty or older database.
+numbering), ``stages.py`` (stage moves, history), ``links.py``, ``tokens.py``, ``webhooks.py``
+(promotion events). All of them run through ``transactions.StoreCore``. Opening a store
+migrates an empty or older database.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from modelplane.metadata.sql.tables import (
     step_runs,
 )
 from modelplane.metadata.sql.tokens import TokensMixin
+from modelplane.metadata.sql.webhooks import WebhooksMixin
 
 __all__ = ["SqlMetadataStore"]
 
@@ -42,7 +44,7 @@ _COUNTED = {
 
 
 class SqlMetadataStore(
-    RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, TokensMixin
+    RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, TokensMixin, WebhooksMixin
 ):
     """The metadata store on a SQL database.
 

@@ -30,6 +30,8 @@ __all__ = [
     "stage_changes",
     "step_run_artifacts",
     "step_runs",
+    "webhook_deliveries",
+    "webhooks",
 ]
 
 # Explicit constraint names, so a migration written against one dialect matches the others and
@@ -340,8 +342,49 @@ api_tokens = sa.Table(
     **_TABLE_OPTIONS,
 )
 
+# -- promotion events: webhooks and their delivery log (an outbox) -------------------------------
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    _id(primary_key=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    # Only changes of this model (NULL: every model); no foreign key, so a webhook can name a
+    # model before it is registered and outlive a deleted one.
+    _name("model", nullable=True),
+    _json("stages"),  # only changes into these stages; [] means every stage
+    # Shared with the receiver to sign each body (HMAC-SHA256); never listed back.
+    sa.Column("secret", sa.String(255), nullable=True),
+    _time("created"),
+    **_TABLE_OPTIONS,
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    _id(primary_key=True),
+    _fk("webhook_id", "webhooks.id", "CASCADE"),
+    # Written in the transaction of the stage change it reports: no change goes unannounced.
+    sa.Column("stage_change_id", sa.BigInteger(), nullable=True),
+    sa.Column("event", sa.String(64), nullable=False),
+    _json("payload"),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    # When a dispatcher may (re)try it: a claim pushes it forward, so two never send it together.
+    _time("next_attempt"),
+    sa.Column("last_status_code", sa.Integer(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    _time("created"),
+    _time("delivered", nullable=True),
+    sa.Index(None, "status", "next_attempt"),
+    sa.Index(None, "webhook_id", "created"),
+    **_TABLE_OPTIONS,
+)
+
 # Children before parents: the order in which rows can be deleted.
 ALL_TABLES = (
+    webhook_deliveries,
+    webhooks,
     api_tokens,
     stage_changes,
     model_version_runs,

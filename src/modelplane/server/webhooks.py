@@ -1,0 +1,141 @@
+"""Sending promotion events: a dispatcher that drains the store's webhook delivery log.
+
+Each delivery is an HTTP POST of the event as JSON, with ``X-Modelplane-Event``,
+``X-Modelplane-Delivery`` (the same id on every retry, so receivers can ignore repeats) and, when
+the webhook has a secret, ``X-Modelplane-Signature: sha256=<HMAC-SHA256 of the body>``. A 2xx
+answer delivers it; anything else is retried with growing pauses, then marked failed, and every
+attempt is in the log (`modelplane webhook deliveries`). Delivery is at least once: a dispatcher
+killed between sending and recording sends again after its lease runs out.
+
+The server runs one in a background thread; `modelplane webhook deliver` runs one in the
+foreground for stores without a server. Imports metadata.store and records; httpx when sending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from modelplane._version import __version__
+from modelplane.errors import ModelplaneError
+from modelplane.metadata.records import WebhookDeliveryRecord
+from modelplane.metadata.store import MetadataStore
+
+__all__ = ["DEFAULT_BACKOFF", "Dispatcher", "sign"]
+
+logger = logging.getLogger("modelplane.webhooks")
+
+# Seconds before the 2nd, 3rd… attempt; after the last pause the delivery is marked failed.
+DEFAULT_BACKOFF: tuple[float, ...] = (10, 30, 120, 600, 1800, 3600, 3600)
+_ERROR_LIMIT = 2000
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value a receiver recomputes to check the sender knew the secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class Dispatcher:
+    """Claims due deliveries from ``store``, POSTs them, and records each outcome."""
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        timeout: float = 10.0,
+        backoff: Sequence[float] = DEFAULT_BACKOFF,
+        batch: int = 20,
+    ) -> None:
+        import httpx
+
+        self._store = store
+        self._backoff = tuple(backoff)
+        self._batch = batch
+        # A lease longer than one round of sends, so no other dispatcher takes them meanwhile.
+        self._lease = max(60.0, timeout * batch * 2)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def deliver_due(self) -> list[WebhookDeliveryRecord]:
+        """Send every delivery that is due now; returns them as recorded after the attempt."""
+        done: list[WebhookDeliveryRecord] = []
+        while not self._stop.is_set():
+            claimed = self._store.claim_webhook_deliveries(
+                limit=self._batch, lease_seconds=self._lease
+            )
+            if not claimed:
+                break
+            done += [self._deliver(delivery) for delivery in claimed]
+            if len(claimed) < self._batch:
+                break
+        return done
+
+    def _deliver(self, delivery: WebhookDeliveryRecord) -> WebhookDeliveryRecord:
+        body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"modelplane/{__version__}",
+            "X-Modelplane-Event": delivery.event,
+            "X-Modelplane-Delivery": delivery.id,
+        }
+        if delivery.secret:
+            headers["X-Modelplane-Signature"] = sign(delivery.secret, body)
+        status: int | None = None
+        try:
+            response = self._http.post(delivery.url, content=body, headers=headers)
+            status = response.status_code
+            error = None if 200 <= status < 300 else f"HTTP {status}: {response.text[:500]}"
+        except Exception as exc:  # noqa: BLE001 - any failure to send is recorded and retried
+            error = f"{type(exc).__name__}: {exc}"
+        attempt = delivery.attempts  # attempts before this one
+        retry_in = self._backoff[attempt] if attempt < len(self._backoff) else None
+        if error is not None:
+            logger.warning(
+                "Webhook delivery %s to %s failed (%s); %s.",
+                delivery.id,
+                delivery.url,
+                error,
+                f"retrying in {retry_in:g} s" if retry_in is not None else "giving up",
+            )
+        return self._store.finish_webhook_delivery(
+            delivery.id,
+            delivered=error is None,
+            status_code=status,
+            error=error[:_ERROR_LIMIT] if error else None,
+            retry_in=retry_in,
+        )
+
+    # -- running in the background -----------------------------------------------------------
+    def start(self, interval: float = 1.0) -> None:
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval,), name="modelplane-webhooks", daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.deliver_due()
+            except ModelplaneError as exc:  # the store is briefly unreachable: try again later
+                logger.warning("Webhook dispatcher: %s", exc)
+            except Exception:  # noqa: BLE001 - the server must outlive a dispatcher bug
+                logger.exception("Webhook dispatcher failed; it keeps running.")
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._http.close()
+
+    def __enter__(self) -> Dispatcher:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.stop()
