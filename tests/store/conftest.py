@@ -41,6 +41,15 @@ def sql_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def iris(store: MetadataStore) -> str:
+    """Model ``iris`` with versions 1, 2 and 3, all in stage none."""
+    store.create_model("iris")
+    for _ in range(3):
+        store.create_model_version("iris")
+    return "iris"
+
+
+@pytest.fixture
 def run(store: MetadataStore) -> RunRecord:
     pipeline = store.save_pipeline("training", {"steps": ["load", "train"]})
     return store.create_run(pipeline_id=pipeline.id)

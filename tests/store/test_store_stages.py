@@ -12,14 +12,6 @@ from modelplane.metadata.store import MetadataStore
 from tests.store.state import snapshot
 
 
-@pytest.fixture
-def iris(store: MetadataStore) -> str:
-    store.create_model("iris")
-    for _ in range(3):
-        store.create_model_version("iris")
-    return "iris"
-
-
 def stages(store: MetadataStore, model: str) -> dict[int, str]:
     return {v.number: v.stage.value for v in store.list_model_versions(model, sort="number").items}
 

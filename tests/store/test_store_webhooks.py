@@ -12,14 +12,6 @@ from modelplane.metadata.store import MetadataStore
 from tests.store.state import snapshot
 
 
-@pytest.fixture
-def iris(store: MetadataStore) -> str:
-    store.create_model("iris")
-    for _ in range(3):
-        store.create_model_version("iris")
-    return "iris"
-
-
 def test_create_and_list_webhooks_without_reading_secrets_back(store: MetadataStore) -> None:
     every = store.create_webhook("https://ci.example.com/hooks")
     narrow = store.create_webhook(
