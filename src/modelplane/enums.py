@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["ArtifactType", "ExecutionStatus", "ModelStages"]
+__all__ = ["ArtifactType", "ExecutionStatus", "ModelStages", "TokenRole"]
 
 
 class _StrEnum(str, enum.Enum):
@@ -39,3 +39,16 @@ class ArtifactType(_StrEnum):
     DATA = "data"
     MODEL = "model"
     DEPLOYMENT = "deployment"
+
+
+class TokenRole(_StrEnum):
+    """What a server API token may do: read; also change models, runs and artifacts; also manage
+    tokens and webhooks."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return ("viewer", "editor", "admin").index(self.value)

@@ -13,6 +13,7 @@ The tree (only these cross module boundaries; the server maps only these to HTTP
     │       │                          compare-and-set expectation did not hold
     │       └── PromotionBlockedError  the version does not meet the model's gates for the stage
     ├── AuthError                      missing, wrong or revoked API token
+    │   └── PermissionDeniedError      the token's role does not allow the call
     ├── ArtifactError                  artifact bytes missing, corrupt, or unloadable
     │   └── MaterializerError          no way to save or load a type
     ├── PipelineDefinitionError        a pipeline cannot be traced (with the user's file:line)
@@ -32,6 +33,7 @@ __all__ = [
     "ModelplaneError",
     "NotFoundError",
     "PipelineDefinitionError",
+    "PermissionDeniedError",
     "PipelineRunError",
     "PromotionBlockedError",
     "SchemaVersionError",
@@ -86,6 +88,10 @@ class PromotionBlockedError(StageConflictError):
 
 class AuthError(ModelplaneError):
     """The API token is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(AuthError):
+    """The token is valid, but its role (viewer, editor) does not allow this call."""
 
 
 class ArtifactError(ModelplaneError):

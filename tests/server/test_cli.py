@@ -131,3 +131,22 @@ def test_daemon_start_status_and_stop(tmp_path: Path) -> None:
     assert after.returncode == 1 and json.loads(after.stdout)["running"] is False
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/health")
+
+
+def test_a_viewer_token_reads_but_cannot_promote(live_server: LiveServer, admin, unique: str) -> None:  # noqa: ANN001
+    admin.create_model(unique)
+    admin.create_model_version(unique)
+    created = _cli(["token", "create", "vera", "--role", "viewer", "-o", "json"], env=live_server.client_env())
+    secret = json.loads(created.output)["secret"]
+    env = live_server.client_env(secret)
+
+    listed = _cli(["model", "version", "list", unique, "-o", "json"], env=env)
+    promoted = _cli(["model", "version", "update", unique, "1", "-s", "production"], env=env)
+    tokens = _cli(["token", "list"], env=env)
+
+    assert json.loads(created.output)["token"]["role"] == "viewer"
+    assert listed.exit_code == 0 and json.loads(listed.output)["total"] == 1
+    assert promoted.exit_code == 1
+    assert "is a viewer token" in promoted.output and "--role editor" in promoted.output
+    assert tokens.exit_code == 1 and "needs admin" in tokens.output
+    assert admin.get_model_version(unique, 1).stage.value == "none"

@@ -108,6 +108,36 @@ def test_every_api_route_refuses_bad_credentials_and_changes_nothing(
     assert snapshot(admin) == before
 
 
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_a_token_may_only_do_what_its_role_allows_and_a_refusal_changes_nothing(
+    live_server: LiveServer, admin: HttpMetadataStore, victim: dict[str, str], role: str
+) -> None:
+    _, secret = admin.create_token(f"limited-{role}", role=role)
+    before = snapshot(admin)
+    refused, allowed = [], []
+
+    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {secret}"}) as http:
+        for method, path in _api_routes(live_server):
+            admin_only = path.startswith(("/api/v1/tokens", "/api/v1/webhook"))
+            if method != "GET" and not admin_only and role == "editor":
+                continue  # editors may change things: covered by the contract suite over HTTP
+            response = http.request(method, _fill(path, victim), json=_body(victim, live_server.artifact_uri))
+            if admin_only or (method != "GET" and role == "viewer"):
+                assert response.status_code == 403, (method, path, response.text)
+                assert response.json()["error"]["type"] == "PermissionDeniedError"
+                assert f"is a {role} token" in response.json()["error"]["message"]
+                refused.append(path)
+            else:
+                assert response.status_code not in (401, 403), (method, path, response.text)
+                allowed.append(path)
+
+    assert refused and allowed
+    after = snapshot(admin)
+    after["tokens"] = [t for t in after["tokens"] if t["owner"] != f"limited-{role}"]
+    before["tokens"] = [t for t in before["tokens"] if t["owner"] != f"limited-{role}"]
+    assert after == before
+
+
 def test_a_valid_token_reaches_the_same_routes(live_server: LiveServer, victim: dict[str, str]) -> None:
     headers = {"Authorization": f"Bearer {victim['secret']}"}
     with httpx.Client(base_url=live_server.url, headers=headers) as http:

@@ -120,8 +120,9 @@ def test_a_schema_another_process_creates_mid_check_is_waited_for_not_an_error(
 def test_a_database_at_the_first_revision_upgrades_and_keeps_its_runs(
     sql_backend: str, tmp_path: Path
 ) -> None:
-    # A store made by the first release (0001): opening it with this modelplane adds the run's
-    # process columns; the runs already there keep everything and have no process.
+    # A store made by the first release (0001): opening it with this modelplane runs every later
+    # migration; the runs already there keep everything and have no process, and old tokens
+    # become admins.
     url = sql_url(sql_backend, tmp_path, fresh=True)
     engine = make_engine(url)
     try:
@@ -142,6 +143,13 @@ def test_a_database_at_the_first_revision_upgrades_and_keeps_its_runs(
                 ),
                 {"now": "2026-11-01 10:00:00"},
             )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO api_tokens (id, owner, secret_hash, created) "
+                    "VALUES ('t1', 'ops', :hash, :now)"
+                ),
+                {"hash": "0" * 64, "now": "2026-11-01 10:00:00"},
+            )
         assert current_revision(engine) == "0001_initial"
 
         store = SqlMetadataStore(url)
@@ -152,6 +160,9 @@ def test_a_database_at_the_first_revision_upgrades_and_keeps_its_runs(
                 "train", "running", None, None
             )
             assert store.list_runs(status="running").total == 1
+            # Tokens from before roles could do everything: they stay able to.
+            assert [(t.owner, t.role.value) for t in store.list_tokens()] == [("ops", "admin")]
+            assert store.create_model("m").gates == {} and store.list_webhooks() == []
         finally:
             store.close()
         assert _differences_from_tables_py(engine) == []

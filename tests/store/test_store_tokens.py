@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from modelplane.enums import TokenRole
 from modelplane.errors import AuthError, InvalidInputError, NotFoundError
 from modelplane.metadata.store import MetadataStore
 
@@ -59,3 +60,23 @@ def test_list_tokens_newest_first(store: MetadataStore) -> None:
     second, _ = store.create_token("bob")
 
     assert [t.id for t in store.list_tokens()] == [second.id, first.id]
+
+
+def test_tokens_have_a_role_editor_by_default(store: MetadataStore) -> None:
+    editor, editor_secret = store.create_token("ana")
+    viewer, viewer_secret = store.create_token("bob", role="viewer")
+    admin, _ = store.create_token("cy", role=TokenRole.ADMIN)
+
+    assert (editor.role, viewer.role, admin.role) == (TokenRole.EDITOR, TokenRole.VIEWER, TokenRole.ADMIN)
+    assert store.authenticate(viewer_secret).role is TokenRole.VIEWER
+    assert store.authenticate(editor_secret).role is TokenRole.EDITOR
+    assert {t.owner: t.role for t in store.list_tokens()} == {
+        "ana": TokenRole.EDITOR, "bob": TokenRole.VIEWER, "cy": TokenRole.ADMIN,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["root", "", 3, None])
+def test_an_unknown_role_is_refused_and_creates_nothing(store: MetadataStore, role: object) -> None:
+    with pytest.raises(InvalidInputError, match="role"):
+        store.create_token("ana", role=role)  # type: ignore[arg-type]
+    assert store.list_tokens() == []

@@ -13,6 +13,7 @@ __all__ = ["token"]
 TOKEN_COLUMNS = (
     Column("ID", "id"),
     Column("OWNER", "owner"),
+    Column("ROLE", "role"),
     Column("CREATED", "created", output.when),
     Column("LAST USED", "last_used", output.when),
     Column("REVOKED", "revoked", output.when),
@@ -23,21 +24,33 @@ TOKEN_COLUMNS = (
 def token() -> None:
     """Create, list and revoke API tokens of the modelplane server.
 
-    Works on the server (MODELPLANE_STORE_URL=http://… with a token) or directly on its
-    database. A token's owner is recorded as the actor of the stage changes made with it.
+    Works on the server (MODELPLANE_STORE_URL=http://… with an admin token) or directly on its
+    database. A token's owner is recorded as the actor of the stage changes made with it; its
+    role says what it may do (viewer, editor, admin).
     """
 
 
 @token.command()
 @click.argument("owner")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "editor", "admin"]),
+    default="editor",
+    show_default=True,
+    help="viewer: read only; editor: also change models, versions, runs and artifacts; admin: "
+    "also manage tokens and webhooks.",
+)
 @output_option
-def create(owner: str, fmt: str) -> None:
+def create(owner: str, role: str, fmt: str) -> None:
     """Create a token for OWNER and print its secret (shown only this once)."""
-    record, secret = session.client().store.create_token(owner)
+    record, secret = session.client().store.create_token(owner, role=role)
     if fmt == "json":
         output.emit_json({"token": record, "secret": secret})
         return
-    output.message(f"Created token {record.id} for '{record.owner}'. Its secret is shown only now:")
+    output.message(
+        f"Created {record.role} token {record.id} for '{record.owner}'. "
+        "Its secret is shown only now:"
+    )
     output.text(secret)
 
 

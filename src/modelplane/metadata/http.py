@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from pydantic import TypeAdapter
 
-from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
+from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
 from modelplane.metadata.http_transport import Transport, encode_segment
 from modelplane.metadata.http_webhooks import WebhooksOverHttp
 from modelplane.metadata.records import (
@@ -548,8 +548,11 @@ class HttpMetadataStore(WebhooksOverHttp):
         return Page[RunRecord].model_validate_json(raw)
 
     # -- API tokens ---------------------------------------------------------------------------
-    def create_token(self, owner: str) -> tuple[TokenRecord, str]:
-        payload = json.loads(self._send("POST", "/tokens", {"owner": owner}))
+    def create_token(
+        self, owner: str, *, role: TokenRole | str = TokenRole.EDITOR
+    ) -> tuple[TokenRecord, str]:
+        body = {"owner": owner, "role": role.value if isinstance(role, TokenRole) else role}
+        payload = json.loads(self._send("POST", "/tokens", body))
         return TokenRecord.model_validate(payload["token"]), str(payload["secret"])
 
     def list_tokens(self) -> list[TokenRecord]:

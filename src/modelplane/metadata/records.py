@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
+from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
 
 __all__ = [
     "ArtifactLinkRecord",
@@ -185,6 +185,7 @@ class StageChangeRecord(_Record):
 class TokenRecord(_Record):
     id: str
     owner: str
+    role: TokenRole = TokenRole.ADMIN
     created: datetime
     revoked: datetime | None = None
     last_used: datetime | None = None

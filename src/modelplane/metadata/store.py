@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Iterable, Literal, Protocol, Sequence, TypeVar
 
-from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
+from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
 from modelplane.metadata.records import (
     ArtifactLinkRecord,
     ArtifactRecord,
@@ -398,8 +398,11 @@ class MetadataStore(Protocol):
         given up, status ``failed``)."""
 
     # -- API tokens (used by the server) ------------------------------------------------------
-    def create_token(self, owner: str) -> tuple[TokenRecord, str]:
-        """A new token; the secret is returned once and stored only as a hash."""
+    def create_token(
+        self, owner: str, *, role: TokenRole | str = TokenRole.EDITOR
+    ) -> tuple[TokenRecord, str]:
+        """A new token with ``role`` (viewer, editor, admin); the secret is returned once and
+        stored only as a hash."""
 
     def list_tokens(self) -> list[TokenRecord]: ...
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from modelplane.errors import AuthError, ConfigError
+from modelplane.enums import TokenRole
+from modelplane.errors import AuthError, ConfigError, PermissionDeniedError
 from modelplane.metadata.records import TokenRecord
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ __all__ = [
     "TokenCheck",
     "bootstrap_admin_token",
     "check_admin_token",
+    "required_role",
 ]
 
 ADMIN_TOKEN_ENV = "MODELPLANE_ADMIN_TOKEN"
@@ -67,8 +69,19 @@ def bootstrap_admin_token(store: MetadataStore) -> str | None:
     shown once); otherwise ``None``."""
     if store.list_tokens():
         return None
-    _, secret = store.create_token(ADMIN_OWNER)
+    _, secret = store.create_token(ADMIN_OWNER, role=TokenRole.ADMIN)
     return secret
+
+
+def required_role(method: str, path: str) -> TokenRole:
+    """The least role that may make this API call: reading needs a viewer, changing the store an
+    editor, and managing tokens and webhooks (whose log carries signing secrets) an admin."""
+    area = path.removeprefix("/api/v1")
+    if area.startswith(("/tokens", "/webhook")):
+        return TokenRole.ADMIN
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return TokenRole.VIEWER
+    return TokenRole.EDITOR
 
 
 def _bearer_secret(request: Request) -> str:
@@ -102,7 +115,10 @@ class TokenCheck:
         self._store = store
         self._admin = check_admin_token(admin_token)
         self._admin_record = TokenRecord(
-            id="environment", owner=admin_owner, created=datetime.now(timezone.utc)
+            id="environment",
+            owner=admin_owner,
+            role=TokenRole.ADMIN,
+            created=datetime.now(timezone.utc),
         )
         self._ttl = cache_seconds
         self._cache: dict[bytes, tuple[TokenRecord, float]] = {}
@@ -118,6 +134,14 @@ class TokenCheck:
             token = self._admin_record
         else:
             token = await self._lookup(secret)
+        needed = required_role(request.method, request.url.path)
+        if token.role.rank < needed.rank:
+            raise PermissionDeniedError(
+                f"The token of '{token.owner}' is a {token.role} token; {request.method} "
+                f"{request.url.path} needs {needed}.",
+                hint="Ask an admin for a token with that role "
+                f"(`modelplane token create OWNER --role {needed}`).",
+            )
         request.state.token = token
         return token
 

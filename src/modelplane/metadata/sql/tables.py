@@ -335,6 +335,8 @@ api_tokens = sa.Table(
     _name("owner"),
     # sha256 of the secret: a stolen database does not hand out working tokens.
     sa.Column("secret_hash", sa.String(64), nullable=False),
+    # viewer | editor | admin (0005); tokens made before roles existed could do anything: admin.
+    sa.Column("role", sa.String(16), nullable=False, server_default="admin"),
     _time("created"),
     _time("revoked", nullable=True),
     _time("last_used", nullable=True),

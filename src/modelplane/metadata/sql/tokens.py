@@ -12,7 +12,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from modelplane.errors import AuthError, NotFoundError
+from modelplane.enums import TokenRole
+from modelplane.errors import AuthError, InvalidInputError, NotFoundError
 from modelplane.metadata.records import TokenRecord
 from modelplane.metadata.sql.rows import new_id, utcnow
 from modelplane.metadata.sql.tables import api_tokens
@@ -28,10 +29,22 @@ _LAST_USED_EVERY = timedelta(minutes=1)
 _COLUMNS = (
     api_tokens.c.id,
     api_tokens.c.owner,
+    api_tokens.c.role,
     api_tokens.c.created,
     api_tokens.c.revoked,
     api_tokens.c.last_used,
 )
+
+
+def _role(role: object) -> TokenRole:
+    try:
+        return TokenRole(role.lower() if isinstance(role, str) else role)
+    except ValueError:
+        raise InvalidInputError(
+            f"Unknown token role {role!r}.",
+            hint="Use viewer (read only), editor (also change models and runs) or admin (also "
+            "manage tokens and webhooks).",
+        ) from None
 
 
 def _hash(secret: str) -> str:
@@ -39,10 +52,12 @@ def _hash(secret: str) -> str:
 
 
 class TokensMixin(StoreCore):
-    def create_token(self, owner: str) -> tuple[TokenRecord, str]:
+    def create_token(
+        self, owner: str, *, role: TokenRole | str = TokenRole.EDITOR
+    ) -> tuple[TokenRecord, str]:
         check_name(owner, "token owner")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        values = {"id": new_id(), "owner": owner, "created": utcnow()}
+        values = {"id": new_id(), "owner": owner, "role": _role(role).value, "created": utcnow()}
 
         def work(conn: Connection) -> TokenRecord:
             conn.execute(api_tokens.insert().values(secret_hash=_hash(secret), **values))

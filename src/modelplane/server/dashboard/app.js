@@ -64,7 +64,7 @@ function loginPage(ctx) {
     try {
       const who = await whoami(secret);
       setToken(secret);
-      owner = who.owner;
+      owner = `${who.owner} (${who.role})`;
       navigate(ctx.query.get("next") || "#/models");
     } catch (error) {
       message.replaceChildren(errorBox(error));
@@ -97,7 +97,8 @@ async function render() {
   }
   if (owner === null) {
     try {
-      owner = (await whoami()).owner;
+      const who = await whoami();
+      owner = `${who.owner} (${who.role})`;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return expired();
     }

@@ -20,6 +20,7 @@ router = APIRouter()
 
 class TokenBody(BaseModel):
     owner: Any = Field(description="str")
+    role: Any = Field("editor", description="viewer | editor | admin")
 
 
 class SecretBody(BaseModel):
@@ -58,7 +59,7 @@ async def me(token: TokenDep) -> Response:
     summary="Create a token; its secret is in this response only",
 )
 def create_token(body: TokenBody, store: StoreDep) -> Response:
-    token, secret = store.create_token(body.owner)
+    token, secret = store.create_token(body.owner, role=body.role)
     return json_response({"token": token, "secret": secret})
 
 
