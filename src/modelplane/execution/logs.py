@@ -45,8 +45,6 @@ class _BufferHandler(logging.Handler):
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name == "ray" or record.name.startswith("ray."):
-            return  # the orchestrator's own chatter on a worker is not the step's output
         with contextlib.suppress(Exception):
             self._buffer.write(self.format(record) + "\n")
 

@@ -9,7 +9,6 @@ def chatty() -> int:
     print("printed to stdout")
     print("printed to stderr", file=sys.stderr)
     logging.getLogger("user.code").warning("a warning from logging")
-    logging.getLogger("ray.core_worker").warning("orchestrator chatter")  # as Ray logs on a worker
     return 1
 
 
