@@ -71,6 +71,21 @@ def _looks_like_id(value: str) -> bool:
     return len(value) == _ID_LENGTH and all(c in "0123456789abcdef" for c in value)
 
 
+# A run that misses this many heartbeats in a row is taken for lost (10 minutes at the default 30 s).
+SILENT_BEATS = 20
+
+
+def _silence_allowed(run: RunRecord) -> dt.timedelta:
+    return dt.timedelta(seconds=SILENT_BEATS * float(run.config.get("heartbeat_seconds") or 30.0))
+
+
+def _silent_for_too_long(run: RunRecord, now: dt.datetime) -> bool:
+    # Runs from before heartbeats (no heartbeat, no interval in their config) are left alone.
+    if run.heartbeat is None or "heartbeat_seconds" not in run.config:
+        return False
+    return now - run.heartbeat > _silence_allowed(run)
+
+
 class Client:
     """Lists, gets, changes and deletes everything modelplane stores."""
 
@@ -139,37 +154,49 @@ class Client:
         return self.store.list_runs(pipeline=pipeline, status=status, model=model, limit=limit, offset=offset)
 
     def fail_abandoned_runs(self) -> list[RunRecord]:
-        """Mark failed the runs still ``running`` whose process on this host no longer exists.
+        """Mark failed the runs still ``running`` whose process is gone; returns them, as now.
 
-        A run killed with SIGKILL (or lost with its machine) cannot mark itself finished. Pipeline
-        calls and ``modelplane run list``/``describe`` call this, so such runs do not stay
-        ``running`` forever. Only this host's runs are checked: whether a process on another host
-        is alive can only be seen there. Versions such a run created for a model with
-        ``delete_new_version_on_failure`` are deleted, as the run would have done. Returns the runs
-        it marked, as they are now.
+        A run killed with SIGKILL, or lost with its machine, cannot mark itself finished. Two
+        signs tell: on this host, its process no longer exists (or its pid now belongs to a newer
+        process); on any host, it has sent no heartbeat for ``SILENT_BEATS`` heartbeat periods.
+        Pipeline calls, ``modelplane run list``/``describe`` and the server call this, so such runs
+        do not stay ``running`` forever. Versions such a run created for a model with
+        ``delete_new_version_on_failure`` are deleted, as the run would have done.
         """
         host = current_host()
-        running: list[RunRecord] = []
-        while True:
-            page = self.store.list_runs(
-                status=ExecutionStatus.RUNNING, host=host, limit=200, offset=len(running)
-            )
-            running.extend(page.items)
-            if not page.items or len(running) >= page.total:
-                break
+        now = dt.datetime.now(dt.timezone.utc)
         marked = []
-        for run in running:
-            if run.pid is None or is_running(run.pid, run.created):
+        for run in self._running_runs():
+            silent_since = None
+            if run.host == host and run.pid is not None and not is_running(run.pid, run.created):
+                error = (
+                    f"Abandoned: process {run.pid} on {host}, which was running this pipeline, "
+                    "ended without finishing the run (it was killed or crashed)."
+                )
+            elif _silent_for_too_long(run, now):
+                silent_since = now - _silence_allowed(run)
+                error = (
+                    f"Abandoned: process {run.pid} on {run.host} sent no heartbeat since "
+                    f"{run.heartbeat:%Y-%m-%d %H:%M:%S} UTC (its machine or container was lost, "
+                    "or it hung)."
+                )
+            else:
                 continue
-            error = (
-                f"Abandoned: process {run.pid} on {host}, which was running this pipeline, ended "
-                f"without finishing the run (it was killed or crashed). Marked failed at "
-                f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC by process {os.getpid()}."
-            )
-            if self.store.abandon_run(run.id, error):
+            error += f" Marked failed at {now:%Y-%m-%d %H:%M:%S} UTC by {host}."
+            if self.store.abandon_run(run.id, error, silent_since=silent_since):
                 self._discard_versions_of_failed_run(run)
                 marked.append(self.store.get_run(run.id))
         return marked
+
+    def _running_runs(self) -> list[RunRecord]:
+        running: list[RunRecord] = []
+        while True:
+            page = self.store.list_runs(
+                status=ExecutionStatus.RUNNING, limit=200, offset=len(running)
+            )
+            running.extend(page.items)
+            if not page.items or len(running) >= page.total:
+                return running
 
     def _discard_versions_of_failed_run(self, run: RunRecord) -> None:
         # The versions the run created for models with delete_new_version_on_failure, which its

@@ -38,6 +38,8 @@ class Settings:
     orchestrator: str = "local"
     ray_address: str | None = None
     actor: str | None = None
+    # How often a running pipeline tells the store it is alive (MODELPLANE_HEARTBEAT_SECONDS).
+    heartbeat_seconds: float = 30.0
 
     @property
     def is_remote(self) -> bool:
@@ -153,7 +155,23 @@ def load_settings(
         orchestrator=overrides.get("orchestrator") or env.get("MODELPLANE_ORCHESTRATOR") or "local",
         ray_address=overrides.get("ray_address") or env.get("MODELPLANE_RAY_ADDRESS"),
         actor=env.get("MODELPLANE_ACTOR") or env.get("USER") or _login_name(),
+        heartbeat_seconds=_heartbeat_seconds(env.get("MODELPLANE_HEARTBEAT_SECONDS")),
     )
+
+
+def _heartbeat_seconds(raw: str | None) -> float:
+    if not raw:
+        return 30.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.05 <= value <= 3600:
+        raise ConfigError(
+            f"MODELPLANE_HEARTBEAT_SECONDS={raw!r} is not a number of seconds from 0.05 to 3600.",
+            hint="Leave it unset for the default of 30 s.",
+        )
+    return value
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,6 +26,7 @@ from modelplane.enums import ExecutionStatus
 from modelplane.processes import current_host
 
 pytestmark = pytest.mark.slow
+FAST_BEAT = 0.1  # seconds; 20 missed beats (2 s) make a run lost
 
 SCRIPT = '''
 import sys, time
@@ -65,7 +66,10 @@ def stalled(
     script, marker = tmp_path / "stall.py", tmp_path / "started"
     script.write_text(textwrap.dedent(SCRIPT))
     mode = "keep" if request.node.get_closest_marker("keep_version") else "discard"
-    child = subprocess.Popen([sys.executable, str(script), str(marker), mode], env=dict(os.environ))
+    env = dict(os.environ)
+    if request.node.get_closest_marker("fast_heartbeat"):
+        env["MODELPLANE_HEARTBEAT_SECONDS"] = str(FAST_BEAT)
+    child = subprocess.Popen([sys.executable, str(script), str(marker), mode], env=env)
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -179,3 +183,50 @@ def test_a_pid_reused_by_a_newer_process_does_not_keep_a_run_alive(mp_home: Path
     finally:
         newcomer.kill()
         newcomer.wait()
+
+
+@pytest.mark.fast_heartbeat
+def test_a_run_whose_process_froze_is_marked_failed_once_its_heartbeats_stop(
+    stalled: subprocess.Popen[bytes],
+) -> None:
+    client = Client(load_settings())
+    run = _only_run(client)
+    first = run.heartbeat
+    deadline = time.monotonic() + 30
+    while client.get_run(run.id).heartbeat == first:  # the process beats while its step runs
+        assert time.monotonic() < deadline, "no heartbeat in 30 s"
+        time.sleep(FAST_BEAT)
+    assert client.fail_abandoned_runs() == []
+
+    stalled.send_signal(signal.SIGSTOP)  # alive to the OS, silent to the store: a lost machine
+    try:
+        time.sleep(25 * FAST_BEAT)
+        marked = client.fail_abandoned_runs()
+    finally:
+        stalled.send_signal(signal.SIGCONT)
+
+    assert [r.id for r in marked] == [run.id]
+    assert "sent no heartbeat since" in (marked[0].error or "")
+    assert client.get_run(run.id).status is ExecutionStatus.FAILED
+
+
+def test_a_silent_run_from_another_machine_is_failed_and_a_talking_one_is_not(mp_home: Path) -> None:
+    client = Client(load_settings())
+    pipeline = client.store.save_pipeline("remote", {})
+    silent = client.store.create_run(
+        pipeline_id=pipeline.id, host="gpu-node-7", pid=4242, config={"heartbeat_seconds": 0.05}
+    )
+    talking = client.store.create_run(
+        pipeline_id=pipeline.id, host="gpu-node-8", pid=4242, config={"heartbeat_seconds": 0.05}
+    )
+    legacy = client.store.create_run(pipeline_id=pipeline.id, host="gpu-node-9", pid=4242)
+    for _ in range(12):  # 1.2 s: more than 20 beats of 0.05 s
+        time.sleep(0.1)
+        client.store.heartbeat_run(talking.id)
+
+    marked = client.fail_abandoned_runs()
+
+    assert [r.id for r in marked] == [silent.id]
+    assert "process 4242 on gpu-node-7 sent no heartbeat" in (marked[0].error or "")
+    assert client.get_run(talking.id).status is ExecutionStatus.RUNNING
+    assert client.get_run(legacy.id).status is ExecutionStatus.RUNNING  # no interval: not judged

@@ -86,3 +86,4 @@ def test_a_receiver_that_keeps_failing_is_given_up_and_logged(store: HttpMetadat
     assert delivery.last_status_code == 503 and "HTTP 503" in (delivery.last_error or "")
     assert len(receiver.received) == 3
     assert "X-Modelplane-Signature" not in receiver.received[0].headers  # no secret, no signature
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from modelplane.enums import ExecutionStatus
@@ -280,3 +282,31 @@ def test_abandon_run_leaves_a_finished_run_alone(store: MetadataStore, run: RunR
     assert store.get_run(run.id) == finished
     with pytest.raises(NotFoundError):
         store.abandon_run("f" * 32, "Abandoned")
+
+
+def test_heartbeats_move_forward_only_while_the_run_is_running(store: MetadataStore, run: RunRecord) -> None:
+    assert run.heartbeat == run.created
+
+    store.heartbeat_run(run.id)
+    beaten = store.get_run(run.id).heartbeat
+    finished = store.finish_run(run.id, ExecutionStatus.COMPLETED)
+    store.heartbeat_run(run.name)  # by name too; a finished run keeps its last beat
+
+    assert beaten is not None and beaten >= run.created
+    assert store.get_run(run.id).heartbeat == beaten == finished.heartbeat
+    with pytest.raises(NotFoundError):
+        store.heartbeat_run("f" * 32)
+
+
+def test_abandon_run_by_silence_spares_a_run_that_spoke_up_since(
+    store: MetadataStore, run: RunRecord
+) -> None:
+    before_beat = datetime.now(UTC)
+    store.heartbeat_run(run.id)
+
+    assert store.abandon_run(run.id, "silent", silent_since=before_beat) is False
+    assert store.get_run(run.id).status is ExecutionStatus.RUNNING
+    with pytest.raises(InvalidInputError, match="timezone"):
+        store.abandon_run(run.id, "silent", silent_since=datetime.now())
+    assert store.abandon_run(run.id, "silent", silent_since=datetime.now(UTC)) is True
+    assert store.get_run(run.id).error == "silent"

@@ -3,10 +3,13 @@ orchestrator, and closes the run as completed or failed."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import threading
 import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from modelplane.client import Client
@@ -83,6 +86,28 @@ def _resolve_external(client: Client, ext: Any, pipeline_name: str, node_id: str
     return links[0].artifact_version.id
 
 
+@contextlib.contextmanager
+def _heartbeat(client: Client, run_id: str) -> Iterator[None]:
+    """Tell the store every ``heartbeat_seconds`` that this process still drives the run, so a
+    run whose machine is lost can be told from a long one (Client.fail_abandoned_runs)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(client.settings.heartbeat_seconds):
+            try:
+                client.store.heartbeat_run(run_id)
+            except Exception:  # noqa: BLE001 - a missed beat must not break the run
+                logger.debug("Heartbeat of run %s failed.", run_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"modelplane-heartbeat-{run_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
 def launch(
     *,
     client: Client,
@@ -150,6 +175,7 @@ def launch(
                 "discard_on_failure": [
                     record.id for handle, record in created if handle.delete_new_version_on_failure
                 ],
+                "heartbeat_seconds": client.settings.heartbeat_seconds,
             },
             extra=extra,
             orchestrator=runner.name,
@@ -166,7 +192,8 @@ def launch(
 
     plan = RunPlan(run, graph, enable_cache, models, versions, externals)
     try:
-        failure = runner.execute(plan, client)
+        with _heartbeat(client, run.id):
+            failure = runner.execute(plan, client)
     except BaseException as exc:
         client.store.finish_run(run.id, ExecutionStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         discard_created()

@@ -183,8 +183,15 @@ class HttpMetadataStore(WebhooksOverHttp):
         raw = self._send("POST", f"/runs/{_seg(run_id)}/finish", body)
         return RunRecord.model_validate_json(raw)
 
-    def abandon_run(self, run_id: str, error: str) -> bool:
-        raw = self._send("POST", f"/runs/{_seg(run_id)}/abandon", {"error": error})
+    def heartbeat_run(self, run_id: str) -> None:
+        self._send("POST", f"/runs/{_seg(run_id)}/heartbeat")
+
+    def abandon_run(
+        self, run_id: str, error: str, *, silent_since: datetime | None = None
+    ) -> bool:
+        since = silent_since.isoformat() if isinstance(silent_since, datetime) else silent_since
+        body = {"error": error, "silent_since": since}
+        raw = self._send("POST", f"/runs/{_seg(run_id)}/abandon", body)
         return bool(json.loads(raw)["changed"])
 
     def delete_run(self, run: str) -> None:

@@ -73,6 +73,7 @@ class RunRecord(_Record):
     # its host has died was abandoned.
     host: str | None = None
     pid: int | None = None
+    heartbeat: datetime | None = None  # the process's last sign of life
 
 
 class StepRunRecord(_Record):

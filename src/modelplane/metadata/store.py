@@ -115,10 +115,15 @@ class MetadataStore(Protocol):
 
     def finish_run(self, run_id: str, status: ExecutionStatus, error: str | None = None) -> RunRecord: ...
 
-    def abandon_run(self, run_id: str, error: str) -> bool:
+    def heartbeat_run(self, run_id: str) -> None:
+        """Record that the process driving a ``running`` run is alive (a no-op once it finished)."""
+
+    def abandon_run(
+        self, run_id: str, error: str, *, silent_since: datetime | None = None
+    ) -> bool:
         """Mark a run that is still ``running`` failed with ``error``, and its running step runs too,
-        in one transaction. Returns whether it changed anything: a run that has finished meanwhile
-        is left as it is."""
+        in one transaction. Returns whether it changed anything: a run that has finished meanwhile,
+        or (with ``silent_since``) whose heartbeat is newer than that, is left as it is."""
 
     def delete_run(self, run: str) -> None:
         """Delete the run and its step runs; artifact versions it produced stay."""

@@ -44,6 +44,7 @@ from modelplane.server.asgi import BodyLimit, KeepEncodedSlashes, SecurityHeader
 from modelplane.server.auth import ADMIN_OWNER, AUTH_CACHE_SECONDS, TokenCheck
 from modelplane.server.previews import PREVIEW_MAX_BYTES
 from modelplane.server.routes import artifacts, content, links, models, runs, tokens, webhooks
+from modelplane.server.reaper import Reaper
 from modelplane.server.webhooks import DEFAULT_BACKOFF, Dispatcher
 
 __all__ = [
@@ -198,6 +199,7 @@ def create_app(
     inline_reads: bool | None = None,
     webhook_interval: float | None = 1.0,
     webhook_backoff: Sequence[float] = DEFAULT_BACKOFF,
+    reap_interval: float | None = 60.0,
 ) -> FastAPI:
     """The server app over ``source``'s SQL store and artifact store.
 
@@ -208,7 +210,8 @@ def create_app(
     ``inline_reads`` runs read calls in the event loop (default: when the store is SQLite; see
     ``server.api``). While it serves, a background dispatcher sends webhook deliveries every
     ``webhook_interval`` seconds (``None``: not from this process), retrying after
-    ``webhook_backoff``.
+    ``webhook_backoff``; every ``reap_interval`` seconds it marks failed the runs whose process
+    is gone (``None``: never).
     """
     client = source if isinstance(source, Client) else Client(source)
     if client.settings.is_remote:
@@ -225,15 +228,19 @@ def create_app(
     )
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if webhook_interval is None:
-            yield
-            return
-        dispatcher = Dispatcher(client.store, backoff=webhook_backoff)
-        dispatcher.start(webhook_interval)
+        dispatcher = None if webhook_interval is None else Dispatcher(client.store, backoff=webhook_backoff)
+        reaper = None if reap_interval is None else Reaper(client, reap_interval)
+        if dispatcher is not None:
+            dispatcher.start(webhook_interval or 1.0)
+        if reaper is not None:
+            reaper.start()
         try:
             yield
         finally:
-            dispatcher.stop()
+            if reaper is not None:
+                reaper.stop()
+            if dispatcher is not None:
+                dispatcher.stop()
 
     app = FastAPI(
         lifespan=lifespan,

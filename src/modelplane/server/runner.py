@@ -98,6 +98,7 @@ def admin_owner_from_environment() -> str:
 
 
 WEBHOOK_BACKOFF_ENV = "MODELPLANE_WEBHOOK_BACKOFF"
+REAP_SECONDS_ENV = "MODELPLANE_REAP_SECONDS"
 
 
 def webhook_backoff_from_environment() -> tuple[float, ...]:
@@ -128,7 +129,25 @@ def app_from_environment() -> Any:
         admin_token=admin_token_from_environment(),
         admin_owner=admin_owner_from_environment(),
         webhook_backoff=webhook_backoff_from_environment(),
+        reap_interval=reap_interval_from_environment(),
     )
+
+
+def reap_interval_from_environment() -> float:
+    """``MODELPLANE_REAP_SECONDS``: how often the server looks for abandoned runs (default 60)."""
+    raw = os.environ.get(REAP_SECONDS_ENV)
+    if not raw:
+        return 60.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ConfigError(
+            f"{REAP_SECONDS_ENV}={raw!r} is not a positive number of seconds.",
+            hint="Leave it unset for the default of 60 s.",
+        )
+    return value
 
 
 def serve(
@@ -153,6 +172,7 @@ def serve(
         admin_owner=admin_owner_from_environment(),
         webhook_interval=1.0 if webhooks else None,
         webhook_backoff=webhook_backoff_from_environment(),
+        reap_interval=reap_interval_from_environment(),
     )
     config = uvicorn.Config(
         app,

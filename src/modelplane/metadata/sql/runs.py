@@ -8,6 +8,7 @@ sql.tables, sql.arguments.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -257,6 +258,7 @@ class RunsMixin(StoreCore):
                 "name": run_name,
                 "pipeline_id": pipeline_row.id,
                 "created": now,
+                "heartbeat": now,
             }
             conn.execute(pipeline_runs.insert(), row)
             if model_version_id is not None:
@@ -320,13 +322,36 @@ class RunsMixin(StoreCore):
 
         return self.write(work)
 
-    def abandon_run(self, run_id: str, error: str) -> bool:
+    def heartbeat_run(self, run_id: str) -> None:
+        def work(conn: Connection) -> None:
+            row = find_run(conn, run_id)
+            conn.execute(
+                pipeline_runs.update()
+                .where(pipeline_runs.c.id == row.id)
+                .where(pipeline_runs.c.status == ExecutionStatus.RUNNING.value)
+                .values(heartbeat=utcnow())
+            )
+
+        self.write(work)
+
+    def abandon_run(
+        self, run_id: str, error: str, *, silent_since: datetime | None = None
+    ) -> bool:
         check_text(error, "abandoned run's error", 10_000)
+        if silent_since is not None and (
+            not isinstance(silent_since, datetime) or silent_since.tzinfo is None
+        ):
+            raise InvalidInputError(
+                f"silent_since must be a timezone-aware time, not {silent_since!r}.",
+                hint="Pass datetime.now(timezone.utc) - timedelta(...).",
+            )
 
         def work(conn: Connection) -> bool:
             row = find_run(conn, run_id, lock=True)
             if row.status != ExecutionStatus.RUNNING.value:
                 return False
+            if silent_since is not None and (row.heartbeat is None or row.heartbeat > silent_since):
+                return False  # it spoke up since the caller looked
             now = utcnow()
             conn.execute(_UPDATE_RUN, {"b_id": row.id, "status": ExecutionStatus.FAILED.value, "ended": now, "error": error})
             conn.execute(

@@ -141,6 +141,9 @@ pipeline_runs = sa.Table(
     # gone was abandoned (killed, crashed) and is marked failed by the next look at it.
     sa.Column("host", sa.String(255), nullable=True),
     sa.Column("pid", sa.Integer(), nullable=True),
+    # Last sign of life from that process (0006): a run silent for long was abandoned, whichever
+    # host looks.
+    _time("heartbeat", nullable=True),
     sa.UniqueConstraint("name"),
     sa.Index(None, "pipeline_id", "created"),
     sa.Index(None, "created"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -35,6 +36,7 @@ class RunBody(BaseModel):
 
 class AbandonRunBody(BaseModel):
     error: Any = Field(description="str")
+    silent_since: datetime | None = Field(None, description="datetime | None (ISO 8601)")
 
 
 class AbandonedBody(BaseModel):
@@ -137,7 +139,18 @@ def finish_run(run_id: str, body: FinishRunBody, store: StoreDep) -> Response:
     summary="Mark a run whose process died failed (if it is still running)",
 )
 def abandon_run(run_id: str, body: AbandonRunBody, store: StoreDep) -> Response:
-    return json_response({"changed": store.abandon_run(run_id, body.error)})
+    changed = store.abandon_run(run_id, body.error, silent_since=body.silent_since)
+    return json_response({"changed": changed})
+
+
+@router.post(
+    "/runs/{run_id:name}/heartbeat",
+    status_code=204,
+    summary="The process driving a running run is alive",
+)
+def heartbeat_run(run_id: str, store: StoreDep) -> Response:
+    store.heartbeat_run(run_id)
+    return no_content()
 
 
 @router.delete("/runs/{run:name}", status_code=204)
