@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 import pytest
 
 from modelplane.client import Client
@@ -80,6 +84,32 @@ def test_step_output_is_captured_per_step_run(client: Client) -> None:
     assert "printed to stderr" in logs
     assert "a warning from logging" in logs
     assert "printed to stdout" not in client.get_step_logs(steps["quiet"].id)
+
+
+def test_step_logs_leave_out_threads_that_were_running_before_the_step(client: Client) -> None:
+    # As Ray's log forwarding in a process connected to a cluster: it prints whenever it likes.
+    from .resources.chatty import threaded_pipeline
+
+    stop = threading.Event()
+
+    def chatter() -> None:
+        while not stop.is_set():
+            print("from a thread that was running before")
+            logging.getLogger("other.library").warning("logged by that thread")
+            time.sleep(0.01)
+
+    background = threading.Thread(target=chatter, daemon=True)
+    background.start()
+    try:
+        run = threaded_pipeline()
+    finally:
+        stop.set()
+        background.join()
+
+    (step,) = client.list_step_runs(run.id)
+    logs = client.get_step_logs(step.id)
+    assert "from a thread the step started" in logs
+    assert "running before" not in logs and "logged by that thread" not in logs
 
 
 def test_step_called_outside_a_pipeline_just_runs() -> None:
