@@ -207,6 +207,11 @@ def listing(
         message(f"{first}–{last} of {total}{more}")
 
 
+def whole_page(items: Sequence[Any]) -> dict[str, Any]:
+    """A listing that is not paged (tokens, webhooks) in the shape ``listing`` takes."""
+    return {"items": list(items), "total": len(items), "limit": len(items), "offset": 0}
+
+
 def fields(rows: Sequence[tuple[str, Any]]) -> None:
     """Label/value pairs of one object, for ``describe`` commands; empty values show as ``-``."""
     width = max((len(label) for label, _ in rows), default=0)

@@ -59,9 +59,8 @@ def create(owner: str, role: str, fmt: str) -> None:
 def list_tokens(fmt: str) -> None:
     """List tokens (never their secrets), revoked ones included."""
     records = session.client().store.list_tokens()
-    page = {"items": records, "total": len(records), "limit": len(records), "offset": 0}
     empty = "No tokens yet: create one with `modelplane token create OWNER`."
-    output.listing(page, TOKEN_COLUMNS, fmt=fmt, empty=empty)
+    output.listing(output.whole_page(records), TOKEN_COLUMNS, fmt=fmt, empty=empty)
 
 
 @token.command()

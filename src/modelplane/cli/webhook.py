@@ -98,9 +98,8 @@ def create(
 def list_webhooks(fmt: str) -> None:
     """List webhooks (never their secrets)."""
     records = session.client().store.list_webhooks()
-    page = {"items": records, "total": len(records), "limit": len(records), "offset": 0}
     empty = "No webhooks yet: add one with `modelplane webhook create URL`."
-    output.listing(page, WEBHOOK_COLUMNS, fmt=fmt, empty=empty)
+    output.listing(output.whole_page(records), WEBHOOK_COLUMNS, fmt=fmt, empty=empty)
 
 
 @webhook.command()
