@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 
 import pytest
 
@@ -57,3 +58,12 @@ def test_bad_input_is_refused_and_changes_nothing(
     assert ran.exit_code == code and message in ran.stderr
     assert "Traceback" not in ran.stderr
     assert client.store.list_webhooks() == [] and store_state(client) == before
+
+
+def test_deliver_without_the_server_extra_names_it(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "httpx", None)  # as if `pip install modelplane` alone
+
+    ran = cli("webhook", "deliver")
+
+    assert ran.exit_code == 1
+    assert "needs httpx" in ran.stderr and "modelplane[server]" in ran.stderr

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelplane._version import __version__
-from modelplane.errors import ModelplaneError
+from modelplane.errors import ConfigError, ModelplaneError
 from modelplane.metadata.records import WebhookDeliveryRecord
 from modelplane.metadata.store import MetadataStore
 
@@ -51,7 +51,13 @@ class Dispatcher:
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         batch: int = 20,
     ) -> None:
-        import httpx
+        try:
+            import httpx
+        except ImportError:
+            raise ConfigError(
+                "Sending webhook deliveries needs httpx, which is not installed.",
+                hint="Install it with: pip install 'modelplane[server]'",
+            ) from None
 
         self._store = store
         self._backoff = tuple(backoff)
