@@ -28,26 +28,40 @@ def current_host() -> str:
     return socket.gethostname()[:255] or "localhost"
 
 
-def process_started_at(pid: int) -> dt.datetime | None:
-    """When process ``pid`` started (UTC), or ``None`` where ``/proc`` cannot tell."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after "pid (comm)", or ``None`` where it cannot be read."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            fields = stat.read().rpartition(")")[2].split()
+            return stat.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _boot_time() -> int | None:
+    try:
         with open("/proc/stat", encoding="ascii") as system:
-            boot = next(int(line.split()[1]) for line in system if line.startswith("btime "))
-        ticks = int(fields[19])  # field 22 of proc(5), counted after "pid (comm)"
+            return next(int(line.split()[1]) for line in system if line.startswith("btime "))
     except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _started_at(fields: list[str]) -> dt.datetime | None:
+    boot = _boot_time()
+    try:
+        ticks = int(fields[19])  # field 22 of proc(5), counted after "pid (comm)"
+    except (ValueError, IndexError):
+        return None
+    if boot is None:
         return None
     seconds = boot + ticks / os.sysconf("SC_CLK_TCK")
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
-def _state(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return None
+def process_started_at(pid: int) -> dt.datetime | None:
+    """When process ``pid`` started (UTC), or ``None`` where ``/proc`` cannot tell."""
+    fields = _stat_fields(pid)
+    return None if fields is None else _started_at(fields)
 
 
 def is_running(pid: int, since: dt.datetime) -> bool:
@@ -64,7 +78,10 @@ def is_running(pid: int, since: dt.datetime) -> bool:
         pass  # exists, owned by another user
     except OSError:
         return False
-    if _state(pid) in ("Z", "X"):
+    fields = _stat_fields(pid)
+    if not fields:
+        return True  # no /proc here: "a process with that pid exists" is all we know
+    if fields[0] in ("Z", "X"):
         return False
-    started = process_started_at(pid)
+    started = _started_at(fields)
     return started is None or started <= since + _START_SLACK

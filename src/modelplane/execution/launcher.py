@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import threading
 import os
 import uuid
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from modelplane.execution.orchestrator import get_orchestrator
 from modelplane.execution.plan import RunPlan
 from modelplane.metadata.records import ModelVersionRecord, RunRecord
 from modelplane.model import Model
+from modelplane.periodic import Periodic
 from modelplane.processes import current_host
 
 __all__ = ["launch"]
@@ -90,22 +90,18 @@ def _resolve_external(client: Client, ext: Any, pipeline_name: str, node_id: str
 def _heartbeat(client: Client, run_id: str) -> Iterator[None]:
     """Tell the store every ``heartbeat_seconds`` that this process still drives the run, so a
     run whose machine is lost can be told from a long one (Client.fail_abandoned_runs)."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(client.settings.heartbeat_seconds):
-            try:
-                client.store.heartbeat_run(run_id)
-            except Exception:  # noqa: BLE001 - a missed beat must not break the run
-                logger.debug("Heartbeat of run %s failed.", run_id, exc_info=True)
-
-    thread = threading.Thread(target=beat, name=f"modelplane-heartbeat-{run_id[:8]}", daemon=True)
-    thread.start()
+    beats = Periodic(
+        f"modelplane-heartbeat-{run_id[:8]}",
+        lambda: client.store.heartbeat_run(run_id),
+        client.settings.heartbeat_seconds,
+        # A missed beat must not break the run.
+        on_error=lambda exc: logger.debug("Heartbeat of run %s failed: %s", run_id, exc),
+    )
+    beats.start()
     try:
         yield
     finally:
-        stop.set()
-        thread.join(timeout=10)
+        beats.stop(timeout=10)
 
 
 def launch(

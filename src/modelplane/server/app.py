@@ -44,7 +44,7 @@ from modelplane.server.asgi import BodyLimit, KeepEncodedSlashes, SecurityHeader
 from modelplane.server.auth import ADMIN_OWNER, AUTH_CACHE_SECONDS, TokenCheck
 from modelplane.server.previews import PREVIEW_MAX_BYTES
 from modelplane.server.routes import artifacts, content, links, models, runs, tokens, webhooks
-from modelplane.server.reaper import Reaper
+from modelplane.server.reaper import reaper
 from modelplane.server.webhooks import DEFAULT_BACKOFF, Dispatcher
 
 __all__ = [
@@ -229,16 +229,16 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         dispatcher = None if webhook_interval is None else Dispatcher(client.store, backoff=webhook_backoff)
-        reaper = None if reap_interval is None else Reaper(client, reap_interval)
+        reaping = None if reap_interval is None else reaper(client, reap_interval)
         if dispatcher is not None:
             dispatcher.start(webhook_interval or 1.0)
-        if reaper is not None:
-            reaper.start()
+        if reaping is not None:
+            reaping.start()
         try:
             yield
         finally:
-            if reaper is not None:
-                reaper.stop()
+            if reaping is not None:
+                reaping.stop()
             if dispatcher is not None:
                 dispatcher.stop()
 

@@ -25,6 +25,7 @@ from modelplane._version import __version__
 from modelplane.errors import ConfigError, ModelplaneError
 from modelplane.metadata.records import WebhookDeliveryRecord
 from modelplane.metadata.store import MetadataStore
+from modelplane.periodic import Periodic
 
 __all__ = ["DEFAULT_BACKOFF", "Dispatcher", "sign"]
 
@@ -33,6 +34,13 @@ logger = logging.getLogger("modelplane.webhooks")
 # Seconds before the 2nd, 3rd… attempt; after the last pause the delivery is marked failed.
 DEFAULT_BACKOFF: tuple[float, ...] = (10, 30, 120, 600, 1800, 3600, 3600)
 _ERROR_LIMIT = 2000
+
+
+def _log_error(exc: Exception) -> None:
+    if isinstance(exc, ModelplaneError):  # the store is briefly unreachable: try again later
+        logger.warning("Webhook dispatcher: %s", exc)
+    else:  # the server must outlive a dispatcher bug
+        logger.error("Webhook dispatcher failed; it keeps running.", exc_info=exc)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -65,8 +73,8 @@ class Dispatcher:
         # A lease longer than one round of sends, so no other dispatcher takes them meanwhile.
         self._lease = max(60.0, timeout * batch * 2)
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()  # also ends a round of sends early
+        self._background: Periodic | None = None
 
     def deliver_due(self) -> list[WebhookDeliveryRecord]:
         """Send every delivery that is due now; returns them as recorded after the attempt."""
@@ -119,25 +127,15 @@ class Dispatcher:
 
     # -- running in the background -----------------------------------------------------------
     def start(self, interval: float = 1.0) -> None:
-        self._thread = threading.Thread(
-            target=self._loop, args=(interval,), name="modelplane-webhooks", daemon=True
+        self._background = Periodic(
+            "modelplane-webhooks", self.deliver_due, interval, on_error=_log_error, immediately=True
         )
-        self._thread.start()
-
-    def _loop(self, interval: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.deliver_due()
-            except ModelplaneError as exc:  # the store is briefly unreachable: try again later
-                logger.warning("Webhook dispatcher: %s", exc)
-            except Exception:  # noqa: BLE001 - the server must outlive a dispatcher bug
-                logger.exception("Webhook dispatcher failed; it keeps running.")
-            self._stop.wait(interval)
+        self._background.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        if self._background is not None:
+            self._background.stop()
         self._http.close()
 
     def __enter__(self) -> Dispatcher:
