@@ -152,7 +152,7 @@ def log_metadata(
     if model is not None:
         model.log_metadata(metadata)
     elif model_name is not None:
-        version = client.store.get_model_version(model_name, model_version if model_version is not None else "latest")
+        version = client.get_model_version(model_name, model_version if model_version is not None else "latest")
         client.log_metadata("model_version", version.id, metadata)
     elif artifact_version_id is not None or artifact_name is not None:
         record = client.get_artifact_version(artifact_version_id or artifact_name or "", artifact_version)

@@ -260,7 +260,7 @@ class Model:
 
     # -- what is linked to it --------------------------------------------------------------------
     def _links(self, kind: ArtifactType | None = None, name: str | None = None) -> list[ArtifactLinkRecord]:
-        return self.client.store.list_artifact_links(self.id, kind=kind, name=name, limit=1000).items
+        return self.client.list_artifact_links(self.model_id, self.id, kind=kind, name=name, limit=1000).items
 
     def get_artifact(
         self, name: str, version: int | None = None, *, kind: ArtifactType | None = None
@@ -313,7 +313,7 @@ class Model:
 
     @property
     def runs(self) -> list[RunRecord]:
-        return self.client.store.list_model_version_runs(self.id, limit=1000).items
+        return self.client.list_model_version_runs(self.model_id, self.id, limit=1000).items
 
     def __repr__(self) -> str:
         if self._record is not None:

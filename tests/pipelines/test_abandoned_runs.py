@@ -1,6 +1,7 @@
 """A run whose process dies without finishing it (SIGKILL, OOM killer) does not stay ``running``:
-the next pipeline call, ``modelplane run list`` or ``Client.fail_abandoned_runs`` on that machine
-marks it failed, with the reason, while runs whose process is alive are left alone."""
+the next pipeline call, ``modelplane run reap`` or ``Client.reap_abandoned_runs`` on that machine
+marks it failed, with the reason, while runs whose process is alive are left alone. Reading runs
+never does. Silence is judged by the store's clock, which these tests move instead of sleeping."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from modelplane.cli import main
 from modelplane.client import Client, close_open_stores
 from modelplane.config import load_settings
 from modelplane.enums import ExecutionStatus
+from modelplane.metadata.sql.store import SqlMetadataStore
 from modelplane.processes import current_host
 
 pytestmark = pytest.mark.slow
@@ -82,6 +84,25 @@ def stalled(
         child.wait()
 
 
+def _wait_until_dead(pid: int) -> None:
+    """Until the kernel has ended ``pid`` (a zombie, not yet waited for, counts as dead)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state in ("Z", "X"):
+            return
+        assert time.monotonic() < deadline, f"process {pid} did not die"
+        time.sleep(0.01)
+
+
+def _clocked(now: dt.datetime) -> SqlMetadataStore:
+    """The test's store opened with a clock standing still at ``now``."""
+    return SqlMetadataStore(load_settings().store_url, clock=lambda: now)
+
+
 def _only_run(client: Client):  # noqa: ANN202 - RunRecord
     runs = client.list_runs(pipeline="stalling").items
     assert len(runs) == 1
@@ -96,14 +117,15 @@ def test_a_live_run_is_left_alone_and_a_killed_one_is_marked_failed(
     assert (run.host, run.pid, run.status) == (current_host(), stalled.pid, ExecutionStatus.RUNNING)
     assert client.get_model_version("stalled_model", 1).id == run.model_version_id
 
-    assert client.fail_abandoned_runs() == []  # its process is alive
+    assert client.reap_abandoned_runs() == []  # its process is alive
     assert _only_run(client).status is ExecutionStatus.RUNNING
 
     stalled.send_signal(signal.SIGKILL)  # not reaped yet: a zombie is dead too
-    time.sleep(0.2)
+    _wait_until_dead(stalled.pid)
     assert client.get_run(run.id).status is ExecutionStatus.RUNNING  # reading changes nothing
+    assert _only_run(client).status is ExecutionStatus.RUNNING
 
-    marked = client.fail_abandoned_runs()
+    marked = client.reap_abandoned_runs()
 
     assert [r.id for r in marked] == [run.id]
     after = client.get_run(run.id)
@@ -117,11 +139,11 @@ def test_a_live_run_is_left_alone_and_a_killed_one_is_marked_failed(
     assert "after" not in steps  # never started
     # The model asked for its new version to go when the run fails; the dead process could not.
     assert client.list_model_versions("stalled_model").total == 0
-    assert client.fail_abandoned_runs() == []  # once
+    assert client.reap_abandoned_runs() == []  # once
 
 
 @pytest.mark.keep_version
-def test_run_list_marks_a_killed_run_failed(
+def test_run_list_only_reads_and_run_reap_marks_a_killed_run_failed(
     stalled: subprocess.Popen[bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no project store above: MODELPLANE_HOME decides
@@ -130,8 +152,14 @@ def test_run_list_marks_a_killed_run_failed(
     close_open_stores()
 
     listed = CliRunner().invoke(main, ["run", "list", "-o", "json"], catch_exceptions=False)
-
     assert listed.exit_code == 0, listed.output
+    assert [item["status"] for item in json.loads(listed.stdout)["items"]] == ["running"]
+
+    reaped = CliRunner().invoke(main, ["run", "reap"], catch_exceptions=False)
+    assert reaped.exit_code == 0, reaped.output
+    assert "Marked run" in reaped.stdout and "failed" in reaped.stdout
+
+    listed = CliRunner().invoke(main, ["run", "list", "-o", "json"], catch_exceptions=False)
     (item,) = json.loads(listed.stdout)["items"]
     assert item["status"] == "failed"
     assert item["pid"] == stalled.pid and item["host"] == current_host()
@@ -141,6 +169,8 @@ def test_run_list_marks_a_killed_run_failed(
     assert f"{stalled.pid} on {current_host()}" in described.stdout
     # Without delete_new_version_on_failure the failed run's version stays, as after any failure.
     assert Client(load_settings()).get_model_version("stalled_model", 1).number == 1
+    again = CliRunner().invoke(main, ["run", "reap"], catch_exceptions=False)
+    assert "No abandoned runs." in again.stdout
 
 
 def test_the_next_pipeline_call_marks_a_killed_run_failed(
@@ -162,11 +192,11 @@ def test_the_next_pipeline_call_marks_a_killed_run_failed(
 
 def test_a_pid_reused_by_a_newer_process_does_not_keep_a_run_alive(mp_home: Path) -> None:
     client = Client(load_settings())
-    pipeline = client.store.save_pipeline("stalling", {})
+    pipeline = client.save_pipeline("stalling", {})
     newcomer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         # A run recorded an hour ago by a process whose pid now belongs to one started just now.
-        run = client.store.create_run(
+        run = client.create_run(
             pipeline_id=pipeline.id, host=current_host(), pid=newcomer.pid
         )
         engine = sa.create_engine(load_settings().store_url)
@@ -176,9 +206,9 @@ def test_a_pid_reused_by_a_newer_process_does_not_keep_a_run_alive(mp_home: Path
                 {"then": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(hours=1), "id": run.id},
             )
         engine.dispose()
-        other_host = client.store.create_run(pipeline_id=pipeline.id, host="elsewhere", pid=1)
+        other_host = client.create_run(pipeline_id=pipeline.id, host="elsewhere", pid=1)
 
-        assert [r.id for r in client.fail_abandoned_runs()] == [run.id]
+        assert [r.id for r in client.reap_abandoned_runs()] == [run.id]
         assert client.get_run(other_host.id).status is ExecutionStatus.RUNNING  # not ours to judge
     finally:
         newcomer.kill()
@@ -191,17 +221,24 @@ def test_a_run_whose_process_froze_is_marked_failed_once_its_heartbeats_stop(
 ) -> None:
     client = Client(load_settings())
     run = _only_run(client)
-    first = run.heartbeat
+    assert run.heartbeat_seconds == FAST_BEAT
     deadline = time.monotonic() + 30
-    while client.get_run(run.id).heartbeat == first:  # the process beats while its step runs
+    while client.get_run(run.id).heartbeat == run.heartbeat:  # it beats while its step runs
         assert time.monotonic() < deadline, "no heartbeat in 30 s"
         time.sleep(FAST_BEAT)
-    assert client.fail_abandoned_runs() == []
 
     stalled.send_signal(signal.SIGSTOP)  # alive to the OS, silent to the store: a lost machine
     try:
-        time.sleep(25 * FAST_BEAT)
-        marked = client.fail_abandoned_runs()
+        last = client.get_run(run.id).heartbeat
+        assert last is not None
+        # Nineteen periods of silence later it is still given the benefit of the doubt...
+        store = _clocked(last + dt.timedelta(seconds=19 * FAST_BEAT))
+        assert store.reap_abandoned_runs() == []
+        store.close()
+        # ...twenty-one later it is taken for lost.
+        store = _clocked(last + dt.timedelta(seconds=21 * FAST_BEAT))
+        marked = store.reap_abandoned_runs()
+        store.close()
     finally:
         stalled.send_signal(signal.SIGCONT)
 
@@ -211,21 +248,23 @@ def test_a_run_whose_process_froze_is_marked_failed_once_its_heartbeats_stop(
 
 
 def test_a_silent_run_from_another_machine_is_failed_and_a_talking_one_is_not(mp_home: Path) -> None:
+    start = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+    store = _clocked(start)
+    pipeline = store.save_pipeline("remote", {})
+    silent = store.create_run(pipeline_id=pipeline.id, host="gpu-node-7", pid=4242, heartbeat_seconds=30)
+    talking = store.create_run(pipeline_id=pipeline.id, host="gpu-node-8", pid=4242, heartbeat_seconds=30)
+    legacy = store.create_run(pipeline_id=pipeline.id, host="gpu-node-9", pid=4242)
+    store.close()
+    for minute in range(1, 12):  # the talking one beats every minute for 11 minutes
+        store = _clocked(start + dt.timedelta(minutes=minute))
+        store.heartbeat_run(talking.id)
+        store.close()
+
+    store = _clocked(start + dt.timedelta(minutes=11))  # 20 beats of 30 s are 10 minutes
+    marked = store.reap_abandoned_runs()
+    store.close()
+
     client = Client(load_settings())
-    pipeline = client.store.save_pipeline("remote", {})
-    silent = client.store.create_run(
-        pipeline_id=pipeline.id, host="gpu-node-7", pid=4242, config={"heartbeat_seconds": 0.05}
-    )
-    talking = client.store.create_run(
-        pipeline_id=pipeline.id, host="gpu-node-8", pid=4242, config={"heartbeat_seconds": 0.05}
-    )
-    legacy = client.store.create_run(pipeline_id=pipeline.id, host="gpu-node-9", pid=4242)
-    for _ in range(12):  # 1.2 s: more than 20 beats of 0.05 s
-        time.sleep(0.1)
-        client.store.heartbeat_run(talking.id)
-
-    marked = client.fail_abandoned_runs()
-
     assert [r.id for r in marked] == [silent.id]
     assert "process 4242 on gpu-node-7 sent no heartbeat" in (marked[0].error or "")
     assert client.get_run(talking.id).status is ExecutionStatus.RUNNING

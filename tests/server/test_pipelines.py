@@ -56,7 +56,7 @@ def test_a_pipeline_run_is_recorded_on_the_server(on_server: LiveServer, admin: 
     steps = admin.list_step_runs(second.id)
     assert [s.name for s in steps] == ["make_numbers", "total"]
     assert "making 5 numbers" in admin.get_step_logs(steps[0].id)
-    links = admin.list_artifact_links(versions[0].id).items
+    links = admin.list_artifact_links(versions[0].model_id, versions[0].id).items
     assert {link.name for link in links} == {"numbers", "total"}
     for link in links:
         assert (Path(on_server.artifact_uri) / link.artifact_version.id).is_dir()

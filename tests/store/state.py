@@ -22,11 +22,11 @@ def snapshot(store: MetadataStore) -> dict[str, Any]:
         state[f"model:{model.name}"] = model.model_dump()
         for version in versions:
             state[f"version:{model.name}:{version.number}"] = version.model_dump()
-            links = store.list_artifact_links(version.id, limit=1000).items
+            links = store.list_artifact_links(version.model_id, version.id, limit=1000).items
             state[f"links:{version.id}"] = sorted(
                 (link.name, link.artifact_version.id) for link in links
             )
-            runs = store.list_model_version_runs(version.id, limit=1000).items
+            runs = store.list_model_version_runs(version.model_id, version.id, limit=1000).items
             state[f"runs:{version.id}"] = sorted(run.id for run in runs)
         state[f"history:{model.name}"] = [
             c.id for c in store.list_stage_changes(model.name, limit=1000).items

@@ -159,7 +159,7 @@ def test_delete_artifact_version_returns_it_and_removes_its_links(
     assert deleted == artifact
     with pytest.raises(NotFoundError):
         store.get_artifact_version(artifact.id)
-    assert store.list_artifact_links(version.id).total == 0
+    assert store.list_artifact_links(version.model_id, version.id).total == 0
     with pytest.raises(NotFoundError):
         store.delete_artifact_version(artifact.id)
 

@@ -1,4 +1,8 @@
-"""``atomically``: several calls in one transaction on SQL stores; plain calls on every store."""
+"""``atomically``: how the SQL store builds one operation out of others, in one transaction.
+
+It is not part of the ``MetadataStore`` protocol (each operation is one call on every backend);
+``test_store_lifecycle.py`` holds every backend to the atomicity of the operations built on it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from modelplane.errors import NotFoundError
 from modelplane.metadata.store import MetadataStore
 
 
-def test_atomically_returns_what_the_work_returns(store: MetadataStore) -> None:
+def test_atomically_returns_what_the_work_returns(sql_store: MetadataStore) -> None:
+    store = sql_store
     def work(inner: MetadataStore) -> int:
         inner.create_model("first")
         return inner.create_model_version("first").number

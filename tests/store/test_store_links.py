@@ -30,7 +30,7 @@ def test_link_artifact_returns_the_link_with_its_artifact(
         ArtifactType.MODEL,
     )
     assert link.artifact_version == model
-    assert store.list_artifact_links(version.id).items == [link]
+    assert store.list_artifact_links(version.model_id, version.id).items == [link]
 
 
 def test_link_without_overwrite_adds_and_with_overwrite_replaces(
@@ -39,14 +39,14 @@ def test_link_without_overwrite_adds_and_with_overwrite_replaces(
     first, second, third = make_artifact(), make_artifact(), make_artifact()
     store.link_artifact(version.id, first.id, name="data", kind=ArtifactType.DATA)
     store.link_artifact(version.id, second.id, name="data", kind=ArtifactType.DATA)
-    assert {link.artifact_version.id for link in store.list_artifact_links(version.id).items} == {
+    assert {link.artifact_version.id for link in store.list_artifact_links(version.model_id, version.id).items} == {
         first.id,
         second.id,
     }
 
     store.link_artifact(version.id, third.id, name="data", kind=ArtifactType.DATA, overwrite=True)
 
-    assert [link.artifact_version.id for link in store.list_artifact_links(version.id).items] == [
+    assert [link.artifact_version.id for link in store.list_artifact_links(version.model_id, version.id).items] == [
         third.id
     ]
 
@@ -60,7 +60,7 @@ def test_linking_the_same_artifact_twice_keeps_one_link(
     again = store.link_artifact(version.id, data.id, name="data", kind=ArtifactType.DATA)
 
     assert again.id == first.id
-    assert store.list_artifact_links(version.id).total == 1
+    assert store.list_artifact_links(version.model_id, version.id).total == 1
 
 
 def test_list_artifact_links_filters_newest_first(
@@ -72,7 +72,7 @@ def test_list_artifact_links_filters_newest_first(
     store.link_artifact(version.id, deploy.id, name="endpoint", kind=ArtifactType.DEPLOYMENT)
 
     def names(**kwargs: object) -> list[str]:
-        return [link.name for link in store.list_artifact_links(version.id, **kwargs).items]  # type: ignore[arg-type]
+        return [link.name for link in store.list_artifact_links(version.model_id, version.id, **kwargs).items]  # type: ignore[arg-type]
 
     assert names() == ["endpoint", "model", "data"]
     assert names(kind=ArtifactType.MODEL) == ["model"]
@@ -80,9 +80,9 @@ def test_list_artifact_links_filters_newest_first(
     assert names(name="data") == ["data"]
     assert names(limit=1, offset=1) == ["model"]
     with pytest.raises(InvalidInputError):
-        store.list_artifact_links(version.id, kind="spreadsheet")  # type: ignore[arg-type]
+        store.list_artifact_links(version.model_id, version.id, kind="spreadsheet")  # type: ignore[arg-type]
     with pytest.raises(NotFoundError):
-        store.list_artifact_links("f" * 32)
+        store.list_artifact_links(version.model_id, "f" * 32)
 
 
 def test_link_artifact_refuses_bad_input_and_changes_nothing(
@@ -114,10 +114,10 @@ def test_link_run_is_idempotent_and_listed_newest_first(
     store.link_run(version.id, run.id)
     store.link_run(version.id, later.name)
 
-    page = store.list_model_version_runs(version.id)
+    page = store.list_model_version_runs(version.model_id, version.id)
     assert [r.id for r in page.items] == [later.id, run.id]
     assert page.total == 2
-    assert [r.id for r in store.list_model_version_runs(version.id, limit=1, offset=1).items] == [
+    assert [r.id for r in store.list_model_version_runs(version.model_id, version.id, limit=1, offset=1).items] == [
         run.id
     ]
 
@@ -130,5 +130,5 @@ def test_link_run_refuses_unknown_things(
     with pytest.raises(NotFoundError):
         store.link_run(version.id, "f" * 32)
     with pytest.raises(NotFoundError):
-        store.list_model_version_runs("f" * 32)
-    assert store.list_model_version_runs(version.id).total == 0
+        store.list_model_version_runs(version.model_id, "f" * 32)
+    assert store.list_model_version_runs(version.model_id, version.id).total == 0

@@ -97,7 +97,7 @@ def test_create_run_links_its_model_version(store: MetadataStore) -> None:
     run = store.create_run(pipeline_id=pipeline.id, model_version_id=version.id)
 
     assert run.model_version_id == version.id
-    assert [r.id for r in store.list_model_version_runs(version.id).items] == [run.id]
+    assert [r.id for r in store.list_model_version_runs(version.model_id, version.id).items] == [run.id]
 
 
 def test_create_run_refuses_bad_references_and_changes_nothing(
@@ -253,37 +253,6 @@ def test_create_run_refuses_a_bad_pid_or_host_and_changes_nothing(
     assert store.list_runs().total == 1
 
 
-def test_abandon_run_fails_the_run_and_its_running_steps_only(
-    store: MetadataStore, run: RunRecord
-) -> None:
-    done = store.create_step_run(run_id=run.id, name="load", step_name="load")
-    store.finish_step_run(done.id, status=ExecutionStatus.COMPLETED)
-    stuck = store.create_step_run(run_id=run.id, name="train", step_name="train", upstream=["load"])
-
-    assert store.abandon_run(run.id, "Abandoned: process 99 is gone") is True
-
-    after = store.get_run(run.id)
-    assert after.status is ExecutionStatus.FAILED
-    assert after.error == "Abandoned: process 99 is gone"
-    assert after.ended is not None and after.ended >= run.created
-    steps = {s.name: s for s in store.list_step_runs(run.id)}
-    assert steps["load"].status is ExecutionStatus.COMPLETED and steps["load"].error is None
-    assert steps["train"].status is ExecutionStatus.FAILED
-    assert steps["train"].error == "Abandoned: process 99 is gone"
-    assert steps["train"].ended is not None
-    assert stuck.id == steps["train"].id
-
-
-def test_abandon_run_leaves_a_finished_run_alone(store: MetadataStore, run: RunRecord) -> None:
-    finished = store.finish_run(run.id, ExecutionStatus.COMPLETED)
-
-    assert store.abandon_run(run.id, "Abandoned") is False
-    assert store.abandon_run(run.name, "Abandoned") is False  # by name too
-    assert store.get_run(run.id) == finished
-    with pytest.raises(NotFoundError):
-        store.abandon_run("f" * 32, "Abandoned")
-
-
 def test_heartbeats_move_forward_only_while_the_run_is_running(store: MetadataStore, run: RunRecord) -> None:
     assert run.heartbeat == run.created
 
@@ -296,17 +265,3 @@ def test_heartbeats_move_forward_only_while_the_run_is_running(store: MetadataSt
     assert store.get_run(run.id).heartbeat == beaten == finished.heartbeat
     with pytest.raises(NotFoundError):
         store.heartbeat_run("f" * 32)
-
-
-def test_abandon_run_by_silence_spares_a_run_that_spoke_up_since(
-    store: MetadataStore, run: RunRecord
-) -> None:
-    before_beat = datetime.now(UTC)
-    store.heartbeat_run(run.id)
-
-    assert store.abandon_run(run.id, "silent", silent_since=before_beat) is False
-    assert store.get_run(run.id).status is ExecutionStatus.RUNNING
-    with pytest.raises(InvalidInputError, match="timezone"):
-        store.abandon_run(run.id, "silent", silent_since=datetime.now())
-    assert store.abandon_run(run.id, "silent", silent_since=datetime.now(UTC)) is True
-    assert store.get_run(run.id).error == "silent"

@@ -23,7 +23,7 @@ from modelplane.config import Settings
 __all__ = ["SCHEMA_REVISION", "list_model_versions", "list_models"]
 
 # The schema these queries were written against; any other revision takes the Client path.
-SCHEMA_REVISION = "0006_run_heartbeat"
+SCHEMA_REVISION = "0007_run_lifecycle"
 _ID_LENGTH = 32
 _CARD = ("license", "description", "audience", "use_cases", "limitations", "trade_offs", "ethics")
 _MODEL_COLUMNS = f"id, name, {', '.join(_CARD)}, tags, created, updated, gates"
@@ -192,7 +192,7 @@ def list_model_versions(
                 params.append(stage)
             condition = " AND ".join(where)
             rows = conn.execute(
-                "SELECT id, number, name, description, tags, stage, metadata, created, updated "
+                "SELECT id, number, name, description, tags, stage, metadata, created, updated, created_by "
                 f"FROM model_versions WHERE {condition} ORDER BY number DESC LIMIT ? OFFSET ?",
                 [*params, limit, offset],
             ).fetchall()
@@ -216,6 +216,7 @@ def list_model_versions(
             "metadata": json.loads(row[6]),
             "created": _time(row[7]),
             "updated": _time(row[8]),
+            "created_by": row[9],
         }
         for row in rows
     ]

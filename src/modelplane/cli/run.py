@@ -61,25 +61,15 @@ def list_runs(
 ) -> None:
     """List pipeline runs, newest first.
 
-    Runs left ``running`` by a process on this machine that no longer exists (killed, crashed) are
-    marked failed first.
+    Listing changes nothing: a run whose process died still shows ``running`` until something
+    reaps it (the next pipeline call, the server, or ``modelplane run reap``).
     """
-    _fail_abandoned(session.client())
     found = session.client().list_runs(
         pipeline=pipeline, status=status, model=model, limit=limit, offset=offset_of(limit, page)
     )
     filtered = pipeline or status or model
     empty = "No runs match." if filtered else "No runs yet: call a @pipeline function to make one."
     output.listing(found, RUN_COLUMNS, fmt=fmt, empty=empty)
-
-
-def _fail_abandoned(client: Client) -> None:
-    # A listing should not fail because this housekeeping could not write; the listing itself
-    # reports a store that cannot be reached.
-    try:
-        client.fail_abandoned_runs()
-    except ModelplaneError as exc:
-        logger.debug("Could not check for abandoned runs: %s", exc)
 
 
 def _output_artifacts(client: Client, step: StepRunRecord) -> dict[str, Any]:
@@ -101,7 +91,7 @@ def _model_version_label(client: Client, model_version_id: str | None) -> str:
     if model_version_id is None:
         return "-"
     try:
-        record = client.store.get_model_version_by_id(model_version_id)
+        record = client.get_model_version_by_id(model_version_id)
     except NotFoundError:
         return "(deleted)"
     return f"{record.model_name} version {record.number}"
@@ -116,7 +106,6 @@ def describe(run_name: str, fmt: str) -> None:
     Each step with its status, duration, cache hit and output artifacts.
     """
     client = session.client()
-    _fail_abandoned(client)
     record = client.get_run(run_name)
     steps = [
         {**output.to_json(step_run), "output_artifacts": _output_artifacts(client, step_run)}
@@ -194,3 +183,24 @@ def delete(run_name: str, yes: bool) -> None:
     confirm(f"Delete run '{record.name}' of pipeline '{record.pipeline_name}'?", yes=yes)
     client.delete_run(record.id)
     output.message(f"Deleted run '{record.name}'.")
+
+
+@run.command()
+@output_option
+def reap(fmt: str) -> None:
+    """Mark failed the runs that nothing drives any more.
+
+    A run is abandoned when its process on this machine has ended without finishing it (killed,
+    crashed), or when it has sent no heartbeat for 20 heartbeat periods (its machine was lost).
+    Versions such a run created with ``delete_new_version_on_failure`` are deleted, as the run
+    would have done. Pipeline calls and the server do this by themselves.
+    """
+    reaped = session.client().reap_abandoned_runs()
+    if fmt == "json":
+        output.emit_json([output.to_json(run) for run in reaped])
+        return
+    if not reaped:
+        output.message("No abandoned runs.")
+        return
+    for run in reaped:
+        output.message(f"Marked run '{run.name}' failed: {run.error}")

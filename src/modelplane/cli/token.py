@@ -43,7 +43,7 @@ def token() -> None:
 @output_option
 def create(owner: str, role: str, fmt: str) -> None:
     """Create a token for OWNER and print its secret (shown only this once)."""
-    record, secret = session.client().store.create_token(owner, role=role)
+    record, secret = session.client().create_token(owner, role=role)
     if fmt == "json":
         output.emit_json({"token": record, "secret": secret})
         return
@@ -58,7 +58,7 @@ def create(owner: str, role: str, fmt: str) -> None:
 @output_option
 def list_tokens(fmt: str) -> None:
     """List tokens (never their secrets), revoked ones included."""
-    records = session.client().store.list_tokens()
+    records = session.client().list_tokens()
     empty = "No tokens yet: create one with `modelplane token create OWNER`."
     output.listing(output.whole_page(records), TOKEN_COLUMNS, fmt=fmt, empty=empty)
 
@@ -73,5 +73,5 @@ def revoke(token_id: str, yes: bool) -> None:
     the database) may still accept the token for up to 2 seconds.
     """
     confirm(f"Revoke token {token_id}?", yes=yes)
-    record = session.client().store.revoke_token(token_id)
+    record = session.client().revoke_token(token_id)
     output.message(f"Revoked token {record.id} of '{record.owner}'.")

@@ -84,7 +84,7 @@ def create(
                 f"The environment variable {secret_env} is not set or empty.",
                 hint=f"export {secret_env}=… first, or leave out --secret-env.",
             )
-    record = session.client().store.create_webhook(
+    record = session.client().create_webhook(
         url, model=model, stages=[s.lower() for s in stages], secret=secret
     )
     if fmt == "json":
@@ -97,7 +97,7 @@ def create(
 @output_option
 def list_webhooks(fmt: str) -> None:
     """List webhooks (never their secrets)."""
-    records = session.client().store.list_webhooks()
+    records = session.client().list_webhooks()
     empty = "No webhooks yet: add one with `modelplane webhook create URL`."
     output.listing(output.whole_page(records), WEBHOOK_COLUMNS, fmt=fmt, empty=empty)
 
@@ -108,7 +108,7 @@ def list_webhooks(fmt: str) -> None:
 def delete(webhook_id: str, yes: bool) -> None:
     """Delete the webhook WEBHOOK_ID and its delivery log."""
     confirm(f"Delete webhook {webhook_id} and its delivery log?", yes=yes)
-    session.client().store.delete_webhook(webhook_id)
+    session.client().delete_webhook(webhook_id)
     output.message(f"Deleted webhook {webhook_id}.")
 
 
@@ -125,7 +125,7 @@ def deliveries(
     webhook_id: str | None, status: str | None, limit: int, page: int, fmt: str
 ) -> None:
     """List deliveries, newest first: what was announced where, and how sending went."""
-    found = session.client().store.list_webhook_deliveries(
+    found = session.client().list_webhook_deliveries(
         webhook_id=webhook_id, status=status, limit=limit, offset=offset_of(limit, page)
     )
     output.listing(found, DELIVERY_COLUMNS, fmt=fmt, empty="No deliveries match.")

@@ -52,14 +52,14 @@ def _resolve_external(client: Client, ext: Any, pipeline_name: str, node_id: str
 
         av_id = uuid.uuid4().hex
         stored = save_value(client.artifact_store, av_id, ext.value, materializer=ext.materializer)
-        record = client.store.create_artifact_version(
+        record = client.create_artifact_version(
             id=av_id, name=f"{pipeline_name}.{node_id}.{input_name}", type=stored.type,
             materializer=stored.materializer, data_type=stored.data_type, uri=stored.uri,
             content_hash=stored.content_hash, size=stored.size, metadata=stored.metadata,
         )
         return record.id
     if ext.id is not None:
-        return client.store.get_artifact_version(ext.id).id
+        return client.get_artifact_version(ext.id).id
     if ext.name is not None:
         return client.get_artifact_version(ext.name, ext.version).id
     model_name = ext.model_name or (pipeline_model.name if pipeline_model else None)
@@ -70,14 +70,14 @@ def _resolve_external(client: Client, ext: Any, pipeline_name: str, node_id: str
             hint="Pass model_name= (and model_version=), or give the pipeline a model=.",
         )
     if ext.model_version is not None:
-        version = client.store.get_model_version(model_name, ext.model_version)
+        version = client.get_model_version(model_name, ext.model_version)
     elif pipeline_model is not None and pipeline_model.name == model_name:
         version = pipeline_model._ensure_bound()
     else:
-        version = client.store.get_model_version(model_name, "latest")
-    links = client.store.list_artifact_links(version.id, name=ext.model_artifact_name, limit=1).items
+        version = client.get_model_version(model_name, "latest")
+    links = client.list_artifact_links(version.model_id, version.id, name=ext.model_artifact_name, limit=1).items
     if not links:
-        names = sorted({link.name for link in client.store.list_artifact_links(version.id, limit=1000).items})
+        names = sorted({link.name for link in client.list_artifact_links(version.model_id, version.id, limit=1000).items})
         raise NotFoundError(
             f"Version {version.number} of model '{model_name}' has no artifact linked as "
             f"'{ext.model_artifact_name}' (needed by input '{input_name}' of step '{node_id}').",
@@ -89,10 +89,10 @@ def _resolve_external(client: Client, ext: Any, pipeline_name: str, node_id: str
 @contextlib.contextmanager
 def _heartbeat(client: Client, run_id: str) -> Iterator[None]:
     """Tell the store every ``heartbeat_seconds`` that this process still drives the run, so a
-    run whose machine is lost can be told from a long one (Client.fail_abandoned_runs)."""
+    run whose machine is lost can be told from a long one (``reap_abandoned_runs``)."""
     beats = Periodic(
         f"modelplane-heartbeat-{run_id[:8]}",
-        lambda: client.store.heartbeat_run(run_id),
+        lambda: client.heartbeat_run(run_id),
         client.settings.heartbeat_seconds,
         # A missed beat must not break the run.
         on_error=lambda exc: logger.debug("Heartbeat of run %s failed: %s", run_id, exc),
@@ -102,6 +102,12 @@ def _heartbeat(client: Client, run_id: str) -> Iterator[None]:
         yield
     finally:
         beats.stop(timeout=10)
+
+
+def _say_discarded(created: list[tuple[Model, ModelVersionRecord]]) -> None:
+    for handle, record in created:
+        if handle.delete_new_version_on_failure:
+            logger.info("Deleted version %s of model '%s' created by the failed run.", record.number, handle.name)
 
 
 def launch(
@@ -118,12 +124,12 @@ def launch(
     """Run ``graph`` as a new run of ``pipeline_name``; raise ``StepFailedError`` when a step fails."""
     runner = get_orchestrator(orchestrator)
     runner.check(client)
-    for abandoned in client.fail_abandoned_runs():
+    for abandoned in client.reap_abandoned_runs():
         logger.warning(
             "Run '%s' of pipeline '%s' was still marked running, but process %s that ran it is gone; "
             "marked it failed.", abandoned.name, abandoned.pipeline_name, abandoned.pid,
         )
-    pipeline = client.store.save_pipeline(pipeline_name, {"dag": _dag_spec(graph)})
+    pipeline = client.save_pipeline(pipeline_name, {"dag": _dag_spec(graph)})
 
     bound: dict[int, tuple[Model, ModelVersionRecord]] = {}
     created: list[tuple[Model, ModelVersionRecord]] = []
@@ -138,10 +144,11 @@ def launch(
         return bound[id(request)]
 
     def discard_created() -> None:
+        # Before the run exists (it failed to start), the versions it made are deleted here;
+        # once it exists, the store deletes them when the run fails, however it fails.
         for handle, record in created:
             if handle.delete_new_version_on_failure:
-                client.store.delete_model_version(record.model_id, record.id, force=True)
-                logger.info("Deleted version %s of model '%s' created by the failed run.", record.number, handle.name)
+                client.delete_model_version(record.model_id, record.id, force=True)
 
     pipeline_handle, pipeline_version = resolve(model) if model is not None else (None, None)
     models: dict[str, Any] = {}
@@ -158,7 +165,7 @@ def launch(
                     externals[(node_id, input_name)] = _resolve_external(
                         client, binding.artifact, pipeline_name, node_id, input_name, pipeline_handle
                     )
-        run = client.store.create_run(
+        run = client.create_run(
             pipeline_id=pipeline.id,
             name=_run_name(pipeline_name),
             parameters=parameters,
@@ -166,38 +173,33 @@ def launch(
                 "enable_cache": enable_cache,
                 "model": _model_spec(model),
                 "dag": _dag_spec(graph),
-                # What discard_created() would delete; done by Client.fail_abandoned_runs when this
-                # process dies before it can.
-                "discard_on_failure": [
-                    record.id for handle, record in created if handle.delete_new_version_on_failure
-                ],
-                "heartbeat_seconds": client.settings.heartbeat_seconds,
             },
             extra=extra,
             orchestrator=runner.name,
             model_version_id=pipeline_version.id if pipeline_version else None,
+            linked_versions=list({record.id: None for record in versions.values()}),
+            discard_on_failure=[
+                record.id for handle, record in created if handle.delete_new_version_on_failure
+            ],
             host=current_host(),
             pid=os.getpid(),
+            heartbeat_seconds=client.settings.heartbeat_seconds,
         )
     except BaseException:
         discard_created()
         raise
-    for record in {r.id: r for r in versions.values()}.values():
-        if pipeline_version is None or record.id != pipeline_version.id:
-            client.store.link_run(record.id, run.id)
 
     plan = RunPlan(run, graph, enable_cache, models, versions, externals)
     try:
         with _heartbeat(client, run.id):
             failure = runner.execute(plan, client)
     except BaseException as exc:
-        client.store.finish_run(run.id, ExecutionStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
-        discard_created()
+        client.finish_run(run.id, ExecutionStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
     if failure is None:
-        return client.store.finish_run(run.id, ExecutionStatus.COMPLETED)
-    client.store.finish_run(run.id, ExecutionStatus.FAILED, error=failure.traceback)
-    discard_created()
+        return client.finish_run(run.id, ExecutionStatus.COMPLETED)
+    client.finish_run(run.id, ExecutionStatus.FAILED, error=failure.traceback)
+    _say_discarded(created)
     raise StepFailedError(
         f"Pipeline '{pipeline_name}' run '{run.name}' failed in step '{failure.node_id}': "
         f"{type(failure.error).__name__}: {failure.error}",

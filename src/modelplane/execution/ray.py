@@ -119,7 +119,7 @@ def _warn_unsatisfiable(options: dict[str, dict[str, Any]]) -> None:
 
 
 def _latest_step_run(client: Client, run_id: str, node_id: str) -> StepRunRecord | None:
-    records = [record for record in client.store.list_step_runs(run_id) if record.name == node_id]
+    records = [record for record in client.list_step_runs(run_id) if record.name == node_id]
     return records[-1] if records else None
 
 
@@ -231,7 +231,7 @@ class RayOrchestrator:
             return StepOutcome(node_id, record.status, dict(record.outputs))  # only the answer got lost
         if record is None:
             node = plan.graph.nodes[node_id]
-            record = client.store.create_step_run(
+            record = client.create_step_run(
                 run_id=plan.run.id,
                 name=node_id,
                 step_name=node.step.name,
@@ -239,7 +239,7 @@ class RayOrchestrator:
                 upstream=list(node.upstream),
             )
         if record.status is ExecutionStatus.RUNNING:
-            client.store.finish_step_run(record.id, status=ExecutionStatus.FAILED, error=text)
+            client.finish_step_run(record.id, status=ExecutionStatus.FAILED, error=text)
         elif record.error:
             text = record.error  # the worker recorded the failure itself before it went away
         logger.error("%s", text.splitlines()[0])
@@ -254,6 +254,6 @@ class RayOrchestrator:
             try:
                 record = _latest_step_run(client, plan.run.id, node_id)
                 if record is not None and record.status is ExecutionStatus.RUNNING:
-                    client.store.finish_step_run(record.id, status=ExecutionStatus.FAILED, error=reason)
+                    client.finish_step_run(record.id, status=ExecutionStatus.FAILED, error=reason)
             except Exception:  # noqa: BLE001 - best effort while already failing
                 logger.debug("Could not mark step '%s' failed.", node_id, exc_info=True)

@@ -19,7 +19,13 @@ from modelplane.errors import ModelplaneError
 from modelplane.execution.cache import cache_key
 from modelplane.execution.logs import captured_output
 from modelplane.execution.plan import RunPlan, StepFailure
-from modelplane.metadata.records import ArtifactVersionRecord, ModelVersionRecord, StepRunRecord
+from modelplane.metadata.records import (
+    ArtifactVersionRecord,
+    ModelVersionRecord,
+    NewArtifactLink,
+    NewArtifactVersion,
+    StepRunRecord,
+)
 from modelplane.model import ArtifactConfig
 
 __all__ = ["StepOutcome", "run_step"]
@@ -67,24 +73,27 @@ def _resolve_inputs(
     return artifacts, parameters
 
 
-def _link_outputs(
-    store: Any,
+def _links(
     model_version: ModelVersionRecord | None,
-    outputs: dict[str, ArtifactVersionRecord],
+    outputs: dict[str, tuple[str, ArtifactType]],
     output_plan: dict[str, tuple[str, ArtifactConfig | None, Any]],
-) -> None:
+) -> list[NewArtifactLink]:
+    """The links from the model version to a step's outputs (output name → (id, artifact type))."""
     if model_version is None:
-        return
-    for output_name, record in outputs.items():
+        return []
+    links = []
+    for output_name, (artifact_version_id, artifact_type) in outputs.items():
         artifact_name, config, _ = output_plan[output_name]
-        kind = (config.artifact_type if config else None) or record.type
-        store.link_artifact(
-            model_version.id,
-            record.id,
-            name=artifact_name,
-            kind=ArtifactType(kind),
-            overwrite=bool(config and config.overwrite),
+        links.append(
+            NewArtifactLink(
+                model_version_id=model_version.id,
+                artifact_version_id=artifact_version_id,
+                name=artifact_name,
+                kind=ArtifactType((config.artifact_type if config else None) or artifact_type),
+                overwrite=bool(config and config.overwrite),
+            )
         )
+    return links
 
 
 def _split_return(node: Node, value: Any) -> dict[str, Any]:
@@ -124,53 +133,60 @@ def _write_outputs(client: Client, values: dict[str, Any], output_plan: dict) ->
 
 
 def _record_outputs(
-    store: Any,
+    client: Client,
     step_run: StepRunRecord,
     written: dict[str, tuple[str, Any]],
     output_plan: dict,
     model_version: ModelVersionRecord | None,
     logs: str,
 ) -> dict[str, ArtifactVersionRecord]:
-    """Record the outputs, link them to the model version and close the step run: one transaction
-    on SQL stores (``store.atomically``), so a step's results appear all at once or not at all."""
-    saved: dict[str, ArtifactVersionRecord] = {}
+    """Record the outputs, link them to the model version and close the step run: one store call,
+    so a step's results appear all at once or not at all, on every backend."""
+    new = []
     for output_name, (artifact_version_id, stored) in written.items():
         artifact_name, config, _ = output_plan[output_name]
-        saved[output_name] = store.create_artifact_version(
-            id=artifact_version_id,
-            name=artifact_name,
-            type=stored.type,
-            materializer=stored.materializer,
-            data_type=stored.data_type,
-            uri=stored.uri,
-            content_hash=stored.content_hash,
-            size=stored.size,
-            producer_step_run_id=step_run.id,
-            metadata=stored.metadata,
-            tags=config.tags if config else (),
+        new.append(
+            NewArtifactVersion(
+                id=artifact_version_id,
+                output=output_name,
+                name=artifact_name,
+                type=stored.type,
+                materializer=stored.materializer,
+                data_type=stored.data_type,
+                uri=stored.uri,
+                content_hash=stored.content_hash,
+                size=stored.size,
+                metadata=stored.metadata or {},
+                tags=list(config.tags) if config else [],
+            )
         )
-    _link_outputs(store, model_version, saved, output_plan)
-    store.finish_step_run(
-        step_run.id,
-        status=ExecutionStatus.COMPLETED,
-        outputs={name: record.id for name, record in saved.items()},
-        logs=logs,
+    links = _links(
+        model_version,
+        {name: (av_id, stored.type) for name, (av_id, stored) in written.items()},
+        output_plan,
     )
-    return saved
+    completed = client.complete_step_run(step_run.id, artifacts=new, links=links, logs=logs)
+    return completed.outputs
 
 
 def _try_cache(
     client: Client, plan: RunPlan, node: Node, key: str, common: dict[str, Any], output_plan: dict
 ) -> StepOutcome | None:
-    hit = client.store.find_cached_step_run(key)
+    hit = client.find_cached_step_run(key)
     if hit is None:
         return None
-    step_run = client.store.create_step_run(
-        **common, status=ExecutionStatus.CACHED, outputs=dict(hit.outputs), cached_from=hit.id
-    )
     _, model_version = plan.model_for(node.id)
-    records = {name: client.store.get_artifact_version(av_id) for name, av_id in hit.outputs.items()}
-    client.store.atomically(lambda store: _link_outputs(store, model_version, records, output_plan))
+    kinds = {
+        name: (av_id, client.get_artifact_version(av_id).type) for name, av_id in hit.outputs.items()
+    } if model_version is not None else {}
+    # The cached step run and its links to this run's model version: one store call.
+    step_run = client.create_step_run(
+        **common,
+        status=ExecutionStatus.CACHED,
+        outputs=dict(hit.outputs),
+        cached_from=hit.id,
+        links=_links(model_version, kinds, output_plan),
+    )
     return StepOutcome(node.id, step_run.status, dict(step_run.outputs))
 
 
@@ -206,7 +222,7 @@ def run_step(
         if cached is not None:
             return cached
 
-    step_run = client.store.create_step_run(**common)
+    step_run = client.create_step_run(**common)
     model_request, model_version = plan.model_for(node.id)
     model = model_request.bound_copy(client, model_version) if model_request and model_version else None
     context = StepContext(plan.run, step_run, model, client, step.signature.output_names)
@@ -214,7 +230,7 @@ def run_step(
         try:
             kwargs = dict(parameters)
             for name, av_id in input_ids.items():
-                record = plan.artifact_records.get(av_id) or client.store.get_artifact_version(av_id)
+                record = plan.artifact_records.get(av_id) or client.get_artifact_version(av_id)
                 kwargs[name] = load_value(
                     client.artifact_store,
                     uri=record.uri,
@@ -227,12 +243,10 @@ def run_step(
                 value = step.func(**kwargs)
             written = _write_outputs(client, _split_return(node, value), output_plan)
             logs = captured.text
-            saved = client.store.atomically(
-                lambda store: _record_outputs(store, step_run, written, output_plan, model_version, logs)
-            )
+            saved = _record_outputs(client, step_run, written, output_plan, model_version, logs)
         except BaseException as exc:  # noqa: BLE001 - the user's error is recorded, then re-raised upstream
             text = traceback.format_exc()
-            client.store.finish_step_run(
+            client.finish_step_run(
                 step_run.id, status=ExecutionStatus.FAILED, logs=captured.text, error=text
             )
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):

@@ -7,7 +7,7 @@ are fetched with their own store calls, so a record stays small however many lin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -17,8 +17,13 @@ __all__ = [
     "ArtifactLinkRecord",
     "ArtifactRecord",
     "ArtifactVersionRecord",
+    "CompletedStep",
+    "EnsuredVersion",
     "ModelRecord",
     "ModelVersionRecord",
+    "NewArtifactLink",
+    "NewArtifactVersion",
+    "NewToken",
     "Page",
     "PipelineRecord",
     "RunRecord",
@@ -73,7 +78,15 @@ class RunRecord(_Record):
     # its host has died was abandoned.
     host: str | None = None
     pid: int | None = None
-    heartbeat: datetime | None = None  # the process's last sign of life
+    heartbeat: datetime | None = None  # the process's last sign of life, by the store's clock
+    heartbeat_seconds: float | None = None  # how often that process promised to beat
+    # Model versions the run created that go when it fails (delete_new_version_on_failure).
+    discard_on_failure: list[str] = Field(default_factory=list)
+
+    @field_validator("discard_on_failure", mode="before")
+    @classmethod
+    def _none_discarded(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class StepRunRecord(_Record):
@@ -156,6 +169,7 @@ class ModelVersionRecord(_Record):
     metadata: dict[str, Any] = Field(default_factory=dict)
     created: datetime
     updated: datetime
+    created_by: str | None = None  # a token's owner through a server, the login name locally
 
 
 class ArtifactLinkRecord(_Record):
@@ -228,3 +242,47 @@ class StoreInfo(_Record):
     schema_revision: str | None
     counts: dict[str, int] = Field(default_factory=dict)
     artifact_uri: str | None = None  # set by a server: where clients read and write artifact bytes
+
+
+# -- what some calls take and give besides single records -----------------------------------------
+class NewArtifactVersion(_Record):
+    """An artifact version to record: its bytes are already at ``uri``. ``output`` is the step
+    output it holds (the key of ``CompletedStep.outputs``)."""
+
+    id: str
+    output: str
+    name: str
+    type: ArtifactType
+    materializer: str
+    data_type: str
+    uri: str
+    content_hash: str
+    size: int
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+
+
+class NewArtifactLink(_Record):
+    """A link to make from a model version to an artifact version (``ArtifactConfig`` rules:
+    ``overwrite`` replaces the version's links of that ``name``)."""
+
+    model_version_id: str
+    artifact_version_id: str
+    name: str
+    kind: ArtifactType
+    overwrite: bool = False
+
+
+class CompletedStep(NamedTuple):
+    step_run: StepRunRecord
+    outputs: dict[str, ArtifactVersionRecord]
+
+
+class EnsuredVersion(NamedTuple):
+    version: ModelVersionRecord
+    created: bool
+
+
+class NewToken(NamedTuple):
+    token: TokenRecord
+    secret: str  # shown once; the store keeps only its hash

@@ -1,8 +1,10 @@
 """The ``MetadataStore`` contract: every call the SDK, CLI and server make on stored metadata.
 
-Two implementations: ``sql.store.SqlMetadataStore`` (SQLite, PostgreSQL, MySQL) holds the business
-rules inside its transactions; ``http.HttpMetadataStore`` forwards each call to a modelplane server,
-which runs it on a SQL store. One contract suite (``tests/store/``) runs against all of them.
+Each method is declared once, here, with ``@operation`` (``metadata/operations.py``): its HTTP verb
+and path and the role it needs. The HTTP store's methods, the server's routes and their role checks
+and ``Client``'s forwarding all come from these declarations. ``sql.store.SqlMetadataStore``
+(SQLite, PostgreSQL, MySQL) implements them, with the business rules inside its transactions; one
+contract suite (``tests/store/``) holds every backend, HTTP included, to the same promises.
 
 Conventions:
 - ``model`` arguments take a model name or id; ``version`` arguments take a version spec as in
@@ -10,21 +12,29 @@ Conventions:
   ``ModelStages`` member → that holder, other text → a version name), or a model version id.
 - Unknown things raise ``NotFoundError``, taken names ``AlreadyExistsError``, broken rules
   ``InvalidInputError``; a call that raises changes nothing.
+- Every state change is one call: one transaction on SQL, one request over HTTP.
+- Times are the store's clock (the database's, or the server's), never the caller's.
 - Listings return a ``Page``: newest first unless a ``sort`` says otherwise.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Iterable, Literal, Protocol, Sequence, TypeVar
+from typing import Any, Literal, Protocol, Sequence
 
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
+from modelplane.metadata.operations import Operation, declared_operations, operation
 from modelplane.metadata.records import (
     ArtifactLinkRecord,
     ArtifactRecord,
     ArtifactVersionRecord,
+    CompletedStep,
+    EnsuredVersion,
     ModelRecord,
     ModelVersionRecord,
+    NewArtifactLink,
+    NewArtifactVersion,
+    NewToken,
     Page,
     PipelineRecord,
     RunRecord,
@@ -36,9 +46,8 @@ from modelplane.metadata.records import (
     WebhookRecord,
 )
 
-__all__ = ["MODEL_CARD_FIELDS", "MetadataStore", "MetadataTarget", "VersionRef"]
+__all__ = ["MODEL_CARD_FIELDS", "MetadataStore", "MetadataTarget", "VersionRef", "store_operations"]
 
-T = TypeVar("T")
 VersionRef = int | str | ModelStages
 MetadataTarget = Literal["model_version", "artifact_version", "step_run", "run"]
 # The descriptive fields of a model (its "card"), in display order.
@@ -57,30 +66,29 @@ class MetadataStore(Protocol):
     url: str
 
     # -- the store itself ---------------------------------------------------------------------
+    @operation('GET', '/info')
     def info(self) -> StoreInfo: ...
 
     def close(self) -> None: ...
 
-    def atomically(self, work: Callable[[MetadataStore], T]) -> T:
-        """Run ``work(store)``, whose calls share one transaction where the backend has them (SQL).
-
-        ``work`` may run more than once (after a lost race), so it must only make store calls. The
-        HTTP store runs the calls one by one; its server makes each of them atomic on its own.
-        """
-
     # -- pipelines and runs -------------------------------------------------------------------
+    @operation('POST', '/pipelines')
     def save_pipeline(self, name: str, spec: dict[str, Any]) -> PipelineRecord:
         """Create the pipeline, or replace the spec of an existing one of that name."""
 
+    @operation('GET', '/pipelines/{pipeline}')
     def get_pipeline(self, pipeline: str) -> PipelineRecord: ...
 
+    @operation('GET', '/pipelines')
     def list_pipelines(
         self, *, name: str | None = None, limit: int = 50, offset: int = 0
     ) -> Page[PipelineRecord]: ...
 
+    @operation('DELETE', '/pipelines/{pipeline}')
     def delete_pipeline(self, pipeline: str) -> None:
         """Delete the pipeline and its runs (artifacts and model versions stay)."""
 
+    @operation('POST', '/runs')
     def create_run(
         self,
         *,
@@ -91,17 +99,24 @@ class MetadataStore(Protocol):
         extra: dict[str, Any] | None = None,
         orchestrator: str = "local",
         model_version_id: str | None = None,
+        linked_versions: Sequence[str] = (),
+        discard_on_failure: Sequence[str] = (),
         host: str | None = None,
         pid: int | None = None,
+        heartbeat_seconds: float | None = None,
     ) -> RunRecord:
-        """A new run in status ``running``; also links it to ``model_version_id`` when given.
+        """A new run in status ``running``, linked to ``model_version_id`` and ``linked_versions``.
 
-        ``host`` and ``pid`` name the process driving the run, so a run it abandons can be found.
+        ``discard_on_failure``: ids of model versions the run created that are deleted when it
+        fails, however it fails (``finish_run``, ``reap_abandoned_runs``). ``host`` and ``pid``
+        name the process driving the run; it beats every ``heartbeat_seconds`` (``heartbeat_run``).
         """
 
+    @operation('GET', '/runs/{run}')
     def get_run(self, run: str) -> RunRecord:
         """By id or by run name."""
 
+    @operation('GET', '/runs')
     def list_runs(
         self,
         *,
@@ -113,22 +128,34 @@ class MetadataStore(Protocol):
         offset: int = 0,
     ) -> Page[RunRecord]: ...
 
-    def finish_run(self, run_id: str, status: ExecutionStatus, error: str | None = None) -> RunRecord: ...
+    @operation('POST', '/runs/{run_id}/finish')
+    def finish_run(self, run_id: str, status: ExecutionStatus, error: str | None = None) -> RunRecord:
+        """End a run. ``failed`` also fails its running step runs and deletes the versions named
+        in its ``discard_on_failure``, in the same transaction."""
 
+    @operation('POST', '/runs/{run_id}/heartbeat')
     def heartbeat_run(self, run_id: str) -> None:
-        """Record that the process driving a ``running`` run is alive (a no-op once it finished)."""
+        """Record, at the store's time, that the process driving a ``running`` run is alive (a
+        no-op once it finished)."""
 
-    def abandon_run(
-        self, run_id: str, error: str, *, silent_since: datetime | None = None
-    ) -> bool:
-        """Mark a run that is still ``running`` failed with ``error``, and its running step runs too,
-        in one transaction. Returns whether it changed anything: a run that has finished meanwhile,
-        or (with ``silent_since``) whose heartbeat is newer than that, is left as it is."""
+    @operation('POST', '/runs/reap')
+    def reap_abandoned_runs(
+        self, *, gone: Sequence[str] = (), reaper: str | None = None
+    ) -> list[RunRecord]:
+        """Fail the runs still ``running`` that nothing drives any more, as ``finish_run`` would.
 
+        Two kinds: those in ``gone`` (ids of runs whose process the caller saw end on its own host)
+        and those whose last heartbeat is older than ``SILENT_BEATS`` of their heartbeat periods by
+        the store's clock. ``reaper`` names who noticed, for the error text. Returns the runs it
+        failed; reading runs never does this.
+        """
+
+    @operation('DELETE', '/runs/{run}')
     def delete_run(self, run: str) -> None:
         """Delete the run and its step runs; artifact versions it produced stay."""
 
     # -- step runs ----------------------------------------------------------------------------
+    @operation('POST', '/step-runs')
     def create_step_run(
         self,
         *,
@@ -143,9 +170,25 @@ class MetadataStore(Protocol):
         upstream: Sequence[str] = (),
         outputs: dict[str, str] | None = None,
         cached_from: str | None = None,
+        links: Sequence[NewArtifactLink] = (),
     ) -> StepRunRecord:
-        """A step run. A cache hit is created directly as ``cached`` with its reused outputs."""
+        """A step run. A cache hit is created directly as ``cached`` with its reused outputs and
+        their ``links`` to the run's model version, in one transaction."""
 
+    @operation('POST', '/step-runs/{step_run_id}/complete')
+    def complete_step_run(
+        self,
+        step_run_id: str,
+        *,
+        artifacts: Sequence[NewArtifactVersion] = (),
+        links: Sequence[NewArtifactLink] = (),
+        logs: str | None = None,
+    ) -> CompletedStep:
+        """Record a step's outputs (bytes already in place), link them to model versions and mark
+        the step run completed: one transaction, so a step's results appear all at once or not at
+        all. Returns the step run and the new artifact versions by output name."""
+
+    @operation('POST', '/step-runs/{step_run_id}/finish')
     def finish_step_run(
         self,
         step_run_id: str,
@@ -156,17 +199,22 @@ class MetadataStore(Protocol):
         error: str | None = None,
     ) -> StepRunRecord: ...
 
+    @operation('GET', '/step-runs/{step_run_id}')
     def get_step_run(self, step_run_id: str) -> StepRunRecord: ...
 
+    @operation('GET', '/runs/{run_id}/steps')
     def list_step_runs(self, run_id: str) -> list[StepRunRecord]:
         """The run's step runs in creation order."""
 
+    @operation('GET', '/step-runs/{step_run_id}/logs')
     def get_step_logs(self, step_run_id: str) -> str: ...
 
+    @operation('GET', '/cached-step-runs/{cache_key}')
     def find_cached_step_run(self, cache_key: str) -> StepRunRecord | None:
         """The newest completed step run with this key whose output artifact versions all still exist."""
 
     # -- artifacts ----------------------------------------------------------------------------
+    @operation('POST', '/artifact-versions')
     def create_artifact_version(
         self,
         *,
@@ -184,26 +232,33 @@ class MetadataStore(Protocol):
     ) -> ArtifactVersionRecord:
         """Record bytes already in place at ``uri``; the version number is assigned here."""
 
+    @operation('GET', '/artifact-versions/{artifact_version_id}')
     def get_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord: ...
 
+    @operation('GET', '/artifacts/{name}/version')
     def find_artifact_version(self, name: str, version: int | None = None) -> ArtifactVersionRecord:
         """Version ``version`` of the artifact called ``name``; the highest one when ``None``."""
 
+    @operation('GET', '/artifacts')
     def list_artifacts(
         self, *, name: str | None = None, limit: int = 50, offset: int = 0
     ) -> Page[ArtifactRecord]: ...
 
+    @operation('GET', '/artifact-versions')
     def list_artifact_versions(
         self, *, name: str | None = None, limit: int = 50, offset: int = 0
     ) -> Page[ArtifactVersionRecord]: ...
 
+    @operation('DELETE', '/artifact-versions/{artifact_version_id}')
     def delete_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
         """Remove the record (and its model links); returns it so the caller can delete the bytes."""
 
+    @operation('POST', '/metadata/{target}/{target_id}')
     def add_metadata(self, target: MetadataTarget, target_id: str, metadata: dict[str, Any]) -> None:
         """Merge JSON ``metadata`` into the target's metadata, key by key."""
 
     # -- models -------------------------------------------------------------------------------
+    @operation('POST', '/models')
     def create_model(
         self,
         name: str,
@@ -214,8 +269,10 @@ class MetadataStore(Protocol):
     ) -> ModelRecord:
         """``gates``: per target stage, the rules a version must meet to enter it (modelplane.gates)."""
 
+    @operation('GET', '/models/{model}')
     def get_model(self, model: str) -> ModelRecord: ...
 
+    @operation('GET', '/models')
     def list_models(
         self,
         *,
@@ -227,22 +284,25 @@ class MetadataStore(Protocol):
     ) -> Page[ModelRecord]:
         """``name`` matches a substring; ``sort`` is ``name``, ``created`` or ``-created``."""
 
+    @operation('PATCH', '/models/{model}')
     def update_model(
         self,
         model: str,
         *,
         new_name: str | None = None,
-        add_tags: Iterable[str] = (),
-        remove_tags: Iterable[str] = (),
+        add_tags: Sequence[str] = (),
+        remove_tags: Sequence[str] = (),
         gates: dict[str, list[str]] | None = None,
         **card: str | None,
     ) -> ModelRecord:
         """Card fields given as ``None`` are left as they are; ``gates``, when given, replace the
         model's gates (``{}`` removes them all)."""
 
+    @operation('DELETE', '/models/{model}')
     def delete_model(self, model: str) -> None:
         """Delete the model, its versions, their links and stage history; runs and artifacts stay."""
 
+    @operation('POST', '/models/{model}/versions', caller='created_by')
     def create_model_version(
         self,
         model: str,
@@ -251,9 +311,12 @@ class MetadataStore(Protocol):
         description: str | None = None,
         tags: Sequence[str] = (),
         metadata: dict[str, Any] | None = None,
+        created_by: str | None = None,
     ) -> ModelVersionRecord:
-        """A new version numbered max-ever + 1 inside the write transaction (numbers never reused)."""
+        """A new version numbered max-ever + 1 inside the write transaction (numbers never reused).
+        ``created_by``: who made it (the token's owner through a server, the login name locally)."""
 
+    @operation('POST', '/models/{model}/ensure-version', caller='created_by')
     def ensure_model_version(
         self,
         model: str,
@@ -262,14 +325,18 @@ class MetadataStore(Protocol):
         model_card: dict[str, Any] | None = None,
         description: str | None = None,
         tags: Sequence[str] = (),
-    ) -> tuple[ModelVersionRecord, bool]:
+        created_by: str | None = None,
+    ) -> EnsuredVersion:
         """Resolve a run's version spec once: ``None`` creates a version (and the model if needed),
-        a name is get-or-create, a number/stage/``latest`` must exist. Returns (version, created)."""
+        a name is get-or-create, a number/stage/``latest`` must exist. Returns (version, created): unpack it as a pair."""
 
+    @operation('GET', '/models/{model}/versions/{version}')
     def get_model_version(self, model: str, version: VersionRef) -> ModelVersionRecord: ...
 
+    @operation('GET', '/model-versions/{model_version_id}')
     def get_model_version_by_id(self, model_version_id: str) -> ModelVersionRecord: ...
 
+    @operation('GET', '/models/{model}/versions')
     def list_model_versions(
         self,
         model: str,
@@ -282,6 +349,7 @@ class MetadataStore(Protocol):
         offset: int = 0,
     ) -> Page[ModelVersionRecord]: ...
 
+    @operation('PATCH', '/models/{model}/versions/{version}')
     def update_model_version(
         self,
         model: str,
@@ -289,13 +357,15 @@ class MetadataStore(Protocol):
         *,
         name: str | None = None,
         description: str | None = None,
-        add_tags: Iterable[str] = (),
-        remove_tags: Iterable[str] = (),
+        add_tags: Sequence[str] = (),
+        remove_tags: Sequence[str] = (),
     ) -> ModelVersionRecord: ...
 
+    @operation('DELETE', '/models/{model}/versions/{version}')
     def delete_model_version(self, model: str, version: VersionRef, *, force: bool = False) -> None:
         """Refuses a version holding staging or production unless ``force``."""
 
+    @operation('PUT', '/models/{model}/versions/{version}/stage', caller='actor')
     def set_stage(
         self,
         model: str,
@@ -310,6 +380,7 @@ class MetadataStore(Protocol):
         """Move a version to ``stage`` in one transaction (DESIGN §3 rule 2). ``expected_current``
         is compare-and-set: the number that must hold the stage now, 0 for "nobody"."""
 
+    @operation('GET', '/models/{model}/stage-changes')
     def list_stage_changes(
         self,
         model: str,
@@ -320,16 +391,19 @@ class MetadataStore(Protocol):
         offset: int = 0,
     ) -> Page[StageChangeRecord]: ...
 
+    @operation('GET', '/models/{model}/stages/{stage}/holder')
     def get_stage_holder_at(
         self, model: str, stage: ModelStages | str, at: datetime
     ) -> ModelVersionRecord | None: ...
 
+    @operation('POST', '/models/{model}/stages/{stage}/rollback', caller='actor')
     def rollback_stage(
         self, model: str, stage: ModelStages | str, *, actor: str | None = None, reason: str | None = None
     ) -> ModelVersionRecord:
         """Give ``stage`` back to the version that held it before the current holder."""
 
     # -- links --------------------------------------------------------------------------------
+    @operation('POST', '/model-versions/{model_version_id}/artifact-links')
     def link_artifact(
         self,
         model_version_id: str,
@@ -341,24 +415,30 @@ class MetadataStore(Protocol):
     ) -> ArtifactLinkRecord:
         """``overwrite=True`` replaces the version's links called ``name``; otherwise adds one."""
 
+    @operation('GET', '/models/{model}/versions/{version}/artifact-links')
     def list_artifact_links(
         self,
-        model_version_id: str,
+        model: str,
+        version: VersionRef,
         *,
-        kind: ArtifactType | None = None,
+        kind: ArtifactType | str | None = None,
         name: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Page[ArtifactLinkRecord]:
-        """Newest first."""
+        """The version's links to artifact versions, newest first."""
 
+    @operation('PUT', '/model-versions/{model_version_id}/runs/{run_id}')
     def link_run(self, model_version_id: str, run_id: str) -> None: ...
 
+    @operation('GET', '/models/{model}/versions/{version}/runs')
     def list_model_version_runs(
-        self, model_version_id: str, *, limit: int = 50, offset: int = 0
-    ) -> Page[RunRecord]: ...
+        self, model: str, version: VersionRef, *, limit: int = 50, offset: int = 0
+    ) -> Page[RunRecord]:
+        """The runs linked to the version, newest first."""
 
     # -- promotion events ---------------------------------------------------------------------
+    @operation('POST', '/webhooks', role=TokenRole.ADMIN)
     def create_webhook(
         self,
         url: str,
@@ -369,11 +449,14 @@ class MetadataStore(Protocol):
     ) -> WebhookRecord:
         """Announce every later stage change (of ``model``, into ``stages``) to ``url``."""
 
+    @operation('GET', '/webhooks', role=TokenRole.ADMIN)
     def list_webhooks(self) -> list[WebhookRecord]: ...
 
+    @operation('DELETE', '/webhooks/{webhook_id}', role=TokenRole.ADMIN)
     def delete_webhook(self, webhook_id: str) -> None:
         """Delete the webhook and its delivery log."""
 
+    @operation('GET', '/webhook-deliveries', role=TokenRole.ADMIN)
     def list_webhook_deliveries(
         self,
         *,
@@ -384,12 +467,14 @@ class MetadataStore(Protocol):
     ) -> Page[WebhookDeliveryRecord]:
         """Newest first; ``status`` is pending, delivered or failed."""
 
+    @operation('POST', '/webhook-deliveries/claim', role=TokenRole.ADMIN)
     def claim_webhook_deliveries(
         self, *, limit: int = 20, lease_seconds: float = 60.0
     ) -> list[WebhookDeliveryRecord]:
         """Pending deliveries that are due, oldest first, each with its webhook's secret; their
         next attempt moves ``lease_seconds`` ahead, so another dispatcher does not take them."""
 
+    @operation('POST', '/webhook-deliveries/{delivery_id}/finish', role=TokenRole.ADMIN)
     def finish_webhook_delivery(
         self,
         delivery_id: str,
@@ -403,15 +488,27 @@ class MetadataStore(Protocol):
         given up, status ``failed``)."""
 
     # -- API tokens (used by the server) ------------------------------------------------------
+    @operation('POST', '/tokens', role=TokenRole.ADMIN)
     def create_token(
         self, owner: str, *, role: TokenRole | str = TokenRole.EDITOR
-    ) -> tuple[TokenRecord, str]:
+    ) -> NewToken:
         """A new token with ``role`` (viewer, editor, admin); the secret is returned once and
         stored only as a hash."""
 
+    @operation('GET', '/tokens', role=TokenRole.ADMIN)
     def list_tokens(self) -> list[TokenRecord]: ...
 
+    @operation('DELETE', '/tokens/{token_id}', role=TokenRole.ADMIN)
     def revoke_token(self, token_id: str) -> TokenRecord: ...
 
+    @operation('POST', '/tokens/authenticate', role=TokenRole.ADMIN)
     def authenticate(self, secret: str) -> TokenRecord:
         """The live token with this secret, or ``AuthError``."""
+
+
+def store_operations() -> tuple[Operation, ...]:
+    """Every declared store operation, in the order of this protocol."""
+    return _OPERATIONS
+
+
+_OPERATIONS = declared_operations(MetadataStore)

@@ -1,17 +1,10 @@
 """What every API route shares: the ``{x:name}`` path convertor, the store and token dependencies,
 and fast JSON responses built straight from records.
 
-Read routes are ``async`` and make their store call through ``ReadDep``: in the event loop when
-the store is SQLite (a WAL read never waits for a lock, and the GIL serialises the work anyway, so
-a worker thread would only add two thread switches to every request), in a worker thread for
-database servers, whose reads wait on the network. Write routes are plain functions, which
-FastAPI always runs in worker threads: a SQLite write may wait for the database lock.
-
-Request bodies declare their fields ``Any`` (the expected type is in each field's description):
-the store checks every value itself, so a bad value gets the same error, word for word, over HTTP
-as on a SQL store.
-
-Imports metadata (records, store), server.auth and errors; FastAPI and Starlette.
+Reads run through the app's reader: in the event loop when the store is SQLite (a WAL read never
+waits for a lock, and the GIL serialises the work anyway, so a worker thread would only add two
+thread switches to every request), in a worker thread for database servers, whose reads wait on
+the network.
 """
 
 from __future__ import annotations
@@ -29,16 +22,14 @@ from modelplane.metadata.records import TokenRecord
 from modelplane.metadata.store import MetadataStore
 
 __all__ = [
-    "OwnerDep",
     "ReadDep",
     "Reader",
     "StoreDep",
     "TokenDep",
     "inline_reader",
+    "encode_result",
     "json_response",
-    "no_content",
     "parse_int",
-    "record_response",
     "threaded_reader",
 ]
 
@@ -68,10 +59,6 @@ async def _token(request: Request) -> TokenRecord:
     return request.state.token  # type: ignore[no-any-return]
 
 
-async def _owner(request: Request) -> str:
-    return str(request.state.token.owner)
-
-
 T = TypeVar("T")
 Reader = Callable[..., Awaitable[Any]]
 
@@ -91,28 +78,32 @@ async def _reader(request: Request) -> Reader:
 StoreDep = Annotated[MetadataStore, Depends(_store)]
 ReadDep = Annotated[Reader, Depends(_reader)]
 TokenDep = Annotated[TokenRecord, Depends(_token)]
-OwnerDep = Annotated[str, Depends(_owner)]
 
 _ANY = TypeAdapter(Any)
 
 
-def record_response(record: BaseModel | None, status_code: int = 200) -> Response:
-    """A record (or ``null``) as JSON, skipping FastAPI's re-validation of the response model."""
-    body = b"null" if record is None else record.model_dump_json().encode()
-    return Response(body, status_code=status_code, media_type="application/json")
+def _is_named_tuple(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, tuple) and hasattr(kind, "_fields")
+
+
+def encode_result(kind: Any) -> Callable[[Any], Response]:
+    """How a store call's result of type ``kind`` is sent: a record straight from pydantic
+    (skipping FastAPI's re-validation of the response model), named pairs as JSON objects,
+    nothing as 204."""
+    if kind is type(None):
+        return lambda _value: Response(status_code=204)
+    if _is_named_tuple(kind):
+        return lambda value: _json(_ANY.dump_json(value._asdict()))
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return lambda value: _json(value.model_dump_json().encode())
+    adapter = TypeAdapter(kind)
+    return lambda value: _json(adapter.dump_json(value))
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 def json_response(value: Any, status_code: int = 200) -> Response:
-    """Any JSON-able value, records included (lists of records, ``{"version": record}``…)."""
+    """Any JSON-able value, records included (lists of records, ``{"files": [...]}``…)."""
     return Response(_ANY.dump_json(value), status_code=status_code, media_type="application/json")
-
-
-def no_content() -> Response:
-    return Response(status_code=204)
-
-
-def parse_int(text: str, what: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInputError(f"{what} {text!r} is not a number.", hint="Use 1, 2, 3…") from None

@@ -2,8 +2,7 @@
 
 ``/api/v1/…`` (bearer token required) covers every ``MetadataStore`` call, ``/health`` is open,
 ``/docs`` is the OpenAPI page and ``/`` the dashboard. Only modelplane errors are mapped to HTTP
-codes, through ``ERROR_STATUS``; anything else is a logged 500. Imports client, config, errors
-and the server's own modules; FastAPI.
+codes, through ``ERROR_STATUS``; anything else is a logged 500.
 """
 
 from __future__ import annotations
@@ -43,7 +42,9 @@ from modelplane.server.api import inline_reader, threaded_reader
 from modelplane.server.asgi import BodyLimit, KeepEncodedSlashes, SecurityHeaders, error_body
 from modelplane.server.auth import ADMIN_OWNER, AUTH_CACHE_SECONDS, TokenCheck
 from modelplane.server.previews import PREVIEW_MAX_BYTES
-from modelplane.server.routes import artifacts, content, links, models, runs, tokens, webhooks
+from modelplane.enums import TokenRole
+from modelplane.server.routes import content, session
+from modelplane.server.routes.operations import operation_routers
 from modelplane.server.reaper import reaper
 from modelplane.server.webhooks import DEFAULT_BACKOFF, Dispatcher
 
@@ -152,9 +153,12 @@ def _artifact_uri(client: Client) -> str:
 
 def _add_api(app: FastAPI, token_check: TokenCheck) -> None:
     # Each area's router goes straight into the app (not through one /api/v1 router), which keeps
-    # route matching one level deep; models first, as they are asked for most.
-    for module in (models, links, runs, artifacts, content, tokens, webhooks):
-        app.include_router(module.router, prefix="/api/v1", dependencies=[Depends(token_check)])
+    # route matching one level deep.
+    for router in operation_routers(token_check.require):
+        app.include_router(router)
+    viewer = [Depends(token_check.require(TokenRole.VIEWER))]
+    app.include_router(content.router, prefix="/api/v1", dependencies=viewer)
+    app.include_router(session.router, dependencies=viewer)
 
 
 def _add_api_docs(app: FastAPI) -> None:

@@ -1,7 +1,5 @@
 """Bearer-token checks for the API, the admin token given by the environment, and the first-start
 admin token. Tokens live hashed in the metadata store; this module never stores a secret.
-
-Imports metadata (records, store) and errors; Starlette for the request type.
 """
 
 from __future__ import annotations
@@ -11,7 +9,7 @@ import hmac
 import threading
 import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -32,7 +30,6 @@ __all__ = [
     "TokenCheck",
     "bootstrap_admin_token",
     "check_admin_token",
-    "required_role",
 ]
 
 ADMIN_TOKEN_ENV = "MODELPLANE_ADMIN_TOKEN"
@@ -69,19 +66,7 @@ def bootstrap_admin_token(store: MetadataStore) -> str | None:
     shown once); otherwise ``None``."""
     if store.list_tokens():
         return None
-    _, secret = store.create_token(ADMIN_OWNER, role=TokenRole.ADMIN)
-    return secret
-
-
-def required_role(method: str, path: str) -> TokenRole:
-    """The least role that may make this API call: reading needs a viewer, changing the store an
-    editor, and managing tokens and webhooks (whose log carries signing secrets) an admin."""
-    area = path.removeprefix("/api/v1")
-    if area.startswith(("/tokens", "/webhook")):
-        return TokenRole.ADMIN
-    if method in ("GET", "HEAD", "OPTIONS"):
-        return TokenRole.VIEWER
-    return TokenRole.EDITOR
+    return store.create_token(ADMIN_OWNER, role=TokenRole.ADMIN).secret
 
 
 def _bearer_secret(request: Request) -> str:
@@ -96,7 +81,7 @@ def _bearer_secret(request: Request) -> str:
 
 
 class TokenCheck:
-    """Finds the token a request carries; used as the API routers' dependency.
+    """Finds the token a request carries; ``require(role)`` is each API route's dependency.
 
     A token found in the store is remembered for ``cache_seconds`` (keyed by the secret's hash), so
     a burst of requests costs one store lookup. ``forget()`` drops that memory; the revoke route
@@ -128,13 +113,21 @@ class TokenCheck:
         with self._lock:
             self._cache.clear()
 
-    async def __call__(self, request: Request) -> TokenRecord:
+    def require(self, needed: TokenRole) -> Callable[[Request], Awaitable[TokenRecord]]:
+        """The route dependency that lets through tokens with at least the role ``needed``
+        (each store operation declares its role; see ``metadata/operations.py``)."""
+
+        async def check(request: Request) -> TokenRecord:
+            return await self._check(request, needed)
+
+        return check
+
+    async def _check(self, request: Request, needed: TokenRole) -> TokenRecord:
         secret = _bearer_secret(request)
         if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin.encode()):
             token = self._admin_record
         else:
             token = await self._lookup(secret)
-        needed = required_role(request.method, request.url.path)
         if token.role.rank < needed.rank:
             raise PermissionDeniedError(
                 f"The token of '{token.owner}' is a {token.role} token; {request.method} "

@@ -1,6 +1,7 @@
-"""The server's look, every minute, for runs whose process is gone (``Client.fail_abandoned_runs``):
-runs that stopped sending heartbeats, from any machine, are marked failed even when nobody runs a
-pipeline or a `modelplane run` command on the machine that lost them. Imports client, periodic."""
+"""The server's look, every minute, for runs that nothing drives any more
+(``Client.reap_abandoned_runs``): runs that stopped sending heartbeats, from any machine, are
+marked failed even when nobody runs a pipeline or ``modelplane run reap`` on the machine that lost
+them."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def reaper(client: Client, interval: float) -> Periodic:
     """A not yet started background look, every ``interval`` seconds."""
 
     def reap() -> None:
-        for run in client.fail_abandoned_runs():
+        for run in client.reap_abandoned_runs():
             logger.warning("Run '%s' was abandoned: %s", run.name, run.error)
 
     def failed(exc: Exception) -> None:  # the server must outlive a failed look

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import InvalidInputError
@@ -20,6 +22,7 @@ __all__ = [
     "MAX_PAGE",
     "check_card",
     "check_dict",
+    "check_ids",
     "check_json",
     "check_page",
     "check_sort",
@@ -28,9 +31,11 @@ __all__ = [
     "merge_tags",
     "parse_finished_status",
     "parse_kind",
+    "parse_records",
     "parse_status",
 ]
 
+R = TypeVar("R", bound=BaseModel)
 MAX_PAGE = 1000
 # Larger ints overflow SQLite's 64-bit INTEGER (a raw OverflowError from the driver).
 MAX_INT = 2**63 - 1
@@ -139,7 +144,7 @@ def check_card(card: Mapping[str, Any]) -> dict[str, str | None]:
 
 def parse_status(status: object) -> ExecutionStatus:
     try:
-        return ExecutionStatus(status)
+        return ExecutionStatus(status.lower() if isinstance(status, str) else status)
     except ValueError:
         raise InvalidInputError(
             f"Unknown run status {status!r}.",
@@ -165,3 +170,35 @@ def parse_kind(kind: object) -> ArtifactType:
             f"Unknown artifact type {kind!r}.",
             hint=f"Use one of: {', '.join(t.value for t in ArtifactType)}.",
         ) from None
+
+
+def check_ids(values: object, what: str) -> list[str]:
+    """A list of record ids (text); a lone string is refused rather than read letter by letter."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, set, frozenset)):
+        raise InvalidInputError(
+            f"The {what} must be a list of ids, not {values!r}.", hint="Pass a list of strings."
+        )
+    for value in values:
+        if not isinstance(value, str):
+            raise InvalidInputError(
+                f"The {what} must be ids (text), not {value!r}.", hint="Pass a list of strings."
+            )
+    return list(dict.fromkeys(values))
+
+
+def parse_records(values: object, kind: type[R], what: str) -> list[R]:
+    """A list of ``kind`` records from records or their JSON-like dicts."""
+    if isinstance(values, (str, bytes, dict)) or not isinstance(values, (list, tuple)):
+        raise InvalidInputError(f"The {what} must be a list, not {values!r}.", hint="Pass a list.")
+    parsed = []
+    for value in values:
+        try:
+            parsed.append(kind.model_validate(value))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem.get("loc", ()))
+            raise InvalidInputError(
+                f"One of the {what} is invalid: {where} {problem.get('msg', 'is invalid')}.",
+                hint=f"Pass {kind.__name__} records.",
+            ) from None
+    return parsed

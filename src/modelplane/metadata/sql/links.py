@@ -14,7 +14,7 @@ from modelplane.enums import ArtifactType
 from modelplane.errors import NotFoundError
 from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecord, Page, RunRecord
 from modelplane.metadata.sql.arguments import check_page, parse_kind
-from modelplane.metadata.sql.resolve import find_run, find_version_by_id
+from modelplane.metadata.sql.resolve import find_model, find_run, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (
     ARTIFACT_VERSION_SELECT,
     LINK_SELECT,
@@ -33,6 +33,7 @@ from modelplane.metadata.sql.tables import (
     pipeline_runs,
 )
 from modelplane.metadata.sql.transactions import StoreCore
+from modelplane.metadata.store import VersionRef
 from modelplane.versioning import check_name
 
 __all__ = ["LinksMixin"]
@@ -116,7 +117,8 @@ class LinksMixin(StoreCore):
 
     def list_artifact_links(
         self,
-        model_version_id: str,
+        model: str,
+        version: VersionRef,
         *,
         kind: ArtifactType | None = None,
         name: str | None = None,
@@ -128,7 +130,7 @@ class LinksMixin(StoreCore):
         links = model_version_artifacts.c
 
         def work(conn: Connection) -> Page[ArtifactLinkRecord]:
-            find_version_by_id(conn, model_version_id)
+            model_version_id = find_version(conn, find_model(conn, model), version).id
             query = LINK_SELECT.where(links.model_version_id == model_version_id)
             if parsed is not None:
                 query = query.where(links.kind == parsed.value)
@@ -158,12 +160,12 @@ class LinksMixin(StoreCore):
         self.write(work)
 
     def list_model_version_runs(
-        self, model_version_id: str, *, limit: int = 50, offset: int = 0
+        self, model: str, version: VersionRef, *, limit: int = 50, offset: int = 0
     ) -> Page[RunRecord]:
         check_page(limit, offset)
 
         def work(conn: Connection) -> Page[RunRecord]:
-            find_version_by_id(conn, model_version_id)
+            model_version_id = find_version(conn, find_model(conn, model), version).id
             query = RUN_SELECT.join(
                 model_version_runs, model_version_runs.c.run_id == pipeline_runs.c.id
             ).where(model_version_runs.c.model_version_id == model_version_id)

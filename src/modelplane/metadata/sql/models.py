@@ -15,11 +15,12 @@ from sqlalchemy.engine import Connection, Row
 
 from modelplane.enums import ModelStages
 from modelplane.errors import AlreadyExistsError, InvalidInputError
-from modelplane.metadata.records import ModelRecord, ModelVersionRecord, Page
+from modelplane.metadata.records import EnsuredVersion, ModelRecord, ModelVersionRecord, Page
 from modelplane.metadata.sql.arguments import (
     check_card,
     check_dict,
     check_page,
+    check_text,
     check_sort,
     check_tags,
     merge_tags,
@@ -119,6 +120,7 @@ def insert_version(
     description: str | None,
     tags: list[str],
     metadata: dict[str, Any],
+    created_by: str | None = None,
 ) -> ModelVersionRecord:
     """A new version numbered max-ever + 1 (DESIGN §3 rule 1), inside the caller's transaction.
 
@@ -150,6 +152,7 @@ def insert_version(
         "meta": metadata,
         "created": now,
         "updated": now,
+        "created_by": created_by,
     }
     conn.execute(model_versions.insert(), values)
     return ModelVersionRecord(
@@ -269,15 +272,23 @@ class ModelsMixin(StoreCore):
         description: str | None = None,
         tags: Sequence[str] = (),
         metadata: dict[str, Any] | None = None,
+        created_by: str | None = None,
     ) -> ModelVersionRecord:
         if name is not None:
             check_version_name(name)
         tag_list, meta = check_tags(tags), check_dict(metadata, "version metadata")
+        creator = check_text(created_by, "version creator", 255)
 
         def work(conn: Connection) -> ModelVersionRecord:
             model_row = find_model(conn, model)
             return insert_version(
-                conn, model_row, name=name, description=description, tags=tag_list, metadata=meta
+                conn,
+                model_row,
+                name=name,
+                description=description,
+                tags=tag_list,
+                metadata=meta,
+                created_by=creator,
             )
 
         return self.write(work)
@@ -290,19 +301,20 @@ class ModelsMixin(StoreCore):
         model_card: dict[str, Any] | None = None,
         description: str | None = None,
         tags: Sequence[str] = (),
-    ) -> tuple[ModelVersionRecord, bool]:
+        created_by: str | None = None,
+    ) -> EnsuredVersion:
         spec = parse_version_spec(version)
+        creator = check_text(created_by, "version creator", 255)
         card = dict(model_card or {})
         model_tags = check_tags(card.pop("tags", None) or ())
         fields = check_card(card)
         tag_list = check_tags(tags)
 
-        def work(conn: Connection) -> tuple[ModelVersionRecord, bool]:
+        def work(conn: Connection) -> EnsuredVersion:
             if spec.kind in ("number", "stage", "latest"):
                 # These name a version that must already exist; never create anything for them.
-                return model_version_record(
-                    find_version(conn, find_model(conn, model), version)
-                ), False
+                found = find_version(conn, find_model(conn, model), version)
+                return EnsuredVersion(model_version_record(found), False)
             model_row = _model_named(conn, model) if isinstance(model, str) else None
             if model_row is None and looks_like_id(model):
                 model_row = conn.execute(sa.select(models).where(models.c.id == model)).first()
@@ -314,12 +326,18 @@ class ModelsMixin(StoreCore):
                 assert spec.name is not None
                 existing = _version_named(conn, model_row.id, spec.name)
                 if existing is not None:
-                    return model_version_record(existing), False
+                    return EnsuredVersion(model_version_record(existing), False)
                 name = check_version_name(spec.name)
             record = insert_version(
-                conn, model_row, name=name, description=description, tags=tag_list, metadata={}
+                conn,
+                model_row,
+                name=name,
+                description=description,
+                tags=tag_list,
+                metadata={},
+                created_by=creator,
             )
-            return record, True
+            return EnsuredVersion(record, True)
 
         return self.write(work)
 

@@ -7,6 +7,7 @@ Imports sql.tables, metadata.records.
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -47,6 +48,7 @@ __all__ = [
     "RUN_SELECT",
     "STAGE_CHANGE_SELECT",
     "STEP_RUN_SELECT",
+    "TRANSACTION_TIME",
     "artifact_records",
     "artifact_version_record",
     "count",
@@ -120,8 +122,15 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+# The time of the transaction running in this thread: every row one transaction writes carries
+# the same time (a forced swap's two stage moves, a step's outputs and completion). Set by
+# ``transactions.StoreCore`` from the store's clock.
+TRANSACTION_TIME: ContextVar[datetime | None] = ContextVar("modelplane_transaction_time", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The store's time: that of the current transaction."""
+    return TRANSACTION_TIME.get() or datetime.now(UTC)
 
 
 def page(items: list[Any], total: int, limit: int, offset: int) -> Page[Any]:

@@ -16,9 +16,17 @@ from sqlalchemy.engine import Connection
 
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from modelplane.metadata.records import Page, PipelineRecord, RunRecord, StepRunRecord
+from modelplane.metadata.records import (
+    NewArtifactLink,
+    Page,
+    PipelineRecord,
+    RunRecord,
+    StepRunRecord,
+)
 from modelplane.metadata.sql.arguments import (
     check_dict,
+    check_ids,
+    parse_records,
     check_page,
     check_text,
     parse_finished_status,
@@ -216,8 +224,11 @@ class RunsMixin(StoreCore):
         extra: dict[str, Any] | None = None,
         orchestrator: str = "local",
         model_version_id: str | None = None,
+        linked_versions: Sequence[str] = (),
+        discard_on_failure: Sequence[str] = (),
         host: str | None = None,
         pid: int | None = None,
+        heartbeat_seconds: float | None = None,
     ) -> RunRecord:
         if name is not None:
             check_name(name, "run")
@@ -230,7 +241,20 @@ class RunsMixin(StoreCore):
                 f"The run's pid must be a positive integer, not {pid!r}.",
                 hint="Pass os.getpid() of the process driving the run, or leave it out.",
             )
+        if heartbeat_seconds is not None and (
+            isinstance(heartbeat_seconds, bool)
+            or not isinstance(heartbeat_seconds, (int, float))
+            or not heartbeat_seconds > 0
+        ):
+            raise InvalidInputError(
+                f"The run's heartbeat_seconds must be a positive number, not {heartbeat_seconds!r}.",
+                hint="Pass how often the process driving the run beats, or leave it out.",
+            )
+        linked = check_ids(linked_versions, "versions linked to the run")
+        doomed = check_ids(discard_on_failure, "versions to discard when the run fails")
         values: dict[str, Any] = {
+            "heartbeat_seconds": None if heartbeat_seconds is None else float(heartbeat_seconds),
+            "discard_on_failure": doomed,
             "parameters": check_dict(parameters, "run parameters"),
             "config": check_dict(config, "run config"),
             "extra": check_dict(extra, "run extra"),
@@ -243,8 +267,9 @@ class RunsMixin(StoreCore):
 
         def work(conn: Connection) -> RunRecord:
             pipeline_row = find_pipeline(conn, pipeline_id)
-            if model_version_id is not None:
-                find_version_by_id(conn, model_version_id)
+            versions = list(dict.fromkeys([*([model_version_id] if model_version_id else []), *linked]))
+            for version_id in {*versions, *doomed}:
+                find_version_by_id(conn, version_id)
             now = utcnow()
             run_id = new_id()
             run_name = name or f"{pipeline_row.name[:200]}-{now:%Y_%m_%d-%H_%M_%S}-{run_id[:6]}"
@@ -261,10 +286,10 @@ class RunsMixin(StoreCore):
                 "heartbeat": now,
             }
             conn.execute(pipeline_runs.insert(), row)
-            if model_version_id is not None:
+            if versions:
                 conn.execute(
                     model_version_runs.insert(),
-                    {"model_version_id": model_version_id, "run_id": run_id, "created": now},
+                    [{"model_version_id": v, "run_id": run_id, "created": now} for v in versions],
                 )
             return RunRecord.model_validate({**row, "pipeline_name": pipeline_row.name})
 
@@ -309,61 +334,6 @@ class RunsMixin(StoreCore):
 
         return self.read(work)
 
-    def finish_run(
-        self, run_id: str, status: ExecutionStatus, error: str | None = None
-    ) -> RunRecord:
-        parsed = parse_finished_status(status)
-
-        def work(conn: Connection) -> RunRecord:
-            row = find_run(conn, run_id, lock=True)
-            values = {"status": parsed.value, "ended": utcnow(), "error": error}
-            conn.execute(_UPDATE_RUN, {"b_id": row.id, **values})
-            return RunRecord.model_validate({**row._mapping, **values})
-
-        return self.write(work)
-
-    def heartbeat_run(self, run_id: str) -> None:
-        def work(conn: Connection) -> None:
-            row = find_run(conn, run_id)
-            conn.execute(
-                pipeline_runs.update()
-                .where(pipeline_runs.c.id == row.id)
-                .where(pipeline_runs.c.status == ExecutionStatus.RUNNING.value)
-                .values(heartbeat=utcnow())
-            )
-
-        self.write(work)
-
-    def abandon_run(
-        self, run_id: str, error: str, *, silent_since: datetime | None = None
-    ) -> bool:
-        check_text(error, "abandoned run's error", 10_000)
-        if silent_since is not None and (
-            not isinstance(silent_since, datetime) or silent_since.tzinfo is None
-        ):
-            raise InvalidInputError(
-                f"silent_since must be a timezone-aware time, not {silent_since!r}.",
-                hint="Pass datetime.now(timezone.utc) - timedelta(...).",
-            )
-
-        def work(conn: Connection) -> bool:
-            row = find_run(conn, run_id, lock=True)
-            if row.status != ExecutionStatus.RUNNING.value:
-                return False
-            if silent_since is not None and (row.heartbeat is None or row.heartbeat > silent_since):
-                return False  # it spoke up since the caller looked
-            now = utcnow()
-            conn.execute(_UPDATE_RUN, {"b_id": row.id, "status": ExecutionStatus.FAILED.value, "ended": now, "error": error})
-            conn.execute(
-                step_runs.update()
-                .where(step_runs.c.run_id == row.id)
-                .where(step_runs.c.status == ExecutionStatus.RUNNING.value)
-                .values(status=ExecutionStatus.FAILED.value, ended=now, error=error)
-            )
-            return True
-
-        return self.write(work)
-
     def delete_run(self, run: str) -> None:
         def work(conn: Connection) -> None:
             row = find_run(conn, run)
@@ -387,7 +357,21 @@ class RunsMixin(StoreCore):
         upstream: Sequence[str] = (),
         outputs: dict[str, str] | None = None,
         cached_from: str | None = None,
+        links: Sequence[NewArtifactLink] = (),
     ) -> StepRunRecord:
+        if links:
+            wanted = parse_records(links, NewArtifactLink, "links")
+
+            def with_links(store: Any) -> StepRunRecord:
+                created = store.create_step_run(
+                    run_id=run_id, name=name, step_name=step_name, status=status,
+                    cache_key=cache_key, source_hash=source_hash, parameters=parameters,
+                    inputs=inputs, upstream=upstream, outputs=outputs, cached_from=cached_from,
+                )
+                store._make_links(wanted)
+                return created  # type: ignore[no-any-return]
+
+            return self.atomically(with_links)
         check_name(name, "step run")
         check_name(step_name, "step")
         parsed = parse_status(status)

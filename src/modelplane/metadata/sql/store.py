@@ -1,7 +1,8 @@
 """``SqlMetadataStore``: the ``MetadataStore`` contract on SQLite, PostgreSQL and MySQL/MariaDB.
 
 The business rules of DESIGN §3 live in this store's transactions, split by area:
-``runs.py`` (pipelines, runs, step runs, cache), ``artifacts.py``, ``models.py`` (models, versions,
+``runs.py`` (pipelines, runs, step runs, cache), ``lifecycle.py`` (finishing, heartbeats,
+reaping abandoned runs, a step's results), ``artifacts.py``, ``models.py`` (models, versions,
 numbering), ``stages.py`` (stage moves, history), ``links.py``, ``tokens.py``, ``webhooks.py``
 (promotion events). All of them run through ``transactions.StoreCore``. Opening a store
 migrates an empty or older database.
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from modelplane.metadata.records import StoreInfo
 from modelplane.metadata.sql.artifacts import ArtifactsMixin
 from modelplane.metadata.sql.engine import current_revision, display_url
+from modelplane.metadata.sql.lifecycle import LifecycleMixin
 from modelplane.metadata.sql.links import LinksMixin
 from modelplane.metadata.sql.models import ModelsMixin
 from modelplane.metadata.sql.runs import RunsMixin
@@ -44,6 +46,7 @@ _COUNTED = {
 
 
 class SqlMetadataStore(
+    LifecycleMixin,
     RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, TokensMixin, WebhooksMixin
 ):
     """The metadata store on a SQL database.
@@ -53,7 +56,8 @@ class SqlMetadataStore(
     ``mysql://`` and ``mariadb://`` get those drivers). Raises ``ConfigError`` for a bad URL or a
     missing driver, ``SchemaVersionError`` for a database written by a newer modelplane, and
     ``StoreError`` when the database cannot be reached. One engine (and connection pool) per store:
-    keep the store, and ``close()`` it when done.
+    keep the store, and ``close()`` it when done. ``clock`` replaces the store's clock (the
+    database's time) in tests.
     """
 
     def info(self) -> StoreInfo:

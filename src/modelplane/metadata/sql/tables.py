@@ -144,6 +144,11 @@ pipeline_runs = sa.Table(
     # Last sign of life from that process (0006): a run silent for long was abandoned, whichever
     # host looks.
     _time("heartbeat", nullable=True),
+    # Run-lifecycle inputs (0007), columns rather than keys of ``config``: how often the process
+    # promised to beat (silence is judged against it), and the model versions the run created that
+    # go when it fails (``delete_new_version_on_failure``), however it fails.
+    sa.Column("heartbeat_seconds", sa.Float(), nullable=True),
+    sa.Column("discard_on_failure", sa.JSON(), nullable=True),
     sa.UniqueConstraint("name"),
     sa.Index(None, "pipeline_id", "created"),
     sa.Index(None, "created"),
@@ -275,6 +280,8 @@ model_versions = sa.Table(
     _json("metadata", key="meta"),
     _time("created"),
     _time("updated"),
+    # Who made the version (0007): a token's owner through a server, the login name locally.
+    sa.Column("created_by", sa.String(255), nullable=True),
     # The unique key is what makes concurrent creators fail and retry instead of sharing a number.
     sa.UniqueConstraint("model_id", "number"),
     sa.UniqueConstraint("model_id", "name"),

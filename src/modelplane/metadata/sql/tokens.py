@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from modelplane.enums import TokenRole
 from modelplane.errors import AuthError, InvalidInputError, NotFoundError
-from modelplane.metadata.records import TokenRecord
+from modelplane.metadata.records import NewToken, TokenRecord
 from modelplane.metadata.sql.rows import new_id, utcnow
 from modelplane.metadata.sql.tables import api_tokens
 from modelplane.metadata.sql.transactions import StoreCore
@@ -54,16 +54,17 @@ def _hash(secret: str) -> str:
 class TokensMixin(StoreCore):
     def create_token(
         self, owner: str, *, role: TokenRole | str = TokenRole.EDITOR
-    ) -> tuple[TokenRecord, str]:
+    ) -> NewToken:
         check_name(owner, "token owner")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        values = {"id": new_id(), "owner": owner, "role": _role(role).value, "created": utcnow()}
+        values = {"id": new_id(), "owner": owner, "role": _role(role).value}
 
         def work(conn: Connection) -> TokenRecord:
-            conn.execute(api_tokens.insert().values(secret_hash=_hash(secret), **values))
-            return TokenRecord.model_validate(values)
+            row = {**values, "created": utcnow()}
+            conn.execute(api_tokens.insert().values(secret_hash=_hash(secret), **row))
+            return TokenRecord.model_validate(row)
 
-        return self.write(work), secret
+        return NewToken(self.write(work), secret)
 
     def list_tokens(self) -> list[TokenRecord]:
         def work(conn: Connection) -> list[TokenRecord]:

@@ -1,7 +1,11 @@
-"""The SQL store's core: one engine, and transactions that retry races and speak modelplane errors.
+"""The SQL store's core: one engine, one clock, and transactions that retry races and speak
+modelplane errors.
 
 Every store method runs its queries through ``StoreCore.write`` or ``StoreCore.read``; nothing
-else touches the engine. Imports sql.engine, errors.
+else touches the engine. Each transaction takes one time from the store's clock (``utcnow()``
+inside it returns that time). The clock is the database's on a database server, so hosts sharing
+one PostgreSQL judge heartbeats alike, and the process's own on SQLite (the store lives in it);
+tests pass their own.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelplane.errors import AlreadyExistsError, InvalidInputError, StoreError
+from modelplane.metadata.sql.rows import TRANSACTION_TIME
 from modelplane.metadata.sql.engine import (
     IMMEDIATE,
     describe_db_error,
@@ -25,7 +31,9 @@ from modelplane.metadata.sql.engine import (
     make_engine,
 )
 
-__all__ = ["StoreCore"]
+__all__ = ["Clock", "StoreCore"]
+
+Clock = Callable[[], datetime]
 
 T = TypeVar("T")
 # Enough for 8 processes hammering one model on a 2-core machine; each retry sleeps a little longer.
@@ -35,7 +43,7 @@ _ATTEMPTS = 10
 class StoreCore:
     """Owns the engine; runs callables in transactions, retrying deadlocks and lost races."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Clock | None = None) -> None:
         self.url = url
         self._engine = make_engine(url)
         self._dialect = self._engine.dialect.name
@@ -50,9 +58,30 @@ class StoreCore:
         self._batch = threading.local()
         try:
             ensure_schema(self._engine, url)
+            self._clock = clock or self._database_clock()
         except BaseException:
             self._engine.dispose()
             raise
+
+    def _database_clock(self) -> Clock:
+        """The database server's time, as this process's clock plus the offset measured once."""
+        if self._dialect == "sqlite":
+            return _local_now
+        query = "SELECT UTC_TIMESTAMP(6)" if self._dialect in ("mysql", "mariadb") else "SELECT now()"
+        before = _local_now()
+        with self._engine.connect() as conn:
+            remote = conn.execute(sa.text(query)).scalar_one()
+        after = _local_now()
+        if remote.tzinfo is None:
+            remote = remote.replace(tzinfo=UTC)
+        offset = remote - (before + (after - before) / 2)
+        if abs(offset) < timedelta(milliseconds=50):  # within what one round trip can tell
+            return _local_now
+        return lambda: _local_now() + offset
+
+    def now(self) -> datetime:
+        """The store's time: the current transaction's, or the clock's outside one."""
+        return TRANSACTION_TIME.get() or self._clock()
 
     def close(self) -> None:
         self._engine.dispose()
@@ -76,7 +105,8 @@ class StoreCore:
         return self._run(work, self._engine)
 
     def atomically(self, work: Callable[[Any], T]) -> T:
-        """Run ``work(store)`` so that every store call it makes shares one write transaction.
+        """Run ``work(store)`` so that every store call it makes shares one write transaction: how
+        the store builds one operation out of others (a step's outputs, links and completion).
 
         On a lost race the whole of ``work`` runs again, so it must only make store calls.
         """
@@ -95,6 +125,7 @@ class StoreCore:
     def _run(self, work: Callable[[Connection], T], engine: sa.Engine) -> T:
         for attempt in range(_ATTEMPTS):
             last = attempt == _ATTEMPTS - 1
+            moment = TRANSACTION_TIME.set(self._clock())
             try:
                 with engine.begin() as conn:
                     return work(conn)
@@ -118,6 +149,8 @@ class StoreCore:
                     f"The metadata store at {display_url(self.url)} failed: {exc}",
                     hint="Report this with the message above.",
                 ) from None
+            finally:
+                TRANSACTION_TIME.reset(moment)
             time.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
@@ -132,3 +165,7 @@ class StoreCore:
             f"The metadata store at {display_url(self.url)} failed: {describe_db_error(exc)}",
             hint="Check that the database is reachable and not full, then retry.",
         )
+
+
+def _local_now() -> datetime:
+    return datetime.now(UTC)

@@ -136,11 +136,10 @@ class WebhooksMixin(StoreCore):
             "model": check_name(model, "model") if model is not None else None,
             "stages": _check_stages(stages),
             "secret": check_text(secret, "webhook secret", 255) or None,
-            "created": utcnow(),
         }
 
         def work(conn: Connection) -> WebhookRecord:
-            conn.execute(webhooks.insert(), values)
+            conn.execute(webhooks.insert(), {**values, "created": utcnow()})
             query = sa.select(webhooks).where(webhooks.c.id == values["id"])
             return _webhook_record(conn.execute(query).one())
 

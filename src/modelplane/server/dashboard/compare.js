@@ -16,7 +16,7 @@ function flat(object, prefix = "") {
 
 /** The run that trained a version: the oldest linked run that used this version. */
 async function trainingRun(version) {
-  const runs = (await api(`/model-versions/${enc(version.id)}/runs`, { query: { limit: 100 } })).items;
+  const runs = (await api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/runs`, { query: { limit: 100 } })).items;
   const own = runs.filter((r) => r.model_version_id === version.id);
   const pool = own.length ? own : runs;
   if (!pool.length) return null;
@@ -78,7 +78,7 @@ export async function comparePage(ctx) {
   const versions = await Promise.all(wanted.map((n) => api(`/models/${enc(model)}/versions/${enc(n)}`)));
   const [trainings, links] = await Promise.all([
     Promise.all(versions.map(trainingRun)),
-    Promise.all(versions.map((v) => api(`/model-versions/${enc(v.id)}/artifact-links`, { query: { limit: 500 } }))),
+    Promise.all(versions.map((v) => api(`/models/${enc(v.model_id)}/versions/${enc(v.id)}/artifact-links`, { query: { limit: 500 } }))),
   ]);
   const overview = [
     { label: "name", values: versions.map((v) => v.name) },

@@ -168,8 +168,8 @@ export async function versionPage(ctx) {
   const [model, spec] = ctx.args;
   const version = await api(`/models/${enc(model)}/versions/${enc(spec)}`);
   const [links, runs, history] = await Promise.all([
-    api(`/model-versions/${enc(version.id)}/artifact-links`, { query: { limit: 500 } }),
-    api(`/model-versions/${enc(version.id)}/runs`, { query: { limit: 100 } }),
+    api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/artifact-links`, { query: { limit: 500 } }),
+    api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/runs`, { query: { limit: 100 } }),
     api(`/models/${enc(model)}/stage-changes`, { query: { version: version.number, limit: 100 } }),
   ]);
   const found = metrics(version.metadata);
