@@ -1,5 +1,5 @@
 """The promotion-event calls of ``HttpMetadataStore`` (webhooks and their delivery log), kept
-apart so ``http.py`` stays readable. Imports records, http_transport."""
+apart so ``http.py`` stays readable."""
 
 from __future__ import annotations
 

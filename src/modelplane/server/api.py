@@ -10,8 +10,6 @@ FastAPI always runs in worker threads: a SQLite write may wait for the database 
 Request bodies declare their fields ``Any`` (the expected type is in each field's description):
 the store checks every value itself, so a bad value gets the same error, word for word, over HTTP
 as on a SQL store.
-
-Imports metadata (records, store), server.auth and errors; FastAPI and Starlette.
 """
 
 from __future__ import annotations

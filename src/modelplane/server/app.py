@@ -2,8 +2,7 @@
 
 ``/api/v1/…`` (bearer token required) covers every ``MetadataStore`` call, ``/health`` is open,
 ``/docs`` is the OpenAPI page and ``/`` the dashboard. Only modelplane errors are mapped to HTTP
-codes, through ``ERROR_STATUS``; anything else is a logged 500. Imports client, config, errors
-and the server's own modules; FastAPI.
+codes, through ``ERROR_STATUS``; anything else is a logged 500.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The server's look, every minute, for runs whose process is gone (``Client.fail_abandoned_runs``):
 runs that stopped sending heartbeats, from any machine, are marked failed even when nobody runs a
-pipeline or a `modelplane run` command on the machine that lost them. Imports client, periodic."""
+pipeline or a `modelplane run` command on the machine that lost them."""
 
 from __future__ import annotations
 

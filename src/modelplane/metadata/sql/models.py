@@ -1,7 +1,6 @@
 """Models and model versions in the SQL store: numbering, get-or-create, lookups, listings.
 
-Stage moves live in ``stages.py``. Imports sql.transactions, sql.resolve, sql.rows, sql.tables,
-sql.arguments, versioning.
+Stage moves live in ``stages.py``.
 """
 
 from __future__ import annotations

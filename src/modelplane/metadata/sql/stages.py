@@ -2,7 +2,6 @@
 
 Every move locks the model row first (``SELECT … FOR UPDATE``; SQLite's write lock taken at BEGIN),
 so two promotions of one model run one after the other and never both see an empty stage.
-Imports sql.transactions, sql.resolve, sql.rows, sql.tables, versioning.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The SQL store's core: one engine, and transactions that retry races and speak modelplane errors.
 
 Every store method runs its queries through ``StoreCore.write`` or ``StoreCore.read``; nothing
-else touches the engine. Imports sql.engine, errors.
+else touches the engine.
 """
 
 from __future__ import annotations
