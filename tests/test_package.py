@@ -1,9 +1,10 @@
-"""The package's shape: a light import, an honest public API, and the layer contract."""
+"""The package's shape: a light import and an honest public API (the layer contracts: test_layers.py)."""
 
 from __future__ import annotations
 
+import ast
 import json
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,8 +45,16 @@ def test_no_module_over_600_lines_and_no_grab_bags() -> None:
         assert path.stem not in {"utils", "helpers", "common", "misc"}, path
 
 
-def test_layers_hold() -> None:
-    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
-    assert lint, "import-linter is part of the dev extra"
-    result = subprocess.run([lint], cwd=SRC.parent.parent, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+# Busy with issue 9 item 1 (one declaration per store operation) when the rest lost theirs: they drop
+# the sentence as they are rewritten, and then leave this set.
+
+
+def test_no_module_docstring_lists_its_imports_by_hand() -> None:
+    """The imports are in the code, and the layer contracts (test_layers.py) check them; a sentence
+    such as "Imports records, store and errors." only goes stale."""
+    listing = set()
+    for path in SRC.rglob("*.py"):
+        docstring = ast.get_docstring(ast.parse(path.read_text())) or ""
+        if re.search(r"(^|[.;]\s)Imports\b", docstring, flags=re.MULTILINE):
+            listing.add(path.relative_to(SRC).as_posix())
+    assert listing == set()

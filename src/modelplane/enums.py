@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["ArtifactType", "ExecutionStatus", "ModelStages", "TokenRole"]
+__all__ = ["ArtifactType", "ExecutionStatus", "ModelStages", "SINGLE_HOLDER_STAGES", "TokenRole"]
 
 
 class _StrEnum(str, enum.Enum):
@@ -20,6 +20,12 @@ class ModelStages(_StrEnum):
     PRODUCTION = "production"
     ARCHIVED = "archived"
     LATEST = "latest"
+
+
+# The stages at most one version of a model holds at a time (DESIGN §3 rule 2): moving a version into
+# one archives the holder only with ``force``, and only these (and ``latest``) name a single version.
+# The dashboard reads them from ``GET /api/v1/info`` (``StoreInfo.single_holder_stages``).
+SINGLE_HOLDER_STAGES = (ModelStages.STAGING, ModelStages.PRODUCTION)
 
 
 class ExecutionStatus(_StrEnum):

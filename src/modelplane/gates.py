@@ -1,6 +1,6 @@
 """Promotion gates: rules a version's metadata must meet to enter a stage. Pure; no I/O.
 
-A model keeps its gates per target stage, for example::
+A model keeps its gates per single-holder stage (``enums.SINGLE_HOLDER_STAGES``), for example::
 
     {"production": ["accuracy >= current", "accuracy >= 0.9", "dataset_hash exists"]}
 
@@ -20,12 +20,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from modelplane.enums import ModelStages
+from modelplane.enums import SINGLE_HOLDER_STAGES
 from modelplane.errors import InvalidInputError
 
-__all__ = ["GATED_STAGES", "Gate", "check_gates", "failed_gates", "flatten", "parse_gate"]
+__all__ = ["Gate", "check_gates", "failed_gates", "flatten", "parse_gate"]
 
-GATED_STAGES = (ModelStages.STAGING, ModelStages.PRODUCTION)
 MAX_GATES_PER_STAGE = 50
 _RULE = re.compile(
     r"\s*(?P<key>[A-Za-z_][\w.\-]{0,199})\s*"
@@ -97,7 +96,7 @@ def check_gates(gates: Mapping[str, Any] | None) -> dict[str, list[str]]:
             f"Gates must map a stage to a list of rules, not {type(gates).__name__}.",
             hint='For example {"production": ["accuracy >= current"]}.',
         )
-    allowed = {stage.value for stage in GATED_STAGES}
+    allowed = {stage.value for stage in SINGLE_HOLDER_STAGES}
     checked: dict[str, list[str]] = {}
     for stage, rules in gates.items():
         if stage not in allowed:

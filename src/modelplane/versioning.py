@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from modelplane.enums import ModelStages
+from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import InvalidInputError
 
 __all__ = [
-    "HOLDABLE_STAGES",
     "VersionSpec",
     "check_name",
     "check_target_stage",
@@ -19,8 +18,6 @@ __all__ = [
 ]
 
 MAX_NAME_LENGTH = 255
-# Stages that only one version of a model may hold at a time.
-HOLDABLE_STAGES = (ModelStages.STAGING, ModelStages.PRODUCTION)
 _STAGE_NAMES = {s.value for s in ModelStages}
 
 
@@ -124,7 +121,7 @@ def parse_version_spec(spec: object) -> VersionSpec:
     if isinstance(spec, ModelStages):
         if spec is ModelStages.LATEST:
             return VersionSpec("latest")
-        if spec not in HOLDABLE_STAGES:
+        if spec not in SINGLE_HOLDER_STAGES:
             raise InvalidInputError(
                 f"Stage '{spec}' can hold many versions, so it does not name one.",
                 hint="Use a version number or name, or the stage staging, production or latest.",

@@ -11,6 +11,7 @@ import pytest
 
 from modelplane.client import Client
 from modelplane.config import load_settings
+from modelplane.enums import SINGLE_HOLDER_STAGES
 from modelplane.errors import (
     AlreadyExistsError,
     AuthError,
@@ -145,6 +146,15 @@ def test_info_tells_clients_the_servers_artifact_uri(
     assert info.artifact_uri == live_server.artifact_uri
     assert info.url == live_server.url
     assert info.schema_revision
+
+
+def test_info_names_the_single_holder_stages_for_the_dashboard(live_server: LiveServer) -> None:
+    raw = httpx.get(
+        f"{live_server.url}/api/v1/info",
+        headers={"Authorization": f"Bearer {live_server.admin_token}"},
+    ).json()
+
+    assert raw["single_holder_stages"] == [stage.value for stage in SINGLE_HOLDER_STAGES]
 
 
 def test_whoami_names_the_tokens_owner(live_server: LiveServer, admin: HttpMetadataStore) -> None:

@@ -1,7 +1,6 @@
 """Materializers for Python's own values: JSON for plain data, raw bytes, and the pickle fallback.
 
 Imported on demand through ``materializers.BUILTINS`` and ``PICKLE_FALLBACK``.
-Imports artifacts.materializers.
 """
 
 from __future__ import annotations

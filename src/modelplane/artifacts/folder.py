@@ -1,7 +1,7 @@
 """Artifact folders: where a materializer writes and reads its files, hashed while they are written.
 
 The content hash of a folder is ``"<algorithm>:<hex>"``: the digest, in sorted relative-path order,
-of each file's path (UTF-8), a NUL byte and the file's own digest. Imports errors only.
+of each file's path (UTF-8), a NUL byte and the file's own digest.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Built-ins and integrations are string tables (``"numpy.ndarray"`` → ``"module:
 with importlib only when a value of that type shows up, so ``import modelplane`` stays light.
 ``save_value`` / ``load_value`` are the two calls the rest of modelplane uses. Neither touches the
 metadata store: the caller commits metadata only after ``save_value`` returns, when the bytes are
-already in their final place. Imports artifacts.folder, artifacts.store, enums and errors.
+already in their final place.
 """
 
 from __future__ import annotations

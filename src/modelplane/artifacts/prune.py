@@ -9,7 +9,7 @@ Crash safety leaves two kinds of leftovers, never a record pointing at partial b
 
 Only folders untouched for a grace period count, so a write in flight is never taken. The
 metadata store is asked which ids it knows *after* the folders are listed, so a folder committed
-in between is seen as known. Imports artifacts.store and errors.
+in between is seen as known.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 Layout: ``<root>/<artifact_version_id>/`` holds a version's files; ``<root>/.tmp/<id>-<random>/`` is
 where they are written first. A local root uses plain ``os`` calls (importing fsspec costs ~150 ms);
 any other fsspec URL (``s3://bucket/prefix``, ``memory://x``) goes through fsspec.
-Imports artifacts.folder and errors.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The ``modelplane`` command: a click group whose subcommands are imported only when used.
 
-Imports click and ``cli.lazy`` only, so ``modelplane --help`` stays fast. To add a command, add one
-line to ``COMMANDS``: its name, where it lives (``module:attribute``) and its one-line help.
+To add a command, add one line to ``COMMANDS``: its name, where it lives (``module:attribute``) and
+its one-line help.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""Click groups that import their subcommands on first use, and the CLI's one error boundary.
-
-Imports click, errors and cli.output only; command modules are imported by name when invoked.
-"""
+"""Click groups that import their subcommands on first use, and the CLI's one error boundary."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from modelplane.cli.lazy import OrderedGroup
 from modelplane.cli.model_version import version
 from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
 from modelplane.cli.output import Column
+from modelplane.enums import SINGLE_HOLDER_STAGES
 from modelplane.errors import AlreadyExistsError, ModelplaneError
 
 __all__ = ["model"]
@@ -57,11 +58,11 @@ _GATE_HELP = (
 
 def _gate(value: str, option: str = "--gate") -> tuple[str, str]:
     """``"production: accuracy >= 0.9"`` as ``("production", "accuracy >= 0.9")``."""
-    from modelplane.gates import GATED_STAGES, parse_gate
+    from modelplane.gates import parse_gate
 
     stage, colon, rule = value.partition(":")
     stage = stage.strip().lower()
-    stages = [s.value for s in GATED_STAGES]
+    stages = [s.value for s in SINGLE_HOLDER_STAGES]
     if not colon or stage not in stages:
         raise click.BadParameter(
             f"{value!r} does not start with a stage; write e.g. 'production: accuracy >= 0.9' "
@@ -161,9 +162,9 @@ def describe(name: str, fmt: str) -> None:
     client = session.client()
     record = client.get_model(name)
     stages = {}
-    for stage in ("staging", "production"):
+    for stage in SINGLE_HOLDER_STAGES:
         holders = client.list_model_versions(record.id, stage=stage, limit=1).items
-        stages[stage] = holders[0].number if holders else None
+        stages[stage.value] = holders[0].number if holders else None
     if fmt == "json":
         output.emit_json({**output.to_json(record), "stages": stages})
         return
@@ -175,8 +176,7 @@ def describe(name: str, fmt: str) -> None:
         ("Tags", output.tags(record.tags)),
         ("Versions", record.version_count),
         ("Latest version", record.latest_version_number),
-        ("Staging", stages["staging"] or "-"),
-        ("Production", stages["production"] or "-"),
+        *((stage.capitalize(), number or "-") for stage, number in stages.items()),
         ("Created", output.when(record.created)),
         ("Updated", output.when(record.updated)),
     ]

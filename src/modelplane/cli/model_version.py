@@ -17,7 +17,7 @@ from modelplane.cli.lazy import OrderedGroup
 from modelplane.cli.model_links import LINK_COMMANDS, link_counts
 from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
 from modelplane.cli.output import Column
-from modelplane.enums import ModelStages
+from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import (
     AlreadyExistsError,
     InvalidInputError,
@@ -110,9 +110,10 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 
 def _holder_at(client: Client, model_name: str, stage_name: str, at: datetime) -> ModelVersionRecord:
     stage = stage_name.lower()
-    if stage not in ("staging", "production"):
+    if stage not in SINGLE_HOLDER_STAGES:
         raise click.BadParameter(
-            f"--as-of needs VERSION to be a stage (staging or production), not {stage_name!r}.",
+            f"--as-of needs VERSION to be a stage ({' or '.join(SINGLE_HOLDER_STAGES)}), "
+            f"not {stage_name!r}.",
             param_hint="--as-of",
         )
     record = client.get_stage_holder_at(model_name, stage, at)
@@ -252,8 +253,9 @@ def update(
         raise click.UsageError(
             "Nothing to update: give -s STAGE, -n NAME, -d TEXT, -t TAG or -r TAG."
         )
-    if expect_current is not None and stage not in ("staging", "production"):
-        raise click.UsageError("--expect-current only works with -s staging or -s production.")
+    if expect_current is not None and stage not in SINGLE_HOLDER_STAGES:
+        only = " or ".join(f"-s {holdable}" for holdable in SINGLE_HOLDER_STAGES)
+        raise click.UsageError(f"--expect-current only works with {only}.")
     client = session.client()
     record = client.get_model_version(model_name, version_spec)
     if new_name is not None and stage is not None:
@@ -316,7 +318,7 @@ def delete(model_name: str, version_spec: str, force: bool, yes: bool) -> None:
     client = session.client()
     record = client.get_model_version(model_name, version_spec)
     label = _version_label(record.number, record.name)
-    if record.stage.value in ("staging", "production") and not force:
+    if record.stage in SINGLE_HOLDER_STAGES and not force:
         raise InvalidInputError(
             f"Version {label} of model '{record.model_name}' is in stage '{record.stage.value}' "
             "and was not deleted.",
@@ -360,7 +362,7 @@ def history(
 @click.option(
     "-s",
     "--stage",
-    type=click.Choice(["staging", "production"], case_sensitive=False),
+    type=click.Choice([s.value for s in SINGLE_HOLDER_STAGES], case_sensitive=False),
     required=True,
     help="The stage to give back to its previous holder.",
 )

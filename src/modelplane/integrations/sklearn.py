@@ -1,7 +1,4 @@
-"""scikit-learn estimators as model artifacts (pickled).
-
-Imports artifacts.materializers, sklearn, cloudpickle.
-"""
+"""scikit-learn estimators as model artifacts (pickled)."""
 
 from __future__ import annotations
 

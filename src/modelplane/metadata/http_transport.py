@@ -1,7 +1,5 @@
 """The wire under ``HttpMetadataStore``: one keep-alive ``httpx.Client``, path encoding, JSON
 bodies, and errors rebuilt from the server's ``{"error": {"type", "message", "hint"}}`` body.
-
-Imports errors and httpx only.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
+from modelplane.enums import SINGLE_HOLDER_STAGES, ArtifactType, ExecutionStatus, ModelStages, TokenRole
 
 __all__ = [
     "ArtifactLinkRecord",
@@ -242,6 +242,8 @@ class StoreInfo(_Record):
     schema_revision: str | None
     counts: dict[str, int] = Field(default_factory=dict)
     artifact_uri: str | None = None  # set by a server: where clients read and write artifact bytes
+    # The stages one version of a model holds at a time: the dashboard reads them here.
+    single_holder_stages: tuple[ModelStages, ...] = SINGLE_HOLDER_STAGES
 
 
 # -- what some calls take and give besides single records -----------------------------------------

@@ -1,5 +1,5 @@
 """Plain ASGI middleware of the server: names with ``/`` in URL paths, the request body limit, and
-security headers on the dashboard. No modelplane imports besides errors-shaped JSON bodies.
+security headers on the dashboard.
 """
 
 from __future__ import annotations

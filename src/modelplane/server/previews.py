@@ -2,8 +2,8 @@
 
 Only materializers that cannot run code are ever loaded (JSON, bytes, ``.npy`` without pickles,
 Parquet); pickles, scikit-learn models and third-party materializers are described from their
-recorded metadata instead. Values over ``max_bytes`` are not loaded either.
-Imports artifacts (io, materializers) and records; numpy/pandas only through the loaded value.
+recorded metadata instead. Values over ``max_bytes`` are not loaded either. numpy and pandas are
+never imported here: they come with the loaded value.
 """
 
 from __future__ import annotations

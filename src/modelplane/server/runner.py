@@ -1,7 +1,6 @@
 """Running the server: in the foreground under uvicorn, or in the background with a state file
-(``<home>/server.json``) that ``server stop`` and ``server status`` read.
-
-Imports config, server.app and server.auth; uvicorn and httpx when used.
+(``<home>/server.json``) that ``server stop`` and ``server status`` read. uvicorn and httpx are
+imported only when used.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ attempt is in the log (`modelplane webhook deliveries`). Delivery is at least on
 killed between sending and recording sends again after its lease runs out.
 
 The server runs one in a background thread; `modelplane webhook deliver` runs one in the
-foreground for stores without a server. Imports metadata.store and records; httpx when sending.
+foreground for stores without a server. httpx is imported only when sending.
 """
 
 from __future__ import annotations

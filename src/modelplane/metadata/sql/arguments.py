@@ -1,7 +1,4 @@
-"""Checks on argument values, run before any query so that bad input changes nothing.
-
-Imports enums, errors, versioning, metadata.store (the model card fields).
-"""
+"""Checks on argument values, run before any query so that bad input changes nothing."""
 
 from __future__ import annotations
 

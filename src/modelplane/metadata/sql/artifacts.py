@@ -1,7 +1,4 @@
-"""Artifact versions in the SQL store (numbered per artifact name), and metadata merges.
-
-Imports sql.transactions, sql.resolve, sql.rows, sql.tables, sql.arguments.
-"""
+"""Artifact versions in the SQL store (numbered per artifact name), and metadata merges."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 ``make_engine`` turns a store URL into a configured engine; ``ensure_schema`` (called when a store
 opens) upgrades an empty or older database and refuses one written by a newer modelplane.
-Imports sql.tables, errors; Alembic only when a migration actually runs.
+Alembic is imported only when a migration actually runs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""Links from model versions to artifact versions and to runs, in the SQL store.
-
-Imports sql.transactions, sql.resolve, sql.rows, sql.tables, sql.arguments.
-"""
+"""Links from model versions to artifact versions and to runs, in the SQL store."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Models and model versions in the SQL store: numbering, get-or-create, lookups, listings.
 
-Stage moves live in ``stages.py``. Imports sql.transactions, sql.resolve, sql.rows, sql.tables,
-sql.arguments, versioning.
+Stage moves live in ``stages.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from modelplane.enums import ModelStages
+from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import AlreadyExistsError, InvalidInputError
 from modelplane.metadata.records import EnsuredVersion, ModelRecord, ModelVersionRecord, Page
 from modelplane.metadata.sql.arguments import (
@@ -47,7 +46,6 @@ from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import VersionRef
 from modelplane.gates import check_gates
 from modelplane.versioning import (
-    HOLDABLE_STAGES,
     check_name,
     check_version_name,
     parse_stage,
@@ -441,7 +439,7 @@ class ModelsMixin(StoreCore):
         def work(conn: Connection) -> None:
             model_row = find_model(conn, model, lock=True)
             row = find_version(conn, model_row, version)
-            if not force and row.stage in {stage.value for stage in HOLDABLE_STAGES}:
+            if not force and row.stage in SINGLE_HOLDER_STAGES:
                 raise InvalidInputError(
                     f"Version {row.number} of model {model_row.name!r} is in stage '{row.stage}' "
                     "and was not deleted.",

@@ -1,6 +1,5 @@
 """Turn what a user typed (a name, an id, a version spec) into rows, or into a NotFoundError that
 says what does exist. Runs inside the caller's transaction.
-Imports sql.tables, sql.rows, versioning.
 
 The statements are built once, with bind parameters: building a SELECT costs about twice as much
 as running it on SQLite, and these run on every step and every version lookup.

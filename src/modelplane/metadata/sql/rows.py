@@ -1,7 +1,6 @@
 """The SELECTs that feed each record type, and the conversion of their rows into records.
 
 Records of a listing are built from a fixed number of queries (never one per item).
-Imports sql.tables, metadata.records.
 """
 
 from __future__ import annotations

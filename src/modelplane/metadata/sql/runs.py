@@ -1,8 +1,7 @@
 """Pipelines, pipeline runs and step runs in the SQL store, and the step cache lookup.
 
 These writes happen once per step, so each is one short transaction that builds its record from
-the values it wrote instead of reading them back. Imports sql.transactions, sql.resolve, sql.rows,
-sql.tables, sql.arguments.
+the values it wrote instead of reading them back.
 """
 
 from __future__ import annotations

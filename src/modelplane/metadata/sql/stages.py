@@ -2,7 +2,6 @@
 
 Every move locks the model row first (``SELECT … FOR UPDATE``; SQLite's write lock taken at BEGIN),
 so two promotions of one model run one after the other and never both see an empty stage.
-Imports sql.transactions, sql.resolve, sql.rows, sql.tables, versioning.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from modelplane.enums import ModelStages
+from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import (
     InvalidInputError,
     NotFoundError,
@@ -38,7 +37,6 @@ from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.sql.webhooks import enqueue_stage_change
 from modelplane.metadata.store import VersionRef
 from modelplane.versioning import (
-    HOLDABLE_STAGES,
     check_name,
     check_target_stage,
     parse_stage,
@@ -60,10 +58,10 @@ _SET_STAGE = model_versions.update().where(model_versions.c.id == sa.bindparam("
 
 def _holdable(stage: ModelStages | str) -> ModelStages:
     parsed = check_target_stage(stage)
-    if parsed not in HOLDABLE_STAGES:
+    if parsed not in SINGLE_HOLDER_STAGES:
         raise InvalidInputError(
             f"Stage '{parsed}' can hold many versions at once, so it has no single holder.",
-            hint="Use staging or production.",
+            hint=f"Use {' or '.join(SINGLE_HOLDER_STAGES)}.",
         )
     return parsed
 
@@ -134,9 +132,9 @@ def _check_expected(expected_current: int | None, target: ModelStages) -> None:
             f"expected_current={expected_current!r} is not a version number.",
             hint="Pass the number that holds the stage now, or 0 for nobody.",
         )
-    if target not in HOLDABLE_STAGES:
+    if target not in SINGLE_HOLDER_STAGES:
         raise InvalidInputError(
-            f"expected_current only applies to staging and production, not '{target}'.",
+            f"expected_current only applies to {' and '.join(SINGLE_HOLDER_STAGES)}, not '{target}'.",
             hint="Leave expected_current out.",
         )
 
@@ -169,7 +167,7 @@ class StagesMixin(StoreCore):
         def work(conn: Connection) -> ModelVersionRecord:
             model_row = find_model(conn, model, lock=True)
             row = find_version(conn, model_row, version, lock=True)
-            if target not in HOLDABLE_STAGES:
+            if target not in SINGLE_HOLDER_STAGES:
                 if row.stage == target.value:
                     return model_version_record(row)
                 return _move(conn, row, target, actor=actor, reason=reason)

@@ -2,7 +2,6 @@
 
 Changing anything here needs a new migration in ``migrations/versions/`` (one chain for
 every dialect).
-Imports only SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""API tokens in the SQL store: only a sha256 of each secret is kept.
-
-Imports sql.transactions, sql.rows, sql.tables.
-"""
+"""API tokens in the SQL store: only a sha256 of each secret is kept."""
 
 from __future__ import annotations
 

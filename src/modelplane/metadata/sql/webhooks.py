@@ -3,8 +3,7 @@
 Every stage change writes one pending delivery per matching webhook **in its own transaction**
 (``enqueue_stage_change``), so an event is never lost between the change and the send, whatever
 crashes. Dispatchers claim due deliveries (moving their next attempt ahead, under row locks that
-other dispatchers skip), send them, and record the outcome. Imports sql.transactions, sql.rows,
-sql.tables, versioning.
+other dispatchers skip), send them, and record the outcome.
 """
 
 from __future__ import annotations

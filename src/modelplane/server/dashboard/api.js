@@ -75,6 +75,18 @@ export async function api(path, options = {}) {
   return text ? JSON.parse(text) : null;
 }
 
+let described = null;
+
+/** The store's description (GET /info), asked once per page load. Its `single_holder_stages` are
+ *  the stages one version of a model holds at a time: the dashboard takes them from the server. */
+export function storeInfo() {
+  described ||= api("/info").catch((error) => {
+    described = null;
+    throw error;
+  });
+  return described;
+}
+
 /** Save a file the API serves, under its own name. */
 export async function download(path, filename) {
   const response = await send(path);

@@ -1,7 +1,7 @@
 // The models list (search, tags, latest version, stage holders) and one model's page
 // (card, versions with key metrics, stage history).
 
-import { api, enc } from "./api.js";
+import { api, enc, storeInfo } from "./api.js";
 import { fields, h, link, metrics, route, section, show, stageBadge, table, tagList, when } from "./dom.js";
 
 const PAGE_SIZE = 50;
@@ -19,11 +19,13 @@ export async function modelsPage(ctx) {
   const q = ctx.query.get("q") || "";
   const tag = ctx.query.get("tag") || "";
   const page = Math.max(1, Number(ctx.query.get("page")) || 1);
-  const listing = await api("/models", { query: { name: q, tag, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } });
-  const holders = await Promise.all(
-    listing.items.map(async (m) => [await holder(m.name, "staging"), await holder(m.name, "production")]),
-  );
-  const rows = listing.items.map((model, i) => ({ model, staging: holders[i][0], production: holders[i][1] }));
+  const [listing, info] = await Promise.all([
+    api("/models", { query: { name: q, tag, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } }),
+    storeInfo(),
+  ]);
+  const stages = info.single_holder_stages;
+  const holders = await Promise.all(listing.items.map((m) => Promise.all(stages.map((stage) => holder(m.name, stage)))));
+  const rows = listing.items.map((model, i) => ({ model, holders: holders[i] }));
 
   const go = (changes) => {
     const next = new URLSearchParams({ q, tag, page: "1", ...changes });
@@ -43,8 +45,7 @@ export async function modelsPage(ctx) {
     { label: "Tags", cell: (r) => tagList(r.model.tags, (t) => go({ tag: t })) },
     { label: "Versions", class: "num", cell: (r) => String(r.model.version_count) },
     { label: "Latest", cell: (r) => (r.model.latest_version_number ? link(`v${r.model.latest_version_number}`, route("models", r.model.name, "versions", r.model.latest_version_number)) : "") },
-    { label: "Staging", cell: (r) => holderCell(r.model.name, r.staging) },
-    { label: "Production", cell: (r) => holderCell(r.model.name, r.production) },
+    ...stages.map((stage, j) => ({ label: stage[0].toUpperCase() + stage.slice(1), cell: (r) => holderCell(r.model.name, r.holders[j]) })),
     { label: "Updated", cell: (r) => when(r.model.updated) },
   ];
   const pager = h(

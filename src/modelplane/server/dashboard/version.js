@@ -1,13 +1,12 @@
 // One model version: metadata and metrics, linked artifacts by kind with previews, linked runs,
 // its stage history, and the stage change (with a confirmation naming what gets archived).
 
-import { api, download, enc } from "./api.js";
+import { api, download, enc, storeInfo } from "./api.js";
 import { bytes, duration, errorBox, fields, h, link, metrics, route, section, show, stageBadge, statusBadge, table, tagList, when } from "./dom.js";
 import { historyTable } from "./models.js";
 
 const KINDS = ["data", "model", "deployment"];
 const TARGETS = ["staging", "production", "archived", "none"];
-const HOLDABLE = new Set(["staging", "production"]);
 
 function previewBody(preview) {
   if (!preview.loaded) {
@@ -107,7 +106,7 @@ function runsSection(runs) {
 
 /** The confirmation text and the set_stage arguments for moving `version` to `target`. */
 async function plan(model, version, target) {
-  if (!HOLDABLE.has(target)) {
+  if (!(await storeInfo()).single_holder_stages.includes(target)) {
     return { text: `Version ${version.number} will move from ${version.stage} to ${target}.`, force: false, expected: null };
   }
   const current = (await api(`/models/${enc(model)}/versions`, { query: { stage: target, limit: 1 } })).items[0];
