@@ -21,7 +21,7 @@ from modelplane.enums import ExecutionStatus, ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.operations import Operation
 from modelplane.metadata.records import ArtifactVersionRecord, ModelVersionRecord, RunRecord
-from modelplane.metadata.store import MetadataStore, MetadataTarget, VersionRef, store_operations
+from modelplane.metadata.store import MetadataStore, VersionRef, store_operations
 from modelplane.processes import current_host, is_running
 
 if TYPE_CHECKING:
@@ -234,9 +234,6 @@ class Client(_StoreOperations):
             except NotFoundError:
                 pass
         return known
-
-    def log_metadata(self, target: MetadataTarget, target_id: str, metadata: dict[str, Any]) -> None:
-        self.store.add_metadata(target, target_id, metadata)
 
     # -- models -------------------------------------------------------------------------------
     def get_model_version(self, model: str, version: VersionRef = ModelStages.LATEST) -> ModelVersionRecord:

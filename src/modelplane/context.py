@@ -153,16 +153,16 @@ def log_metadata(
         model.log_metadata(metadata)
     elif model_name is not None:
         version = client.get_model_version(model_name, model_version if model_version is not None else "latest")
-        client.log_metadata("model_version", version.id, metadata)
+        client.add_metadata("model_version", version.id, metadata)
     elif artifact_version_id is not None or artifact_name is not None:
         record = client.get_artifact_version(artifact_version_id or artifact_name or "", artifact_version)
-        client.log_metadata("artifact_version", record.id, metadata)
+        client.add_metadata("artifact_version", record.id, metadata)
     elif step_run_id is not None:
-        client.log_metadata("step_run", step_run_id, metadata)
+        client.add_metadata("step_run", step_run_id, metadata)
     elif running is not None and infer_model:
         running._require_model().log_metadata(metadata)
     elif running is not None:
-        client.log_metadata("step_run", running.step_run.id, metadata)
+        client.add_metadata("step_run", running.step_run.id, metadata)
     else:
         raise InvalidInputError(
             "log_metadata() outside a step needs a target.",

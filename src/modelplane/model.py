@@ -1,21 +1,23 @@
 """The user's handle on a model version: ``Model`` (also spelled ``ModelVersion`` and ``ModelConfig``),
 and ``ArtifactConfig`` for step outputs.
 
-A ``Model`` is first a *request* (name, version spec, card fields). It becomes *bound* to a stored
-version when a run resolves it at start (DESIGN §3 rule 3), or on first use outside a run. Outside a
-run a version spec of ``None`` means the latest version: only a pipeline run creates versions.
+A ``Model`` is first a *request* (name, version spec, card fields, flags). It becomes *bound* to a
+stored version, a ``ModelVersionHandle`` (model_handle.py), when a run resolves it at start (DESIGN §3
+rule 3; this may create the version), or on first use outside a run, with read-only store calls.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any, Iterable
 
 from modelplane.client import Client
 from modelplane.enums import ArtifactType, ModelStages
-from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from modelplane.errors import AlreadyExistsError, InvalidInputError
 from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecord, ModelVersionRecord, RunRecord
 from modelplane.metadata.store import MODEL_CARD_FIELDS
+from modelplane.model_handle import ModelVersionHandle, read_version
 from modelplane.versioning import check_name, parse_version_spec
 
 __all__ = ["ArtifactConfig", "Model", "ModelConfig", "ModelVersion"]
@@ -81,7 +83,19 @@ class ArtifactConfig:
 
 
 class Model:
-    """A model and one of its versions: what a pipeline or step works with."""
+    """A model and one of its versions: what a pipeline or step works with.
+
+    What you write, ``Model(name=…, version=…, license=…)``, is a request. A pipeline run resolves it
+    once, at start, and may create the model and the version; steps get the bound version from
+    ``get_step_context().model``. Outside a run, the first use binds it to an existing version (a
+    number, a name, a stage, ``latest``; no version given means the latest) with read-only store
+    calls, and raises ``NotFoundError`` listing what exists when nothing matches: reading a model
+    never creates or changes anything.
+
+    A bound model reads its version's record once: ``number``, ``stage``, ``metadata``… make no store
+    call, ``set_stage`` and ``log_metadata`` keep it current, and ``refresh()`` reads changes made
+    elsewhere (another process, the CLI, the dashboard).
+    """
 
     def __init__(
         self,
@@ -125,11 +139,10 @@ class Model:
         self.version_description = version_description
         self.create_new_model_version = create_new_model_version
         self.delete_new_version_on_failure = delete_new_version_on_failure
-        self._record: ModelVersionRecord | None = None
         self._client: Client | None = None
-        self.was_created_in_this_run = False
+        self._handle: ModelVersionHandle | None = None
 
-    # -- binding to a stored version -----------------------------------------------------------
+    # -- the request -----------------------------------------------------------------------------
     @property
     def model_card(self) -> dict[str, Any]:
         return {field: getattr(self, field) for field in MODEL_CARD_FIELDS}
@@ -143,9 +156,10 @@ class Model:
     def creates_versions(self) -> bool:
         return self._spec.kind in ("new", "name") or self.create_new_model_version
 
-    def _resolve_for_run(self, client: Client) -> "Model":
+    # -- binding to a stored version -------------------------------------------------------------
+    def _resolve_for_run(self, client: Client) -> Model:
         """Resolve the spec once, at run start; may create the model and a version."""
-        record, created = client.store.ensure_model_version(
+        record, created = client.ensure_model_version(
             self.name,
             self._spec_value if self._spec.kind != "new" else None,
             model_card=self.model_card,
@@ -160,45 +174,42 @@ class Model:
             )
         if created and self._spec.kind == "name":
             logger.info("Created version '%s' of model '%s'.", record.name, self.name)
-        return self.bound_copy(client, record, created=created)
+        return self.bound_copy(client, record, created=created, fresh=True)
 
-    def _bind(self, client: Client, record: ModelVersionRecord, *, created: bool = False) -> "Model":
-        self._client = client
-        self._record = record
-        self.was_created_in_this_run = created
-        return self
+    def bound_copy(
+        self, client: Client, record: ModelVersionRecord, *, created: bool = False, fresh: bool = False
+    ) -> Model:
+        """A copy of this request bound to ``record`` (each run, and each step, gets its own handle).
 
-    def bound_copy(self, client: Client, record: ModelVersionRecord, *, created: bool = False) -> "Model":
-        """A copy of this request bound to ``record`` (each run gets its own handle)."""
-        clone = object.__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        return clone._bind(client, record, created=created)
+        ``fresh=False`` (a step getting the record its run resolved at start) makes the first read of
+        ``stage``/``metadata`` fetch the record once, so a step sees what earlier steps did.
+        """
+        clone = copy.copy(self)
+        clone._client = client
+        clone._handle = ModelVersionHandle(client, record, created=created, fresh=fresh)
+        return clone
 
-    def _get_model_version(self) -> "Model":
-        """The bound version (the reference page's spelling); resolves it outside a run."""
-        self._ensure_bound()
-        return self
+    def _bound(self) -> ModelVersionHandle:
+        if self._handle is None:
+            record = read_version(self.client, self.name, self._spec, self._spec_value)
+            self._handle = ModelVersionHandle(self.client, record)
+        return self._handle
 
     def _ensure_bound(self) -> ModelVersionRecord:
-        if self._record is None:
-            client = self._client or Client()
-            spec = self._spec_value if self._spec.kind != "new" else ModelStages.LATEST
-            if self._spec.kind == "name":
-                record, created = client.store.ensure_model_version(
-                    self.name, self._spec.name, model_card=self.model_card, description=self.version_description
-                )
-                if created:
-                    logger.info("Created version '%s' of model '%s'.", record.name, self.name)
-            else:
-                record = client.store.get_model_version(self.name, spec)
-            self._bind(client, record)
-        assert self._record is not None
-        return self._record
+        """The bound version's record (binding read-only outside a run); no store call once bound."""
+        return self._bound().cached_record
 
-    def _refresh(self) -> ModelVersionRecord:
-        record = self._ensure_bound()
-        self._record = self.client.store.get_model_version_by_id(record.id)
-        return self._record
+    def _get_model_version(self) -> Model:
+        """The bound version (the reference page's spelling); binds it outside a run."""
+        self._bound()
+        return self
+
+    def refresh(self) -> Model:
+        """Read the bound version's record again, to see changes made elsewhere (another process, the
+        CLI, the dashboard). It stays bound to the same version: to follow a stage to whichever
+        version holds it now, make a new ``Model(name=…, version="production")``."""
+        self._bound().refresh()
+        return self
 
     @property
     def client(self) -> Client:
@@ -206,35 +217,39 @@ class Model:
             self._client = Client()
         return self._client
 
-    # -- what the stored version is --------------------------------------------------------------
+    @property
+    def was_created_in_this_run(self) -> bool:
+        return self._handle is not None and self._handle.was_created_in_this_run
+
+    # -- what the stored version is (no store call once bound) -----------------------------------
     @property
     def id(self) -> str:
-        return self._ensure_bound().id
+        return self._bound().id
 
     @property
     def model_id(self) -> str:
-        return self._ensure_bound().model_id
+        return self._bound().model_id
 
     @property
     def number(self) -> int:
-        return self._ensure_bound().number
+        return self._bound().number
 
     @property
     def version(self) -> Any:
         """The bound version's name; before binding, the spec the user gave."""
-        return self._record.name if self._record is not None else self._spec_value
+        return self._handle.name if self._handle is not None else self._spec_value
 
     @property
     def stage(self) -> ModelStages:
-        return self._refresh().stage
+        return self._bound().stage
 
     @property
     def record(self) -> ModelVersionRecord:
-        return self._refresh()
+        return self._bound().record
 
     @property
     def run_metadata(self) -> dict[str, Any]:
-        return dict(self._refresh().metadata)
+        return self._bound().metadata
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -248,33 +263,19 @@ class Model:
         *,
         expected_current: int | None = None,
         reason: str | None = None,
-    ) -> "Model":
-        record = self._ensure_bound()
-        self._record = self.client.set_stage(
-            self.name, record.id, stage, force=force, expected_current=expected_current, reason=reason
-        )
+    ) -> Model:
+        self._bound().set_stage(stage, force, expected_current=expected_current, reason=reason)
         return self
 
     def log_metadata(self, metadata: dict[str, Any]) -> None:
-        self.client.log_metadata("model_version", self.id, metadata)
+        self._bound().log_metadata(metadata)
 
-    # -- what is linked to it --------------------------------------------------------------------
-    def _links(self, kind: ArtifactType | None = None, name: str | None = None) -> list[ArtifactLinkRecord]:
-        return self.client.list_artifact_links(self.model_id, self.id, kind=kind, name=name, limit=1000).items
-
+    # -- what is linked to it (read from the store on every call) --------------------------------
     def get_artifact(
         self, name: str, version: int | None = None, *, kind: ArtifactType | None = None
     ) -> ArtifactVersionRecord | None:
         """The linked artifact version called ``name`` (newest link, or the given artifact version)."""
-        for link in self._links(kind=kind, name=name):
-            if version is None or link.artifact_version.version == int(version):
-                return link.artifact_version
-        for link in self._links(kind=kind):  # a link name may differ from the artifact's own name
-            if link.artifact_version.name == name and (
-                version is None or link.artifact_version.version == int(version)
-            ):
-                return link.artifact_version
-        return None
+        return self._bound().get_artifact(name, version, kind=kind)
 
     def get_model_artifact(self, name: str, version: int | None = None) -> ArtifactVersionRecord | None:
         return self.get_artifact(name, version, kind=ArtifactType.MODEL)
@@ -286,38 +287,31 @@ class Model:
         return self.get_artifact(name, version, kind=ArtifactType.DEPLOYMENT)
 
     def load_artifact(self, name: str, version: int | None = None) -> Any:
-        record = self.get_artifact(name, version)
-        if record is None:
-            names = sorted({link.name for link in self._links()})
-            raise NotFoundError(
-                f"Version {self.number} of model '{self.name}' has no artifact linked as '{name}'.",
-                hint=f"Linked names: {', '.join(names) or 'none'}.",
-            )
-        return self.client.load_artifact_version(record)
+        return self._bound().load_artifact(name, version)
 
     @property
     def artifacts(self) -> list[ArtifactLinkRecord]:
-        return self._links()
+        return self._bound().links()
 
     @property
     def data_artifacts(self) -> list[ArtifactLinkRecord]:
-        return self._links(ArtifactType.DATA)
+        return self._bound().links(ArtifactType.DATA)
 
     @property
     def model_artifacts(self) -> list[ArtifactLinkRecord]:
-        return self._links(ArtifactType.MODEL)
+        return self._bound().links(ArtifactType.MODEL)
 
     @property
     def deployment_artifacts(self) -> list[ArtifactLinkRecord]:
-        return self._links(ArtifactType.DEPLOYMENT)
+        return self._bound().links(ArtifactType.DEPLOYMENT)
 
     @property
     def runs(self) -> list[RunRecord]:
-        return self.client.list_model_version_runs(self.model_id, self.id, limit=1000).items
+        return self._bound().runs()
 
     def __repr__(self) -> str:
-        if self._record is not None:
-            return f"Model(name={self.name!r}, version={self._record.name!r}, number={self._record.number})"
+        if self._handle is not None:
+            return f"Model(name={self.name!r}, version={self._handle.name!r}, number={self._handle.number})"
         return f"Model(name={self.name!r}, version={self._spec_value!r})"
 
 
