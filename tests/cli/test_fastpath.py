@@ -35,7 +35,7 @@ def varied(iris: Client) -> Client:
     iris.create_model("iris_2", tags=["demo", "x"])
     iris.create_model("a%b")
     iris.create_model("empty")
-    iris.log_metadata(
+    iris.add_metadata(
         "model_version",
         iris.get_model_version("iris", 2).id,
         {"accuracy": 0.9, "nested": {"k": [1]}},

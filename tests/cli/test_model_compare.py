@@ -150,9 +150,9 @@ def test_json_shape(cli: Cli, two_versions: Client) -> None:
 
 
 def test_missing_keys_are_null_and_differ(cli: Cli, iris: Client) -> None:
-    iris.log_metadata("model_version", iris.get_model_version("iris", 2).id, {"loss": 1})
-    iris.log_metadata("model_version", iris.get_model_version("iris", 3).id, {"loss": 1.0})
-    iris.log_metadata("model_version", iris.get_model_version("iris", 3).id, {"extra": "x"})
+    iris.add_metadata("model_version", iris.get_model_version("iris", 2).id, {"loss": 1})
+    iris.add_metadata("model_version", iris.get_model_version("iris", 3).id, {"loss": 1.0})
+    iris.add_metadata("model_version", iris.get_model_version("iris", 3).id, {"extra": "x"})
     data = cli("model", "version", "compare", "iris", "2", "3", "-o", "json").json()
     rows = rows_of(data)
     assert rows["metadata.loss"]["differs"] is False  # 1 and 1.0 are the same JSON number

@@ -210,3 +210,16 @@ def test_describe_as_of_rejects_what_it_cannot_answer(
     ran = cli("model", "version", "describe", "iris", version, "--as-of", as_of)
 
     assert ran.exit_code == 2 and message in ran.stderr
+
+
+def test_versions_show_who_created_them(cli: Cli, iris: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELPLANE_ACTOR", "dora")
+    made = Client().create_model_version("iris", name="by-dora")  # the login name, filled in locally
+    assert made.created_by == "dora"
+
+    listed = cli("model", "version", "list", "iris", "-o", "json").json()
+    assert listed["items"][0]["created_by"] == "dora"
+    assert "BY" in cli("model", "version", "list", "iris").stdout
+    described = cli("model", "version", "describe", "iris", "by-dora")
+    assert "Created by" in described.stdout and "dora" in described.stdout
+    assert cli("model", "version", "describe", "iris", "by-dora", "-o", "json").json()["created_by"] == "dora"

@@ -20,7 +20,7 @@ from modelplane.errors import (
     StageConflictError,
 )
 from modelplane.metadata.http import HttpMetadataStore
-from modelplane.metadata.store import MetadataStore
+from modelplane.metadata.store import MetadataStore, store_operations
 from tests.server.live import LiveServer
 
 
@@ -136,6 +136,41 @@ def test_stage_history_actor_is_the_tokens_owner_not_what_the_client_says(
     changes = admin.list_stage_changes(unique).items
     assert len(changes) == 5
     assert {change.actor for change in changes} == {"alice"}
+
+
+def test_a_versions_creator_is_the_tokens_owner_not_what_the_client_says(
+    live_server: LiveServer, admin: HttpMetadataStore, unique: str
+) -> None:
+    admin.create_model(unique)
+    _, secret = admin.create_token("alice")
+    alice = live_server.store(token=secret)
+    try:
+        made = alice.create_model_version(unique, created_by="mallory")
+        ensured = alice.ensure_model_version(unique, None, created_by="mallory")
+    finally:
+        alice.close()
+
+    assert made.created_by == ensured.version.created_by == "alice"
+    assert {v.created_by for v in admin.list_model_versions(unique).items} == {"alice"}
+    raw = httpx.get(
+        f"{live_server.url}/api/v1/models/{unique}/versions/1",
+        headers={"Authorization": f"Bearer {live_server.admin_token}"},
+    ).json()
+    assert raw["created_by"] == "alice"
+
+
+def test_every_store_operation_is_a_route_with_its_declared_role(live_server: LiveServer) -> None:
+    schema = httpx.get(f"{live_server.url}/openapi.json").json()
+    routes = {
+        (method.upper(), path): spec
+        for path, methods in schema["paths"].items()
+        for method, spec in methods.items()
+    }
+    for op in store_operations():
+        spec = routes.pop((op.verb, "/api/v1" + op.path))
+        assert spec["description"] == f"Needs a {op.role} token.", op.name
+    # What is left is not a store call: artifact bytes, and who the caller is.
+    assert all("/artifact-versions/" in path or path == "/api/v1/me" for _, path in routes if path.startswith("/api/"))
 
 
 def test_info_tells_clients_the_servers_artifact_uri(

@@ -41,6 +41,7 @@ VERSION_COLUMNS = (
     Column("TAGS", "tags", output.tags),
     Column("DESCRIPTION", "description", max_width=40),
     Column("CREATED", "created", output.when),
+    Column("BY", "created_by"),
 )
 HISTORY_COLUMNS = (
     Column("TIME", "created", output.when),
@@ -167,6 +168,7 @@ def describe(model_name: str, version_spec: str, as_of: datetime | None, fmt: st
         ("Description", record.description or ""),
         ("Tags", output.tags(record.tags)),
         ("Created", output.when(record.created)),
+        ("Created by", record.created_by),
         ("Updated", output.when(record.updated)),
     ]
     rows += [(f"Metadata: {key}", json.dumps(value)) for key, value in record.metadata.items()]

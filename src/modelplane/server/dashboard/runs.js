@@ -91,7 +91,7 @@ async function stepDetails(node) {
   const step = node.run;
   if (!step) return h("div", {}, h("h3", {}, node.id), h("p", { class: "muted" }, "This step did not run."));
   const [logs, inputs, outputs] = await Promise.all([
-    api(`/step-runs/${enc(step.id)}/logs`).then((r) => r.logs).catch(() => ""),
+    api(`/step-runs/${enc(step.id)}/logs`).catch(() => ""),
     ioList(step.inputs),
     ioList(step.outputs),
   ]);

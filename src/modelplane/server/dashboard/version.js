@@ -193,6 +193,7 @@ export async function versionPage(ctx) {
         ["Description", version.description],
         ["Tags", version.tags.length ? tagList(version.tags) : null],
         ["Created", when(version.created)],
+        ["Created by", version.created_by],
         ["Updated", when(version.updated)],
         ["Id", h("code", {}, version.id)],
       ]),

@@ -1,0 +1,20 @@
+"""docs/server.md lists the routes the store operations declare, and only those."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modelplane.metadata.store import store_operations
+from modelplane.server.reference import update_page
+
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "server.md"
+
+
+def test_the_documented_routes_are_the_declared_ones() -> None:
+    page = PAGE.read_text()
+    assert update_page(page) == page, (
+        "docs/server.md is out of date with the store's declarations; "
+        "run: python -m modelplane.server.reference docs/server.md"
+    )
+    for op in store_operations():
+        assert f"| {op.verb} | `{op.path}` | {op.role.value} |" in page
