@@ -23,7 +23,7 @@ from modelplane.config import Settings
 __all__ = ["SCHEMA_REVISION", "list_model_versions", "list_models"]
 
 # The schema these queries were written against; any other revision takes the Client path.
-SCHEMA_REVISION = "0006_run_heartbeat"
+SCHEMA_REVISION = "0007_stage_change_kind"
 _ID_LENGTH = 32
 _CARD = ("license", "description", "audience", "use_cases", "limitations", "trade_offs", "ethics")
 _MODEL_COLUMNS = f"id, name, {', '.join(_CARD)}, tags, created, updated, gates"

@@ -324,6 +324,9 @@ stage_changes = sa.Table(
     _name("actor", nullable=True),
     sa.Column("reason", sa.Text(), nullable=True),
     _time("created"),
+    # move | rollback (0007): a rollback gives back an earlier tenure, so the next rollback walks
+    # further back instead of returning to the version just backed out of.
+    sa.Column("kind", sa.String(16), nullable=False, server_default="move"),
     sa.Index(None, "model_id", "id"),
     sa.Index(None, "model_version_id"),
     **_TABLE_OPTIONS,
