@@ -1,8 +1,9 @@
 """Engines for SQLite, PostgreSQL and MySQL/MariaDB, and the migrations that keep them current.
 
 ``make_engine`` turns a store URL into a configured engine; ``ensure_schema`` (called when a store
-opens) upgrades an empty or older database and refuses one written by a newer modelplane.
-Imports sql.tables, errors; Alembic only when a migration actually runs.
+opens) upgrades an empty or older database and refuses one written by a newer modelplane. Every
+engine reads JSON columns with ``loads_within_depth``, so no stored value is too deep to serve.
+Imports sql.tables, errors, metadata.json_depth; Alembic only when a migration actually runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from modelplane.errors import ConfigError, SchemaVersionError, StoreError
+from modelplane.metadata.json_depth import loads_within_depth
 
 __all__ = [
     "IMMEDIATE",
@@ -99,11 +101,15 @@ def make_engine(url: str) -> Engine:
         if backend == "sqlite":
             return _sqlite_engine(parsed)
         if backend == "postgresql":
-            return sa.create_engine(parsed, pool_pre_ping=True)
+            return sa.create_engine(parsed, pool_pre_ping=True, json_deserializer=loads_within_depth)
         # READ COMMITTED: a statement after a lock wait sees the row the other writer committed,
         # as on PostgreSQL, so get-or-create and retry behave the same on both servers.
         return sa.create_engine(
-            parsed, pool_pre_ping=True, pool_recycle=3600, isolation_level="READ COMMITTED"
+            parsed,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+            isolation_level="READ COMMITTED",
+            json_deserializer=loads_within_depth,
         )
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         extra = _EXTRAS.get(backend)
@@ -120,7 +126,10 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     if in_memory:
         # Every new connection to :memory: is a new empty database; share one.
         engine = sa.create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            json_deserializer=loads_within_depth,
         )
     else:
         if not database.startswith("file:"):
@@ -133,6 +142,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
             pool_size=4,
             max_overflow=8,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            json_deserializer=loads_within_depth,
         )
     event.listen(engine, "connect", _sqlite_on_connect(in_memory))
     event.listen(engine, "begin", _sqlite_on_begin)
