@@ -2,6 +2,8 @@
 
 The artifact version is looked up by id; its folder comes from the recorded URI, which the
 artifact store checks is right under its root, and file names are checked as plain relative paths.
+Only regular files are listed and served: symbolic links inside a folder are skipped (they could
+point anywhere on the machine), and a folder whose real path leaves the root is refused.
 """
 
 from __future__ import annotations
