@@ -46,7 +46,17 @@ Write = Callable[[MetadataStore, Targets, ArtifactFactory, Any], object]
 
 
 def _add_to(target: str) -> Write:
-    return lambda s, ids, _, v: s.add_metadata(target, ids[target], {"deep": v})  # type: ignore[arg-type]
+    def write(store: MetadataStore, ids: Targets, _: ArtifactFactory, value: Any) -> object:
+        return store.add_metadata(target, ids[target], {"deep": value})  # type: ignore[arg-type]
+
+    return write
+
+
+def _run_with(field: str) -> Write:
+    def write(store: MetadataStore, ids: Targets, _: ArtifactFactory, value: Any) -> object:
+        return store.create_run(pipeline_id=ids["pipeline"], **{field: {"deep": value}})
+
+    return write
 
 
 WRITES: dict[str, Write] = {
@@ -54,11 +64,13 @@ WRITES: dict[str, Write] = {
     "add_metadata:artifact_version": _add_to("artifact_version"),
     "add_metadata:step_run": _add_to("step_run"),
     "add_metadata:run": _add_to("run"),
-    "create_model_version": lambda s, _, __, v: s.create_model_version("iris", metadata={"deep": v}),
+    "create_model_version": lambda s, _, __, v: s.create_model_version(
+        "iris", metadata={"deep": v}
+    ),
     "create_artifact_version": lambda s, _, make, v: make(metadata={"deep": v}),
-    "run_parameters": lambda s, ids, _, v: s.create_run(pipeline_id=ids["pipeline"], parameters={"deep": v}),
-    "run_config": lambda s, ids, _, v: s.create_run(pipeline_id=ids["pipeline"], config={"deep": v}),
-    "run_extra": lambda s, ids, _, v: s.create_run(pipeline_id=ids["pipeline"], extra={"deep": v}),
+    "run_parameters": _run_with("parameters"),
+    "run_config": _run_with("config"),
+    "run_extra": _run_with("extra"),
     "step_parameters": lambda s, ids, _, v: s.create_step_run(
         run_id=ids["run"], name="s", step_name="s", parameters={"deep": v}
     ),
@@ -120,7 +132,10 @@ def test_a_too_deep_value_already_stored_leaves_the_version_list_readable(
     engine = _engine(store)
     value = "CAST(:text AS json)" if engine.dialect.name == "postgresql" else ":text"
     with engine.begin() as conn:
-        conn.execute(sa.text(f"UPDATE model_versions SET metadata = {value} WHERE number = 2"), {"text": text})
+        conn.execute(
+            sa.text(f"UPDATE model_versions SET metadata = {value} WHERE number = 2"),
+            {"text": text},
+        )
 
     listed = store.list_model_versions(iris, sort="number")
 

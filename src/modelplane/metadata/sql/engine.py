@@ -101,7 +101,9 @@ def make_engine(url: str) -> Engine:
         if backend == "sqlite":
             return _sqlite_engine(parsed)
         if backend == "postgresql":
-            return sa.create_engine(parsed, pool_pre_ping=True, json_deserializer=loads_within_depth)
+            return sa.create_engine(
+                parsed, pool_pre_ping=True, json_deserializer=loads_within_depth
+            )
         # READ COMMITTED: a statement after a lock wait sees the row the other writer committed,
         # as on PostgreSQL, so get-or-create and retry behave the same on both servers.
         return sa.create_engine(
