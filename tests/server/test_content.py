@@ -135,7 +135,7 @@ def test_symbolic_links_in_an_artifact_folder_are_neither_listed_nor_served(
 
     assert listing.status_code == 200
     assert listing.json()["files"] == own_files
-    assert [response.status_code for response in leaked] == [404, 404, 404]
+    assert [response.status_code for response in leaked] == [422, 422, 422]
     assert all(b"not for the API" not in response.content for response in leaked)
 
 
