@@ -12,7 +12,6 @@ Standard library only: the CLI's SQLite fast path reads JSON with it too.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -30,15 +29,8 @@ MAX_JSON_DEPTH = 32
 TOO_DEEP_MARKER = f"<not shown: nested deeper than {MAX_JSON_DEPTH} levels>"
 
 _Path = tuple[str | int, ...]
-
-
-def _children(value: Any) -> list[tuple[str | int, Any]] | None:
-    """The items of a JSON container (``None`` for a scalar)."""
-    if isinstance(value, Mapping):
-        return list(value.items())
-    if isinstance(value, (list, tuple)):
-        return list(enumerate(value))
-    return None
+# What JSON lists and dicts arrive as (json.dumps refuses other mappings, so writes use these too).
+_CONTAINERS = (dict, list, tuple)
 
 
 def too_deep_path(value: Any, limit: int = MAX_JSON_DEPTH) -> _Path | None:
@@ -47,19 +39,28 @@ def too_deep_path(value: Any, limit: int = MAX_JSON_DEPTH) -> _Path | None:
     Descends at most ``limit`` levels, so it is safe on values of any depth.
     """
 
-    def search(item: Any, level: int, path: _Path) -> _Path | None:
-        children = _children(item)
-        if not children:
+    def search(item: Any, level: int) -> list[str | int] | None:
+        """The path below ``item`` in reverse, or None."""
+        if isinstance(item, dict):
+            pairs: Any = item.items()
+        elif isinstance(item, (list, tuple)):
+            pairs = enumerate(item)
+        else:
+            return None
+        if not item:
             return None
         if level >= limit:
-            return path
-        for key, child in children:
-            found = search(child, level + 1, (*path, key))
-            if found is not None:
-                return found
+            return []
+        for key, child in pairs:
+            if isinstance(child, _CONTAINERS):
+                found = search(child, level + 1)
+                if found is not None:
+                    found.append(key)
+                    return found
         return None
 
-    return search(value, 1, ())
+    found = search(value, 1)
+    return None if found is None else tuple(reversed(found))
 
 
 def format_json_path(path: _Path) -> str:
@@ -76,7 +77,7 @@ def cut_to_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> Any:
         return value
 
     def cut(item: Any, level: int) -> Any:
-        if isinstance(item, Mapping) and item:
+        if isinstance(item, dict) and item:
             if level >= limit:
                 return TOO_DEEP_MARKER
             return {key: cut(child, level + 1) for key, child in item.items()}
