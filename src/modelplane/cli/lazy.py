@@ -149,8 +149,9 @@ class MainGroup(LazyGroup):
 
 def _explained(exc: Exception, with_traceback: bool) -> tuple[str, str | None]:
     """The message and hint the CLI prints for an error a command raised."""
-    if isinstance(exc, ImportError):
-        # Commands import optional packages when they run (`server start` needs starlette).
+    if isinstance(exc, ModuleNotFoundError):
+        # Commands import optional packages when they run (`server start` needs starlette); an
+        # ImportError of a package that is there (a version without a name) is not reported so.
         missing = _missing_package(exc, "This command", known_only=True)
         if missing is not None:
             exc = missing
