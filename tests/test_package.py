@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,43 @@ def test_no_module_docstring_lists_its_imports_by_hand() -> None:
         if re.search(r"(^|[.;]\s)Imports\b", docstring, flags=re.MULTILINE):
             listing.add(path.relative_to(SRC).as_posix())
     assert listing == set()
+
+
+ROOT = SRC.parent.parent
+
+
+def _project() -> dict:  # type: ignore[type-arg]
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_the_license_and_the_type_marker_ship_with_the_package() -> None:
+    project = _project()
+    license_text = (ROOT / "LICENSE").read_text()
+
+    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    assert project["project"]["license"] == "Apache-2.0"
+    assert project["project"]["license-files"] == ["LICENSE"]
+    assert (SRC / "py.typed").is_file()
+    assert "py.typed" in project["tool"]["setuptools"]["package-data"]["modelplane"]
+    assert "Typing :: Typed" in project["project"]["classifiers"]
+
+
+def test_the_readme_says_how_to_install_without_pypi() -> None:
+    readme = (ROOT / "README.md").read_text()
+
+    assert re.search(r"^pip install \.\s", readme, re.MULTILINE)
+    assert "pip install dist/modelplane-*.whl" in readme
+    assert "not published on PyPI" in readme
+    assert "`pip install modelplane` is the core" not in readme
+
+
+def test_the_docs_point_only_at_files_that_exist_and_do_not_promise_a_cdn() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        text = page.read_text()
+        assert "DESIGN" not in text, f"{page.name} points at DESIGN, which is not in the repository"
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+    assert "CDN" not in (ROOT / "docs" / "server.md").read_text()

@@ -200,6 +200,20 @@ def test_describe_as_of_shows_who_held_a_stage_then(cli: Cli, client: Client) ->
     assert before.exit_code == 1 and "No version of model 'timeline' held production" in before.stderr
 
 
+def test_describe_as_of_names_the_time_asked_about_in_full(cli: Cli, client: Client) -> None:
+    client.create_model("timeline")
+    client.create_model_version("timeline")
+    client.set_stage("timeline", 1, "production")
+
+    ran = cli(
+        "model", "version", "describe", "timeline", "production",
+        "--as-of", "2001-02-03T04:05:06.789012+00:00",
+    )  # fmt: skip
+
+    assert ran.exit_code == 1
+    assert "held production at 2001-02-03 04:05:06.789012+00:00." in ran.stderr
+
+
 @pytest.mark.parametrize(
     ("version", "as_of", "message"),
     [("1", "2026-01-01", "needs VERSION to be a stage"), ("production", "last week", "is not a time")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from modelplane.cli import main
 from modelplane.config import load_settings
+from modelplane.metadata.sql.store import SqlMetadataStore
 from tests.server.live import LiveServer, free_port
 
 
@@ -106,6 +108,64 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     return subprocess.run(
         [sys.executable, "-m", "modelplane", *args], env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def _server_env(tmp_path: Path) -> dict[str, str]:
+    """A `server start` on an empty SQLite store with no MODELPLANE_ADMIN_TOKEN (a first start)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLANE_")}
+    env.update(MODELPLANE_HOME=str(tmp_path / "home"), MODELPLANE_CONFIG=str(tmp_path / "c.json"))
+    return env
+
+
+def test_start_on_a_busy_port_fails_before_making_a_token(tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = _run(
+            ["server", "start", "--port", str(port), "--store-url", f"sqlite:///{store}"],
+            _server_env(tmp_path),
+        )
+
+    assert started.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in started.stderr
+    assert "--port" in started.stderr
+    assert "first API token" not in started.stderr
+    opened = SqlMetadataStore(f"sqlite:///{store}")
+    try:
+        assert opened.list_tokens() == []
+    finally:
+        opened.close()
+
+
+def test_start_without_the_server_extra_names_it(tmp_path: Path) -> None:
+    # As after `pip install modelplane` alone: the [server] extra's packages are not found.
+    program = """
+import sys
+
+class WithoutTheServerExtra:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("fastapi", "fastapi_offline", "starlette", "uvicorn"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, WithoutTheServerExtra())
+from modelplane.cli import main
+main(["server", "start", "--port", sys.argv[1]], prog_name="modelplane")
+"""
+
+    ran = subprocess.run(
+        [sys.executable, "-c", program, str(free_port())],
+        env=_server_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert ran.returncode == 1
+    assert "needs the Python package 'starlette'" in ran.stderr
+    assert "pip install 'modelplane[server]'" in ran.stderr
+    assert "Traceback" not in ran.stderr
 
 
 @pytest.mark.slow

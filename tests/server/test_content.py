@@ -112,3 +112,42 @@ def test_downloads_and_previews_over_the_caps_are_refused(small_caps_app: Any) -
     assert "download limit" in download.json()["error"]["message"]
     assert preview.status_code == 200
     assert preview.json()["loaded"] is False and "preview limit" in preview.json()["reason"]
+
+
+def test_symbolic_links_in_an_artifact_folder_are_neither_listed_nor_served(
+    live_server: LiveServer, save_artifact: Any, tmp_path: Path
+) -> None:
+    record = save_artifact(np.arange(10), name="linked")
+    folder = Path(live_server.artifact_uri) / record.id
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the API")
+    own_files = _get(live_server, f"/artifact-versions/{record.id}/files").json()["files"]
+    folder.chmod(0o755)
+    (folder / "leak.txt").symlink_to(secret)
+    (folder / "database").symlink_to(live_server.root / "store.db")
+    (folder / "outside").symlink_to(tmp_path, target_is_directory=True)
+
+    listing = _get(live_server, f"/artifact-versions/{record.id}/files")
+    leaked = [
+        _get(live_server, f"/artifact-versions/{record.id}/files/{name}")
+        for name in ("leak.txt", "database", "outside/secret.txt")
+    ]
+
+    assert listing.status_code == 200
+    assert listing.json()["files"] == own_files
+    assert [response.status_code for response in leaked] == [422, 422, 422]
+    assert all(b"not for the API" not in response.content for response in leaked)
+
+
+def test_a_dangling_link_in_an_artifact_folder_does_not_break_the_listing(
+    live_server: LiveServer, save_artifact: Any, tmp_path: Path
+) -> None:
+    record = save_artifact(b"bytes", name="dangling")
+    folder = Path(live_server.artifact_uri) / record.id
+    folder.chmod(0o755)
+    (folder / "dangling").symlink_to(tmp_path / "gone")
+
+    listing = _get(live_server, f"/artifact-versions/{record.id}/files")
+
+    assert listing.status_code == 200
+    assert "dangling" not in [f["name"] for f in listing.json()["files"]]

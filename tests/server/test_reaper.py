@@ -19,7 +19,7 @@ def test_the_server_fails_runs_that_stopped_sending_heartbeats(tmp_path: Path) -
         store = server.store()
         pipeline = store.save_pipeline("lost", {})
         run = store.create_run(
-            pipeline_id=pipeline.id, host="node-that-died", pid=99, heartbeat_seconds=0.05
+            pipeline_id=pipeline.id, host="node-that-died", pid=99, heartbeat_seconds=0.001
         )
         deadline = time.monotonic() + 30
         while store.get_run(run.id).status.value == "running":

@@ -222,11 +222,12 @@ def test_rollback_gives_the_stage_back_to_the_previous_holder(
     restored = store.rollback_stage(iris, "production", actor="ana", reason="v2 regressed")
 
     assert restored.number == 1 and restored.stage is ModelStages.PRODUCTION
-    assert stages(store, iris) == {1: "production", 2: "archived", 3: "none"}
+    # Version 2 came from stage none, so it goes back there (issue 10 item 10).
+    assert stages(store, iris) == {1: "production", 2: "none", 3: "none"}
     last_two = store.list_stage_changes(iris, limit=2).items
     assert [(c.version_number, c.to_stage.value, c.reason, c.actor) for c in last_two] == [
         (1, "production", "v2 regressed", "ana"),
-        (2, "archived", "v2 regressed", "ana"),
+        (2, "none", "v2 regressed", "ana"),
     ]
 
 
@@ -255,3 +256,102 @@ def test_rollback_without_an_earlier_holder_fails_and_changes_nothing(
     with pytest.raises(InvalidInputError):
         store.rollback_stage(iris, "archived")
     assert snapshot(store) == before
+
+
+def test_a_forced_swap_leaves_no_instant_without_a_holder(store: MetadataStore, iris: str) -> None:
+    store.set_stage(iris, 1, "production")
+    store.set_stage(iris, 2, "staging")
+    store.set_stage(iris, 2, "production", force=True)
+
+    promoted, archived = store.list_stage_changes(iris, limit=2).items
+    assert (archived.version_number, archived.to_stage) == (1, ModelStages.ARCHIVED)
+    assert (promoted.version_number, promoted.to_stage) == (2, ModelStages.PRODUCTION)
+    assert archived.created == promoted.created
+    holder = store.get_stage_holder_at(iris, "production", archived.created)
+    assert holder is not None and holder.number == 2
+
+
+def test_the_moves_of_a_rollback_share_one_time(store: MetadataStore, iris: str) -> None:
+    store.set_stage(iris, 1, "production")
+    store.set_stage(iris, 2, "production", force=True)
+
+    store.rollback_stage(iris, "production")
+
+    restored, backed_out = store.list_stage_changes(iris, limit=2).items
+    assert backed_out.created == restored.created
+    holder = store.get_stage_holder_at(iris, "production", backed_out.created)
+    assert holder is not None and holder.number == 1
+
+
+def test_a_second_rollback_does_not_give_the_stage_back_to_the_version_backed_out_of(
+    store: MetadataStore, iris: str
+) -> None:
+    store.set_stage(iris, 1, "production")
+    store.set_stage(iris, 2, "staging")
+    store.set_stage(iris, 2, "production", force=True)
+    assert store.rollback_stage(iris, "production").number == 1
+    before = snapshot(store)
+
+    with pytest.raises(NotFoundError, match="no earlier holder of stage 'production'"):
+        store.rollback_stage(iris, "production")
+
+    assert snapshot(store) == before
+    assert stages(store, iris) == {1: "production", 2: "staging", 3: "none"}
+
+
+def test_each_rollback_walks_one_holder_further_back(store: MetadataStore, iris: str) -> None:
+    store.set_stage(iris, 1, "production")
+    for number in (2, 3):
+        store.set_stage(iris, number, "staging")
+        store.set_stage(iris, number, "production", force=True)
+
+    first = store.rollback_stage(iris, "production")
+    after_first = stages(store, iris)
+    second = store.rollback_stage(iris, "production")
+
+    assert first.number == 2 and after_first == {1: "archived", 2: "production", 3: "staging"}
+    assert second.number == 1
+    # Version 2 came from staging, but version 3 holds staging now: it is archived instead.
+    assert stages(store, iris) == {1: "production", 2: "archived", 3: "staging"}
+    backed_out = store.list_stage_changes(iris, version=2, limit=1).items[0]
+    assert "staging is held by version 3" in (backed_out.reason or "")
+    with pytest.raises(NotFoundError):
+        store.rollback_stage(iris, "production")
+
+
+def test_a_rollback_after_a_new_promotion_undoes_only_that_promotion(
+    store: MetadataStore, iris: str
+) -> None:
+    store.set_stage(iris, 1, "production")
+    store.set_stage(iris, 2, "production", force=True)
+    store.rollback_stage(iris, "production")  # back to 1
+    store.set_stage(iris, 3, "production", force=True)
+
+    assert store.rollback_stage(iris, "production").number == 1
+    assert stages(store, iris) == {1: "production", 2: "none", 3: "none"}
+
+
+def test_the_version_backed_out_of_is_archived_when_the_gates_of_its_old_stage_refuse_it(
+    store: MetadataStore, iris: str
+) -> None:
+    store.set_stage(iris, 1, "production")
+    store.set_stage(iris, 2, "staging")
+    store.set_stage(iris, 2, "production", force=True)
+    store.update_model(iris, gates={"staging": ["auc >= 0.9"]})
+
+    store.rollback_stage(iris, "production")
+
+    assert stages(store, iris) == {1: "production", 2: "archived", 3: "none"}
+    backed_out = store.list_stage_changes(iris, version=2, limit=1).items[0]
+    assert "gates for 'staging'" in (backed_out.reason or "")
+
+
+def test_rollback_of_an_empty_stage_gives_it_back_to_the_last_holder(
+    store: MetadataStore, iris: str
+) -> None:
+    store.set_stage(iris, 1, "production")
+    store.set_stage(iris, 2, "production", force=True)
+    store.set_stage(iris, 2, "archived")
+
+    assert store.rollback_stage(iris, "production").number == 2
+    assert stages(store, iris) == {1: "archived", 2: "production", 3: "none"}

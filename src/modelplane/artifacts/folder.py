@@ -10,6 +10,7 @@ import functools
 import hashlib
 import io
 import os
+import stat
 import threading
 from collections.abc import Callable
 from typing import IO, Any, Protocol, cast
@@ -316,11 +317,18 @@ def folder_hash(ops: FileOps, path: str, algorithm: str) -> str:
 
 
 def relative_files(root: str) -> dict[str, int]:
-    """Relative path → size of every file under a local folder (empty if it does not exist)."""
+    """Relative path → size of every regular file under a local folder (empty if it does not
+    exist).
+
+    Symbolic links are not followed, and not listed: an artifact's bytes are its own files, and a
+    link could point anywhere on the machine (its name and size would leak to whoever lists the
+    folder, its bytes to whoever downloads it). Folders that are links are not descended either.
+    """
     found: dict[str, int] = {}
     for dirpath, _dirs, filenames in os.walk(root):
         base = os.path.relpath(dirpath, root).replace(os.sep, "/")
         for filename in filenames:
-            rel = filename if base == "." else f"{base}/{filename}"
-            found[rel] = os.stat(os.path.join(dirpath, filename)).st_size
+            info = os.lstat(os.path.join(dirpath, filename))
+            if stat.S_ISREG(info.st_mode):
+                found[filename if base == "." else f"{base}/{filename}"] = info.st_size
     return found

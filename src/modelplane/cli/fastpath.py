@@ -12,18 +12,18 @@ off. ``tests/cli/test_fastpath.py`` checks that both paths print the same thing 
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from datetime import datetime
 from typing import Any
 
 from modelplane.config import Settings
+from modelplane.metadata.json_depth import loads_within_depth
 
 __all__ = ["SCHEMA_REVISION", "list_model_versions", "list_models"]
 
 # The schema these queries were written against; any other revision takes the Client path.
-SCHEMA_REVISION = "0007_run_lifecycle"
+SCHEMA_REVISION = "0008_stage_change_kind"
 _ID_LENGTH = 32
 _CARD = ("license", "description", "audience", "use_cases", "limitations", "trade_offs", "ethics")
 _MODEL_COLUMNS = f"id, name, {', '.join(_CARD)}, tags, created, updated, gates"
@@ -129,8 +129,8 @@ def list_models(
                 "id": row[0],
                 "name": row[1],
                 **dict(zip(_CARD, row[2:9], strict=True)),
-                "tags": json.loads(row[9]),
-                "gates": json.loads(row[12] or "null") or {},  # JSON null or SQL NULL: none
+                "tags": loads_within_depth(row[9]),
+                "gates": loads_within_depth(row[12] or "null") or {},  # JSON null or SQL NULL: none
                 "created": _time(row[10]),
                 "updated": _time(row[11]),
                 "latest_version_number": latest,
@@ -211,9 +211,9 @@ def list_model_versions(
             "number": row[1],
             "name": row[2],
             "description": row[3],
-            "tags": json.loads(row[4]),
+            "tags": loads_within_depth(row[4]),
             "stage": row[5],
-            "metadata": json.loads(row[6]),
+            "metadata": loads_within_depth(row[6]),
             "created": _time(row[7]),
             "updated": _time(row[8]),
             "created_by": row[9],

@@ -21,7 +21,10 @@ __all__ = ["LazyGroup", "MainGroup", "OrderedGroup"]
 # user which extra to install instead of printing an ImportError.
 _EXTRA_OF_MODULE = {
     "fastapi": "server",
+    "fastapi_offline": "server",
+    "starlette": "server",
     "uvicorn": "server",
+    "httptools": "server",
     "httpx": "server",
     "psycopg": "postgres",
     "pymysql": "mysql",
@@ -38,22 +41,32 @@ def _module_exists(path: str) -> bool:
         return False
 
 
+def _missing_package(exc: ImportError, command: str, *, known_only: bool) -> ConfigError | None:
+    """What to tell the user when ``command`` failed to import a package; ``None`` when the failed
+    import is modelplane's own (a bug), or, with ``known_only``, a package of no extra."""
+    missing = (exc.name or "").partition(".")[0]
+    if missing in ("", "modelplane"):
+        return None
+    extra = _EXTRA_OF_MODULE.get(missing)
+    if extra is None and known_only:
+        return None
+    return ConfigError(
+        f"{command} needs the Python package {missing!r}, which is not installed.",
+        hint=f"Install it with: pip install 'modelplane[{extra}]'"
+        if extra
+        else f"Install it with: pip install {missing}",
+    )
+
+
 def _load(name: str, path: str) -> click.Command:
     module_name, _, attribute = path.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        missing = (exc.name or "").partition(".")[0]
-        if missing in ("", "modelplane"):
+        error = _missing_package(exc, f"The `{name}` command", known_only=False)
+        if error is None:
             raise  # a bug in modelplane, not a missing dependency
-        extra = _EXTRA_OF_MODULE.get(missing)
-        raise ConfigError(
-            f"The `{name}` command needs the Python package {missing or exc.name!r}, "
-            "which is not installed.",
-            hint=f"Install it with: pip install 'modelplane[{extra}]'"
-            if extra
-            else f"Install it with: pip install {missing}",
-        ) from exc
+        raise error from exc
     command = getattr(module, attribute)
     if not isinstance(command, click.Command):
         raise TypeError(f"{path} is not a click command")
@@ -124,24 +137,30 @@ class MainGroup(LazyGroup):
             raise
         except BrokenPipeError:
             _silence_stdout()  # the reader went away (`modelplane run logs X | head`): stop quietly
-        except ModelplaneError as exc:
-            details = traceback.format_exc() if ctx.params.get("debug") else None
-            output.error(exc.message, hint=exc.hint, details=details)
-        except OSError as exc:  # a path in the settings that cannot be used
-            details = traceback.format_exc() if ctx.params.get("debug") else None
-            where = f": {exc.filename}" if exc.filename else ""
-            output.error(
-                f"{exc.strerror or exc}{where}",
-                hint="Check the store and artifact locations; `modelplane status` shows them.",
-                details=details,
-            )
         except Exception as exc:
             details = traceback.format_exc() if ctx.params.get("debug") else None
-            output.error(
-                f"Unexpected {type(exc).__name__}: {exc}",
-                hint=None
-                if details
-                else "Run the command again with --debug to see the traceback.",
-                details=details,
-            )
+            message, hint = _explained(exc, details is not None)
+            output.error(message, hint=hint, details=details)
         ctx.exit(1)
+
+
+def _explained(exc: Exception, with_traceback: bool) -> tuple[str, str | None]:
+    """The message and hint the CLI prints for an error a command raised."""
+    if isinstance(exc, ModuleNotFoundError):
+        # Commands import optional packages when they run (`server start` needs starlette); an
+        # ImportError of a package that is there (a version without a name) is not reported so.
+        missing = _missing_package(exc, "This command", known_only=True)
+        if missing is not None:
+            exc = missing
+    if isinstance(exc, ModelplaneError):
+        return exc.message, exc.hint
+    if isinstance(exc, OSError):  # a path in the settings that cannot be used
+        where = f": {exc.filename}" if exc.filename else ""
+        return (
+            f"{exc.strerror or exc}{where}",
+            "Check the store and artifact locations; `modelplane status` shows them.",
+        )
+    return (
+        f"Unexpected {type(exc).__name__}: {exc}",
+        None if with_traceback else "Run the command again with --debug to see the traceback.",
+    )

@@ -109,6 +109,11 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     return moment if moment.tzinfo is not None else moment.astimezone()
 
 
+def _asked(at: datetime) -> str:
+    """The time an --as-of question was about, in full: a holder can change within a second."""
+    return at.isoformat(sep=" ")
+
+
 def _holder_at(client: Client, model_name: str, stage_name: str, at: datetime) -> ModelVersionRecord:
     stage = stage_name.lower()
     if stage not in SINGLE_HOLDER_STAGES:
@@ -120,7 +125,7 @@ def _holder_at(client: Client, model_name: str, stage_name: str, at: datetime) -
     record = client.get_stage_holder_at(model_name, stage, at)
     if record is None:
         raise NotFoundError(
-            f"No version of model '{model_name}' held {stage} at {output.when(at)}.",
+            f"No version of model '{model_name}' held {stage} at {_asked(at)}.",
             hint=f"See the changes with `modelplane model version history {model_name} "
             f"--stage {stage}`.",
         )
@@ -161,7 +166,7 @@ def describe(model_name: str, version_spec: str, as_of: datetime | None, fmt: st
         ("ID", record.id),
         ("Stage", record.stage.value),
         *(
-            [(f"Held {version_spec.lower()} at", output.when(as_of))]
+            [(f"Held {version_spec.lower()} at", _asked(as_of))]
             if as_of is not None
             else []
         ),
@@ -373,7 +378,9 @@ def history(
 def rollback(model_name: str, stage: str, reason: str | None, fmt: str) -> None:
     """Give a stage back to its previous holder.
 
-    The current holder is archived; both moves are recorded in the history.
+    The current holder goes back to the stage it held before (archived if another version holds
+    that stage now); both moves are recorded in the history. Each rollback goes one holder further
+    back: a second one does not return to the version just backed out of.
     """
     client = session.client()
     client.get_model(model_name)  # an unknown model is reported as such, not as "no earlier holder"

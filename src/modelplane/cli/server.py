@@ -64,6 +64,7 @@ def start(
 
     settings = runner.server_settings(store_url, artifact_uri)
     admin_token = runner.admin_token_from_environment()
+    runner.check_port_free(host, port)  # before a first token is made and shown for nothing
     _announce_first_token(settings, admin_token)
     if not runner.is_loopback(host):
         output.message(

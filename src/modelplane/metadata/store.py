@@ -377,8 +377,9 @@ class MetadataStore(Protocol):
         actor: str | None = None,
         reason: str | None = None,
     ) -> ModelVersionRecord:
-        """Move a version to ``stage`` in one transaction (DESIGN §3 rule 2). ``expected_current``
-        is compare-and-set: the number that must hold the stage now, 0 for "nobody"."""
+        """Move a version to ``stage`` in one transaction: one holder of staging and of production
+        at a time, ``force`` archives the holder. ``expected_current`` is compare-and-set: the
+        number that must hold the stage now, 0 for "nobody"."""
 
     @operation('GET', '/models/{model}/stage-changes')
     def list_stage_changes(

@@ -6,10 +6,12 @@ imported only when used.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +31,7 @@ __all__ = [
     "admin_owner_from_environment",
     "admin_token_from_environment",
     "app_from_environment",
+    "check_port_free",
     "display_url",
     "health",
     "is_loopback",
@@ -71,6 +74,36 @@ def server_url(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     shown = f"[{shown}]" if ":" in shown else shown
     return f"http://{shown}:{port}"
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse, before anything is created, to start a server on an address it cannot bind.
+
+    Binds every address ``host`` resolves to as uvicorn will (with SO_REUSEADDR, so a port left in
+    TIME_WAIT by a server that just stopped counts as free) and lets go at once.
+    """
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        for family, kind, proto, _, address in addresses:
+            with socket.socket(family, kind, proto) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"Cannot listen on {shown}: {reason} (another server or program listens there).",
+                hint=f"Stop what listens on port {port} (`modelplane server stop` stops a server "
+                "started with --daemon), or choose another port with --port.",
+            ) from None
+        if exc.errno == errno.EACCES:
+            hint = "Ports below 1024 need privileges: choose another port with --port."
+        else:
+            hint = "Check --host: it must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0."
+        raise ConfigError(f"Cannot listen on {shown}: {reason}.", hint=hint) from None
 
 
 def server_settings(store_url: str | None, artifact_uri: str | None) -> Settings:

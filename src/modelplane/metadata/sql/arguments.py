@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import InvalidInputError
+from modelplane.metadata.json_depth import MAX_JSON_DEPTH, format_json_path, too_deep_path
 from modelplane.metadata.store import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name
 
@@ -77,10 +78,19 @@ def check_sort(sort: str, allowed: Iterable[str]) -> str:
 
 
 def check_json(value: Any, what: str) -> Any:
-    """``value`` if every dialect can store it as JSON (no NaN, string keys); else a clear error."""
+    """``value`` if every dialect can store it as JSON (no NaN, string keys, at most
+    ``MAX_JSON_DEPTH`` levels deep) and every client can read it back; else a clear error."""
     if isinstance(value, Mapping) and any(not isinstance(key, str) for key in value):
         raise InvalidInputError(
             f"The {what} has keys that are not strings.", hint="Use string keys."
+        )
+    too_deep = too_deep_path(value)
+    if too_deep is not None:
+        raise InvalidInputError(
+            f"The {what} nests deeper than {MAX_JSON_DEPTH} levels (the limit for stored JSON) "
+            f"at {format_json_path(too_deep)}; nothing was stored.",
+            hint="Flatten it (e.g. one key 'eval.auc' instead of nested dicts) or save the deep "
+            "part as an artifact.",
         )
     try:
         json.dumps(value, allow_nan=False)

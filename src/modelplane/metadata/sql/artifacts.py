@@ -277,7 +277,7 @@ class ArtifactsMixin(StoreCore):
                 hint=f"Use one of: {', '.join(_METADATA_TARGETS)}.",
             )
         table, column, label = _METADATA_TARGETS[target]
-        new = check_dict(metadata, "metadata")
+        new = check_dict(metadata, f"metadata for {label.lower()} {target_id!r}")
 
         def work(conn: Connection) -> None:
             # Locked read-modify-write: two steps logging metadata at once both keep their keys.

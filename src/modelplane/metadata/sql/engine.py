@@ -1,7 +1,8 @@
 """Engines for SQLite, PostgreSQL and MySQL/MariaDB, and the migrations that keep them current.
 
 ``make_engine`` turns a store URL into a configured engine; ``ensure_schema`` (called when a store
-opens) upgrades an empty or older database and refuses one written by a newer modelplane.
+opens) upgrades an empty or older database and refuses one written by a newer modelplane. Every
+engine reads JSON columns with ``loads_within_depth``, so no stored value is too deep to serve.
 Alembic is imported only when a migration actually runs.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from modelplane.errors import ConfigError, SchemaVersionError, StoreError
+from modelplane.metadata.json_depth import loads_within_depth
 
 __all__ = [
     "IMMEDIATE",
@@ -39,7 +41,7 @@ __all__ = [
 # The newest revision in migrations/versions. Opening a store compares the database with this
 # constant so the common case (already current) costs one query and no Alembic import
 # (tests/store check that it matches the migration chain).
-SCHEMA_HEAD = "0007_run_lifecycle"
+SCHEMA_HEAD = "0008_stage_change_kind"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Execution option that makes the SQLite "begin" hook take the write lock up front.
 IMMEDIATE = "modelplane_sqlite_immediate"
@@ -99,11 +101,17 @@ def make_engine(url: str) -> Engine:
         if backend == "sqlite":
             return _sqlite_engine(parsed)
         if backend == "postgresql":
-            return sa.create_engine(parsed, pool_pre_ping=True)
+            return sa.create_engine(
+                parsed, pool_pre_ping=True, json_deserializer=loads_within_depth
+            )
         # READ COMMITTED: a statement after a lock wait sees the row the other writer committed,
         # as on PostgreSQL, so get-or-create and retry behave the same on both servers.
         return sa.create_engine(
-            parsed, pool_pre_ping=True, pool_recycle=3600, isolation_level="READ COMMITTED"
+            parsed,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+            isolation_level="READ COMMITTED",
+            json_deserializer=loads_within_depth,
         )
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         extra = _EXTRAS.get(backend)
@@ -120,7 +128,10 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     if in_memory:
         # Every new connection to :memory: is a new empty database; share one.
         engine = sa.create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            json_deserializer=loads_within_depth,
         )
     else:
         if not database.startswith("file:"):
@@ -133,6 +144,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
             pool_size=4,
             max_overflow=8,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            json_deserializer=loads_within_depth,
         )
     event.listen(engine, "connect", _sqlite_on_connect(in_memory))
     event.listen(engine, "begin", _sqlite_on_begin)

@@ -159,17 +159,7 @@ class LifecycleMixin(StoreCore):
             saved = {}
             for item in new:
                 saved[item.output] = store.create_artifact_version(
-                    id=item.id,
-                    name=item.name,
-                    type=item.type,
-                    materializer=item.materializer,
-                    data_type=item.data_type,
-                    uri=item.uri,
-                    content_hash=item.content_hash,
-                    size=item.size,
-                    producer_step_run_id=step_run_id,
-                    metadata=item.metadata,
-                    tags=item.tags,
+                    **item.model_dump(exclude={"output"}), producer_step_run_id=step_run_id
                 )
             store._make_links(wanted)
             step_run = store.finish_step_run(

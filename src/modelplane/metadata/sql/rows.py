@@ -9,7 +9,7 @@ import uuid
 from contextvars import ContextVar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -129,7 +129,7 @@ TRANSACTION_TIME: ContextVar[datetime | None] = ContextVar("modelplane_transacti
 
 def utcnow() -> datetime:
     """The store's time: that of the current transaction."""
-    return TRANSACTION_TIME.get() or datetime.now(UTC)
+    return TRANSACTION_TIME.get() or datetime.now(timezone.utc)
 
 
 def page(items: list[Any], total: int, limit: int, offset: int) -> Page[Any]:

@@ -1,12 +1,14 @@
 """Stage moves and their append-only history (DESIGN §3 rule 2), race-free inside one transaction.
 
 Every move locks the model row first (``SELECT … FOR UPDATE``; SQLite's write lock taken at BEGIN),
-so two promotions of one model run one after the other and never both see an empty stage.
+so two promotions of one model run one after the other and never both see an empty stage. All the
+moves of one change carry one time. A rollback walks back through the tenures of the stage
+(sql.stage_history): the holder returns where it was before, an earlier holder takes the stage.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +34,7 @@ from modelplane.metadata.sql.rows import (
     stage_change_record,
     utcnow,
 )
+from modelplane.metadata.sql.stage_history import MOVE, ROLLBACK, Tenure, tenures
 from modelplane.metadata.sql.tables import model_versions, stage_changes
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.sql.webhooks import enqueue_stage_change
@@ -96,12 +99,17 @@ def _move(
     version: Row[Any],
     stage: ModelStages,
     *,
+    at: datetime,
     actor: str | None,
     reason: str | None,
+    kind: str = MOVE,
 ) -> ModelVersionRecord:
-    """Set the stage of ``version`` and append the history row, in the caller's transaction."""
-    now = utcnow()
-    conn.execute(_SET_STAGE, {"b_id": version.id, "stage": stage.value, "updated": now})
+    """Set the stage of ``version`` and append the history row, in the caller's transaction.
+
+    Every move of one stage change shares the time ``at``, so the history has no instant in
+    which the stage was between two holders.
+    """
+    conn.execute(_SET_STAGE, {"b_id": version.id, "stage": stage.value, "updated": at})
     change = {
         "model_id": version.model_id,
         "model_version_id": version.id,
@@ -111,13 +119,38 @@ def _move(
         "to_stage": stage.value,
         "actor": actor,
         "reason": reason,
-        "created": now,
+        "created": at,
+        "kind": kind,
     }
     inserted = conn.execute(stage_changes.insert(), change)
     # The webhooks hear of it through the delivery log, written in this same transaction.
     change_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
     enqueue_stage_change(conn, change, change_id, getattr(version, "model_name", None))
-    return ModelVersionRecord.model_validate({**version._mapping, "stage": stage, "updated": now})
+    return ModelVersionRecord.model_validate({**version._mapping, "stage": stage, "updated": at})
+
+
+def _stage_to_return_to(
+    conn: Connection,
+    model_row: Row[Any],
+    holder: Row[Any],
+    leaving: Tenure | None,
+    restored: Row[Any],
+) -> tuple[ModelStages, str | None]:
+    """Where a rollback sends the version it takes the stage from: back where it was before its
+    tenure began, unless another version holds that stage now or its gates refuse the version;
+    archived then, with the reason why."""
+    if leaving is None:
+        return ModelStages.ARCHIVED, None
+    before = leaving.from_stage
+    if before not in SINGLE_HOLDER_STAGES:
+        return before, None
+    other = _holder(conn, model_row.id, before)
+    if other is not None and other.id != restored.id:
+        return ModelStages.ARCHIVED, f"archived: {before} is held by version {other.number}"
+    rules = (model_row.gates or {}).get(before.value)
+    if rules and failed_gates(rules, model_version_record(holder).metadata, None):
+        return ModelStages.ARCHIVED, f"archived: it does not meet the gates for '{before}'"
+    return before, None
 
 
 def _check_expected(expected_current: int | None, target: ModelStages) -> None:
@@ -165,12 +198,13 @@ class StagesMixin(StoreCore):
         _check_actor(actor)
 
         def work(conn: Connection) -> ModelVersionRecord:
+            now = utcnow()
             model_row = find_model(conn, model, lock=True)
             row = find_version(conn, model_row, version, lock=True)
             if target not in SINGLE_HOLDER_STAGES:
                 if row.stage == target.value:
                     return model_version_record(row)
-                return _move(conn, row, target, actor=actor, reason=reason)
+                return _move(conn, row, target, at=now, actor=actor, reason=reason)
             holder = _holder(conn, model_row.id, target)
             if (
                 expected_current is not None
@@ -199,10 +233,11 @@ class StagesMixin(StoreCore):
                     conn,
                     holder,
                     ModelStages.ARCHIVED,
+                    at=now,
                     actor=actor,
                     reason=f"{note}: {reason}" if reason else note,
                 )
-            return _move(conn, row, target, actor=actor, reason=reason)
+            return _move(conn, row, target, at=now, actor=actor, reason=reason)
 
         return self.write(work)
 
@@ -258,7 +293,7 @@ class StagesMixin(StoreCore):
         target = _holdable(stage)
         if not isinstance(at, datetime):
             raise InvalidInputError(f"{at!r} is not a point in time.", hint="Pass a datetime.")
-        when = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        when = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
         def work(conn: Connection) -> ModelVersionRecord | None:
             model_row = find_model(conn, model)
@@ -293,39 +328,44 @@ class StagesMixin(StoreCore):
         _check_actor(actor)
 
         def work(conn: Connection) -> ModelVersionRecord:
+            now = utcnow()
             model_row = find_model(conn, model, lock=True)
             holder = _holder(conn, model_row.id, target)
-            earlier = (
-                conn.execute(
-                    sa.select(stage_changes.c.model_version_id)
-                    .where(
-                        stage_changes.c.model_id == model_row.id,
-                        stage_changes.c.to_stage == target.value,
-                        # Deleted versions have NULL here and are skipped: only a version that still
-                        # exists can take the stage back.
-                        stage_changes.c.model_version_id.is_not(None),
-                    )
-                    .order_by(stage_changes.c.id.desc())
-                )
-                .scalars()
-                .all()
+            held = tenures(conn, model_row.id, target)
+            leaving = None
+            if holder is not None and held and held[-1].version_number == holder.number:
+                leaving = held.pop()
+            # Deleted versions are skipped: only a version that still exists can take the stage
+            # back.
+            previous = next(
+                (
+                    tenure
+                    for tenure in reversed(held)
+                    if tenure.model_version_id is not None
+                    and (holder is None or tenure.model_version_id != holder.id)
+                ),
+                None,
             )
-            previous = next((vid for vid in earlier if holder is None or vid != holder.id), None)
-            if previous is None:
+            if previous is None or previous.model_version_id is None:
                 raise NotFoundError(
                     f"Model {model_row.name!r} has no earlier holder of stage '{target}' to "
                     f"roll back to (it is held by {_who(holder)}).",
                     hint="Move a version there with set_stage instead.",
                 )
+            restored = find_version_by_id(conn, previous.model_version_id, lock=True)
             note = reason or f"rollback of {target}"
             if holder is not None:
-                _move(conn, holder, ModelStages.ARCHIVED, actor=actor, reason=note)
+                back, why = _stage_to_return_to(conn, model_row, holder, leaving, restored)
+                _move(
+                    conn,
+                    holder,
+                    back,
+                    at=now,
+                    actor=actor,
+                    reason=f"{note} ({why})" if why else note,
+                )
             return _move(
-                conn,
-                find_version_by_id(conn, previous, lock=True),
-                target,
-                actor=actor,
-                reason=note,
+                conn, restored, target, at=now, actor=actor, reason=note, kind=ROLLBACK
             )
 
         return self.write(work)

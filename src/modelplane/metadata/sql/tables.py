@@ -6,7 +6,7 @@ every dialect).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,11 +63,11 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+        return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
 def _id(name: str = "id", **kwargs: Any) -> sa.Column[str]:
@@ -330,6 +330,9 @@ stage_changes = sa.Table(
     _name("actor", nullable=True),
     sa.Column("reason", sa.Text(), nullable=True),
     _time("created"),
+    # move | rollback (0007): a rollback gives back an earlier tenure, so the next rollback walks
+    # further back instead of returning to the version just backed out of.
+    sa.Column("kind", sa.String(16), nullable=False, server_default="move"),
     sa.Index(None, "model_id", "id"),
     sa.Index(None, "model_version_id"),
     **_TABLE_OPTIONS,

@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -73,7 +73,7 @@ class StoreCore:
             remote = conn.execute(sa.text(query)).scalar_one()
         after = _local_now()
         if remote.tzinfo is None:
-            remote = remote.replace(tzinfo=UTC)
+            remote = remote.replace(tzinfo=timezone.utc)
         offset = remote - (before + (after - before) / 2)
         if abs(offset) < timedelta(milliseconds=50):  # within what one round trip can tell
             return _local_now
@@ -168,4 +168,4 @@ class StoreCore:
 
 
 def _local_now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)

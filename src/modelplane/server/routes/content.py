@@ -2,6 +2,8 @@
 
 The artifact version is looked up by id; its folder comes from the recorded URI, which the
 artifact store checks is right under its root, and file names are checked as plain relative paths.
+Only regular files are listed and served: symbolic links inside a folder are skipped (they could
+point anywhere on the machine), and a folder whose real path leaves the root is refused.
 """
 
 from __future__ import annotations
@@ -78,7 +80,10 @@ def download_file(
     artifacts = _artifact_store(request)
     _checked(artifacts, record)
     folder = artifacts.folder(record.uri)
-    size = folder.files().get(name)
+    local = folder.local_path(name)
+    if local is not None:
+        _checked(artifacts, record, local)  # a link out of the root: refused, not "not found"
+    size = folder.files().get(name)  # regular files only: never a link
     if size is None:
         raise NotFoundError(
             f"Artifact version {record.name}:{record.version} has no file {name!r}.",
@@ -91,9 +96,7 @@ def download_file(
         body = error_body("InvalidInputError", message, hint)
         return Response(body, 413, media_type="application/json")
     headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{_quoted(name)}"}
-    local = folder.local_path(name)
     if local is not None:
-        _checked(artifacts, record, local)
         return FileResponse(local, media_type="application/octet-stream", headers=headers)
     return StreamingResponse(
         _chunks(folder.open(name, "rb")), media_type="application/octet-stream", headers=headers
