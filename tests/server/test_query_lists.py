@@ -54,7 +54,8 @@ def sent(arguments: dict[str, Any]) -> list[tuple[str, str]]:
         seen.append(request)
         return httpx.Response(200, json={})
 
-    wire = Transport("http://store", http_client=httpx.Client(transport=httpx.MockTransport(answer)))
+    http_client = httpx.Client(transport=httpx.MockTransport(answer))
+    wire = Transport("http://store", http_client=http_client)
     path, query, body = _request_parts(FIND, FIND.bind((), arguments))
     assert body is None
     wire.request("GET", path, params=query)

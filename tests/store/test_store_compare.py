@@ -151,10 +151,13 @@ def test_artifacts_are_grouped_by_link_kind_and_name_and_compared_by_content(
     compared = store.compare_model_versions("iris", [1, 2])
 
     rows = artifact_rows(compared)
-    assert list(rows) == [("data", "clf"), ("data", "labels"), ("data", "numbers"), ("model", "clf")]
+    assert list(rows) == [
+        ("data", "clf"), ("data", "labels"), ("data", "numbers"), ("model", "clf"),
+    ]
     labels = rows["data", "labels"]
     assert labels.differs is False
-    assert [[(a.id, a.name, a.version, a.content_hash) for a in v or []] for v in labels.values] == [
+    shown = [[(a.id, a.name, a.version, a.content_hash) for a in v or []] for v in labels.values]
+    assert shown == [
         [(labels_1.id, "labels", 1, HASH_A)],
         [(labels_2.id, "labels", 2, HASH_A)],
     ]
@@ -234,13 +237,16 @@ def test_comparing_writes_nothing(
         ([1], "only version 1 was given"),
         (["latest"], "only the latest version was given"),
         ([1, "1"], "version 1 more than once"),
-        (["production", ModelStages.PRODUCTION, 2], "the version in stage 'production' more than once"),
+        (["production", ModelStages.PRODUCTION, 2], "stage 'production' more than once"),
         ([1, None], "None"),
         ([1, True], "True"),
         ([1, 0], "start at 1"),
         ("12", "two or more versions"),
     ],
-    ids=["none", "one", "one-stage", "twice", "stage-twice", "none-item", "bool", "zero", "lone-string"],
+    ids=[
+        "none", "one", "one-stage", "twice", "stage-twice",
+        "none-item", "bool", "zero", "lone-string",
+    ],
 )
 def test_bad_requests_are_refused(
     store: MetadataStore, versions: list[ModelVersionRecord], asked: Any, named: str
@@ -264,8 +270,9 @@ def test_unknown_versions_are_named(
     with pytest.raises(NotFoundError) as several:
         store.compare_model_versions("iris", [9, 1, "staging", "nope"])
     message = several.value.message
-    for named in ("version 9", "stage 'staging'", "version named 'nope'", "Versions: 1 (production), 2"):
-        assert named in message
+    named = ("version 9", "stage 'staging'", "version named 'nope'", "Versions: 1 (production), 2")
+    for text in named:
+        assert text in message
     assert "modelplane model version list iris" in (several.value.hint or "")
     with pytest.raises(NotFoundError, match="'elsewhere'"):
         store.compare_model_versions("elsewhere", [1, 2])

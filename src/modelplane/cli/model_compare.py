@@ -54,9 +54,10 @@ _SHOW: dict[str, Callable[[Any], str]] = {
 
 def _rows(comparison: dict[str, Any]) -> list[Row]:
     """The comparison's rows in the CLI's sections: details, metadata, parameters, artifacts."""
+    parts = (("details", "overview"), ("metadata", "metadata"), ("parameters", "parameters"))
     rows = [
         Row(section, field["key"], field["values"], field["differs"])
-        for section, part in (("details", "overview"), ("metadata", "metadata"), ("parameters", "parameters"))
+        for section, part in parts
         for field in comparison[part]
     ]
     for group in comparison["artifacts"]:

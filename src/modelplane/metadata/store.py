@@ -440,7 +440,9 @@ class MetadataStore(Protocol):
 
     # -- comparison ---------------------------------------------------------------------------
     @operation('GET', '/models/{model}/compare')
-    def compare_model_versions(self, model: str, versions: Sequence[VersionRef]) -> VersionComparison:
+    def compare_model_versions(
+        self, model: str, versions: Sequence[VersionRef]
+    ) -> VersionComparison:
         """Two or more versions of ``model`` side by side, in the order given (over HTTP:
         ``?versions=1&versions=production``): overview, metadata, the parameters of the runs that
         trained them and their linked artifacts, each row saying whether the versions differ

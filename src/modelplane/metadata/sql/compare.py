@@ -189,7 +189,9 @@ def _parameters(conn: Connection, run: RunRecord | None) -> dict[str, Any]:
     return out
 
 
-def _overview(versions: list[ModelVersionRecord], runs: list[RunRecord | None]) -> list[ComparedField]:
+def _overview(
+    versions: list[ModelVersionRecord], runs: list[RunRecord | None]
+) -> list[ComparedField]:
     def each(name: str) -> list[Any]:
         return [getattr(version, name) for version in versions]
 
@@ -210,9 +212,12 @@ def _overview(versions: list[ModelVersionRecord], runs: list[RunRecord | None]) 
     ]
 
 
-def _linked(conn: Connection, version_ids: list[str]) -> dict[str, dict[_LinkKey, list[ComparedArtifact]]]:
+_Linked = dict[str, dict[_LinkKey, list[ComparedArtifact]]]  # version id → its links by key
+
+
+def _linked(conn: Connection, version_ids: list[str]) -> _Linked:
     """Per version id: its linked artifact versions by (kind, link name), oldest link first."""
-    out: dict[str, dict[_LinkKey, list[ComparedArtifact]]] = {mv: {} for mv in version_ids}
+    out: _Linked = {version_id: {} for version_id in version_ids}
     for row in conn.execute(_LINKS, {"ids": version_ids}):
         linked = ComparedArtifact(
             id=row.id, name=row.name, version=row.version, content_hash=row.content_hash
@@ -221,9 +226,7 @@ def _linked(conn: Connection, version_ids: list[str]) -> dict[str, dict[_LinkKey
     return out
 
 
-def _artifacts(
-    versions: list[ModelVersionRecord], linked: dict[str, dict[_LinkKey, list[ComparedArtifact]]]
-) -> list[ComparedArtifacts]:
+def _artifacts(versions: list[ModelVersionRecord], linked: _Linked) -> list[ComparedArtifacts]:
     maps = [linked[version.id] for version in versions]
     rows = []
     for kind, name in sorted({key for mapping in maps for key in mapping}):
