@@ -67,10 +67,12 @@ def test_table_marks_only_the_rows_that_differ(cli: Cli, two_versions: Client) -
     assert line_of(out, "metadata.eval.rows").split() == ["≠", "metadata.eval.rows", "3", "4"]
     assert line_of(out, "metadata.owner").split() == ["metadata.owner", "ann", "ann"]
     assert line_of(out, "metadata.eval.f1").split() == ["metadata.eval.f1", "0.8", "0.8"]
-    # Artifacts differ by content: labels has a new version with the same bytes.
-    assert line_of(out, "artifacts.labels").split() == ["artifacts.labels", "labels:1", "labels:2"]
-    numbers = line_of(out, "artifacts.numbers").split()
-    assert numbers == ["≠", "artifacts.numbers", "numbers:1", "numbers:2"]
+    # Artifacts (by link kind and name) differ by content: labels has a new version with the
+    # same bytes.
+    labels = line_of(out, "artifacts.data:labels").split()
+    assert labels == ["artifacts.data:labels", "labels:1", "labels:2"]
+    numbers = line_of(out, "artifacts.data:numbers").split()
+    assert numbers == ["≠", "artifacts.data:numbers", "numbers:1", "numbers:2"]
     assert line_of(out, "details.description").split() == ["details.description", "-", "-"]
     assert "v1 (production)" in out.splitlines()[0]
     assert "≠ marks rows that differ" in out
@@ -105,8 +107,8 @@ def test_only_differences_hides_equal_rows(cli: Cli, two_versions: Client) -> No
     ran = cli("model", "version", "compare", "sums", "1", "2", "--only-differences")
     assert ran.exit_code == 0
     assert "metadata.accuracy" in ran.stdout
-    assert "artifacts.numbers" in ran.stdout
-    for hidden in ("metadata.owner", "metadata.eval.f1", "artifacts.labels", "details.tags"):
+    assert "artifacts.data:numbers" in ran.stdout
+    for hidden in ("metadata.owner", "metadata.eval.f1", "artifacts.data:labels", "details.tags"):
         assert hidden not in ran.stdout
     data = cli(
         "model", "version", "compare", "sums", "1", "2", "--only-differences", "-o", "json"
@@ -138,7 +140,7 @@ def test_json_shape(cli: Cli, two_versions: Client) -> None:
         "differs": True,
     }
     assert rows["metadata.owner"]["differs"] is False
-    labels = rows["artifacts.labels"]
+    labels = rows["artifacts.data:labels"]
     assert labels["differs"] is False
     assert [[(a["name"], a["version"], a["kind"]) for a in v] for v in labels["values"]] == [
         [("labels", 2, "data")],
@@ -146,7 +148,7 @@ def test_json_shape(cli: Cli, two_versions: Client) -> None:
     ]
     hashes = {a["content_hash"] for v in labels["values"] for a in v}
     assert len(hashes) == 1
-    assert rows["artifacts.numbers"]["differs"] is True
+    assert rows["artifacts.data:numbers"]["differs"] is True
 
 
 def test_missing_keys_are_null_and_differ(cli: Cli, iris: Client) -> None:
@@ -191,16 +193,24 @@ def test_training_run_is_the_oldest_that_used_the_version(cli: Cli, trained: Cli
     rows = rows_of(data)
     assert rows["parameters.pipeline.n"]["values"] == [3, 5, 99]
     assert rows["parameters.score.k"]["values"] == [None, None, 1]
-    assert rows["artifacts.dataset"]["values"][1:] == [None, None]
-    assert rows["artifacts.dataset"]["differs"] is True
+    assert rows["artifacts.data:dataset"]["values"][1:] == [None, None]
+    assert rows["artifacts.data:dataset"]["differs"] is True
 
 
-def test_fewer_than_two_versions_is_a_usage_error(cli: Cli, two_versions: Client) -> None:
+def test_fewer_than_two_versions_is_refused_by_the_store(cli: Cli, two_versions: Client) -> None:
     for args in (("sums", "1"), ("sums",)):
         ran = cli("model", "version", "compare", *args)
-        assert ran.exit_code == 2
-        assert "two or more versions" in ran.stderr
+        assert ran.exit_code == 1
+        assert "two or more versions of model 'sums'" in ran.stderr
+        assert "Traceback" not in ran.stderr
         assert ran.stdout == ""
+
+
+def test_a_version_named_twice_is_refused(cli: Cli, two_versions: Client) -> None:
+    ran = cli("model", "version", "compare", "sums", "1", "2", "1")
+    assert ran.exit_code == 1
+    assert "version 1 more than once" in ran.stderr
+    assert ran.stdout == ""
 
 
 @pytest.mark.parametrize(
@@ -222,3 +232,41 @@ def test_unknown_versions_fail_cleanly(
         assert text in ran.stderr
     assert "Traceback" not in ran.stderr
     assert ran.stdout == ""
+
+
+def test_artifacts_are_rows_by_link_kind_and_name(cli: Cli, trained: Client) -> None:
+    """One rule, the store's: a link name under two kinds is two rows (KIND:NAME), so a link that
+    changed kind shows as a difference."""
+    weights = trained.list_artifact_links("iris", 2, name="weights").items[0].artifact_version
+    trained.link_artifact(
+        trained.get_model_version("iris", 3).id, weights.id, name="weights", kind="data"
+    )
+    data = cli("model", "version", "compare", "iris", "2", "3", "-o", "json").json()
+    rows = rows_of(data)
+    assert [key for key in rows if key.startswith("artifacts.")] == [
+        "artifacts.data:dataset",
+        "artifacts.data:weights",
+        "artifacts.model:weights",
+    ]
+    assert rows["artifacts.model:weights"]["values"][1] is None
+    assert rows["artifacts.data:weights"]["values"][0] is None
+    assert rows["artifacts.model:weights"]["values"][0][0]["kind"] == "model"
+    table = cli("model", "version", "compare", "iris", "2", "3").stdout
+    assert line_of(table, "artifacts.model:weights").split() == [
+        "≠",
+        "artifacts.model:weights",
+        "weights:1",
+        "-",
+    ]
+
+
+def test_created_by_is_compared(cli: Cli, two_versions: Client) -> None:
+    rows = rows_of(cli("model", "version", "compare", "sums", "1", "2", "-o", "json").json())
+    creators = [two_versions.get_model_version("sums", n).created_by for n in (1, 2)]
+    assert creators[0]
+    assert rows["details.created_by"] == {
+        "section": "details",
+        "field": "created_by",
+        "values": creators,
+        "differs": False,
+    }

@@ -71,7 +71,9 @@ def test_model_page_shows_card_versions_and_history(page: Any, iris_server: Live
     assert "TEST_ACCURACY" in page.inner_text("[data-testid=versions-table] thead").upper()
 
 
-def test_compare_versions_1_and_2(page: Any, iris_server: LiveServer, viewer_token: str) -> None:
+def test_compare_versions_1_and_2(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
     log_in(page, iris_server, viewer_token, f"#/models/{MODEL}")
     page.wait_for_selector("[data-testid=versions-table]")
     page.check("[data-testid=select-1]")
@@ -90,7 +92,26 @@ def test_compare_versions_1_and_2(page: Any, iris_server: LiveServer, viewer_tok
         "rows => rows.map(r => r.dataset.key)"
     )
     assert "test_accuracy" in metadata_keys
+    # The page shows the store's comparison: its rows and its verdicts, not a computation of its own.
+    compared = admin.compare_model_versions(MODEL, [1, 2])
+    shown = dict(
+        artifacts.evaluate_all("rows => rows.map(r => [r.dataset.key, r.dataset.differs === 'yes'])")
+    )
+    assert shown == {f"{row.kind.value}: {row.name}": row.differs for row in compared.artifacts}
+    run = compared.versions[0].training_run
+    assert run is not None
+    assert page.get_attribute(f"[data-testid=compare-overview] a:text('{run.name}')", "href").endswith(run.id)
     assert page.errors == []
+
+
+def test_compare_with_one_version_shows_the_stores_error(
+    page: Any, iris_server: LiveServer, viewer_token: str
+) -> None:
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/compare?versions=1")
+    page.wait_for_selector("[data-testid=error]")
+
+    error = page.inner_text("[data-testid=error]")
+    assert "InvalidInputError" in error and "two or more versions" in error
 
 
 def test_version_page_previews_data_and_refuses_to_unpickle_the_model(

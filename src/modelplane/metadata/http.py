@@ -12,14 +12,24 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from modelplane.errors import InvalidInputError
 from modelplane.metadata.http_transport import Transport, encode_segment
-from modelplane.metadata.operations import Operation, jsonable, segment_text
+from modelplane.metadata.operations import Operation, jsonable, list_item, segment_text
 from modelplane.metadata.records import StoreInfo, TokenRecord
 from modelplane.metadata.store import VersionRef, store_operations
 
 __all__ = ["HttpMetadataStore"]
 
 _VERSION_SPECS = (VersionRef, VersionRef | None)
+
+
+def _list_spec(op: Operation, name: str, spec: Any) -> str:
+    if spec is None:  # a repeated query parameter has no way to say None
+        raise InvalidInputError(
+            f"The {name} of {op.name} include None, which names no version.",
+            hint="Use a version number, name or stage.",
+        )
+    return segment_text(spec, version_spec=True)
 
 
 def _request_parts(op: Operation, arguments: dict[str, Any]) -> tuple[str, dict[str, Any], Any]:
@@ -33,8 +43,15 @@ def _request_parts(op: Operation, arguments: dict[str, Any]) -> tuple[str, dict[
         return path, {}, {name: jsonable(value) for name, value in values.items()}
     query = {}
     for name, value in values.items():
-        if value is not None and op.hints.get(name) in _VERSION_SPECS:
+        hint = op.hints.get(name)
+        item = list_item(hint)
+        if value is None:
+            pass
+        elif hint in _VERSION_SPECS:
             value = segment_text(value, version_spec=True)
+        elif item in _VERSION_SPECS and isinstance(value, (list, tuple)):
+            # Each version spec as its text; anything else goes as it is for the store to refuse.
+            value = [_list_spec(op, name, spec) for spec in value]
         query[name] = jsonable(value)
     return path, query, None
 

@@ -112,7 +112,12 @@ class Transport:
         """The response body of a successful call; a modelplane error otherwise."""
         query = None
         if params:
-            query = {k: _param(v) for k, v in params.items() if v is not None}
+            # A list is sent as the parameter repeated (none for an empty list).
+            query = {
+                k: [_param(item) for item in v] if isinstance(v, list) else _param(v)
+                for k, v in params.items()
+                if v is not None
+            }
         content = None if body is None else _dumps(body)
         try:
             response = self._client.request(

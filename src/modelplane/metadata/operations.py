@@ -12,18 +12,21 @@ So adding a store operation is: declare it here in the protocol, implement it in
 and test it in the contract suite (``tests/store/``), which runs it on every backend.
 
 The wire: path parameters are text segments; a ``GET`` or ``DELETE`` sends the other arguments as
-query parameters, any other verb as one JSON object keyed by argument name (a ``**card`` argument
-travels as one object under its own name). The result is the JSON of the declared return type.
+query parameters (a list as the parameter repeated, so a list argument there needs an empty
+default or none: an empty list and an absent one look alike), any other verb as one JSON object
+keyed by argument name (a ``**card`` argument travels as one object under its own name). The result is the JSON of the declared return type.
 An argument named in ``caller`` is never sent: the server fills it with the name of the token's
 owner, a local store with the login name (``Settings.actor``).
 """
 
 from __future__ import annotations
 
+import collections.abc
 import enum
 import functools
 import inspect
 import re
+import types
 import typing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +39,7 @@ __all__ = [
     "Operation",
     "declared_operations",
     "jsonable",
+    "list_item",
     "operation",
 ]
 
@@ -43,6 +47,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 HttpVerb = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _PATH_PARAM = re.compile(r"{(\w+)}")
 _BODY_VERBS = ("POST", "PUT", "PATCH")
+_LISTS = (list, tuple, collections.abc.Sequence, collections.abc.Iterable)
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,18 @@ def declared_operations(protocol: type) -> tuple[Operation, ...]:
             if isinstance(declared, Operation):
                 found[declared.name] = declared
     return tuple(found.values())
+
+
+def list_item(hint: Any) -> Any | None:
+    """The item type when ``hint`` is a list type (``list[X]``, ``Sequence[X]``, ``tuple[X, ...]``,
+    also with ``| None``); ``None`` otherwise."""
+    members = [m for m in typing.get_args(hint) if m is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(members) == 1:
+        hint = members[0]
+    if typing.get_origin(hint) not in _LISTS:
+        return None
+    args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+    return args[0] if len(args) == 1 else Any
 
 
 def jsonable(value: Any) -> Any:

@@ -17,6 +17,10 @@ __all__ = [
     "ArtifactLinkRecord",
     "ArtifactRecord",
     "ArtifactVersionRecord",
+    "ComparedArtifact",
+    "ComparedArtifacts",
+    "ComparedField",
+    "ComparedVersion",
     "CompletedStep",
     "EnsuredVersion",
     "ModelRecord",
@@ -31,6 +35,7 @@ __all__ = [
     "StepRunRecord",
     "StoreInfo",
     "TokenRecord",
+    "VersionComparison",
     "WebhookDeliveryRecord",
     "WebhookRecord",
 ]
@@ -244,6 +249,74 @@ class StoreInfo(_Record):
     artifact_uri: str | None = None  # set by a server: where clients read and write artifact bytes
     # The stages one version of a model holds at a time: the dashboard reads them here.
     single_holder_stages: tuple[ModelStages, ...] = SINGLE_HOLDER_STAGES
+
+
+# -- version comparison (compare_model_versions) -------------------------------------------------
+class ComparedField(_Record):
+    """One compared field: its value in each version, in the order the versions were asked for.
+
+    ``values`` are plain JSON (times as ISO text, stages as their names), ``None`` where a version
+    has no such field. ``differs`` is the store's verdict: JSON equality, with ``1`` and ``1.0`` the
+    same number and tags compared as sets; the training run by run id (``values`` show its name).
+    """
+
+    key: str
+    values: list[Any]
+    differs: bool
+
+
+class ComparedArtifact(_Record):
+    """An artifact version linked to a compared version."""
+
+    id: str
+    name: str  # the artifact's name (the link's name may be another)
+    version: int
+    content_hash: str
+
+
+class ComparedArtifacts(_Record):
+    """The artifact versions each compared version links under one link ``kind`` and ``name``.
+
+    Rows are keyed by kind *and* link name: that is how a model version holds its artifacts (the
+    reference's ``data_artifacts``/``model_artifacts`` by name, the dashboard's version page), so
+    a link that changed kind shows as a difference instead of hiding in one row. ``values`` hold,
+    per version, its linked artifact versions oldest link first, or ``None`` when it has no such
+    link; ``differs`` compares their content hashes, so a new artifact version with the same
+    bytes is no difference.
+    """
+
+    kind: ArtifactType
+    name: str
+    values: list[list[ComparedArtifact] | None]
+    differs: bool
+
+
+class ComparedVersion(_Record):
+    """A compared version, and the run that trained it: the oldest linked run that used this
+    version, else the oldest linked run (``None`` when no run is linked)."""
+
+    version: ModelVersionRecord
+    training_run: RunRecord | None = None
+
+
+class VersionComparison(_Record):
+    """Two or more versions of one model side by side, as ``compare_model_versions`` computes it
+    for every client (the CLI and the dashboard only display it).
+
+    Every row has one value per version, in the order asked. ``overview``: number, name, stage,
+    created, created_by, description, tags, training_run (its name). ``metadata``: every key of the
+    versions' metadata, nested dicts flattened one level (``eval.f1``). ``parameters``: those of
+    each training run, ``pipeline.KEY`` for the run and ``STEP.KEY`` for each of its step runs.
+    ``artifacts``: linked artifact versions by link kind and name. Rows are sorted by key (the
+    overview in the order above, artifacts by kind, then name).
+    """
+
+    model: str
+    versions: list[ComparedVersion]
+    overview: list[ComparedField]
+    metadata: list[ComparedField]
+    parameters: list[ComparedField]
+    artifacts: list[ComparedArtifacts]
 
 
 # -- what some calls take and give besides single records -----------------------------------------

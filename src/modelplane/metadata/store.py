@@ -42,6 +42,7 @@ from modelplane.metadata.records import (
     StepRunRecord,
     StoreInfo,
     TokenRecord,
+    VersionComparison,
     WebhookDeliveryRecord,
     WebhookRecord,
 )
@@ -437,6 +438,21 @@ class MetadataStore(Protocol):
         self, model: str, version: VersionRef, *, limit: int = 50, offset: int = 0
     ) -> Page[RunRecord]:
         """The runs linked to the version, newest first."""
+
+    # -- comparison ---------------------------------------------------------------------------
+    @operation('GET', '/models/{model}/compare')
+    def compare_model_versions(
+        self, model: str, versions: Sequence[VersionRef]
+    ) -> VersionComparison:
+        """Two or more versions of ``model`` side by side, in the order given (over HTTP:
+        ``?versions=1&versions=production``): overview, metadata, the parameters of the runs that
+        trained them and their linked artifacts, each row saying whether the versions differ
+        (``VersionComparison``). The CLI and the dashboard display this; they compute nothing.
+
+        Fewer than two versions, or one named twice (``1`` and ``"1"``), is ``InvalidInputError``;
+        two specs naming the same version (``production`` and ``1``) are compared as given.
+        Unknown versions are ``NotFoundError`` naming all of them.
+        """
 
     # -- promotion events ---------------------------------------------------------------------
     @operation('POST', '/webhooks', role=TokenRole.ADMIN)

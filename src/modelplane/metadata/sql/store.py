@@ -3,9 +3,9 @@
 The business rules of DESIGN §3 live in this store's transactions, split by area:
 ``runs.py`` (pipelines, runs, step runs, cache), ``lifecycle.py`` (finishing, heartbeats,
 reaping abandoned runs, a step's results), ``artifacts.py``, ``models.py`` (models, versions,
-numbering), ``stages.py`` (stage moves, history), ``links.py``, ``tokens.py``, ``webhooks.py``
-(promotion events). All of them run through ``transactions.StoreCore``. Opening a store
-migrates an empty or older database.
+numbering), ``stages.py`` (stage moves, history), ``links.py``, ``compare.py`` (version
+comparison), ``tokens.py``, ``webhooks.py`` (promotion events). All of them run through
+``transactions.StoreCore``. Opening a store migrates an empty or older database.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from modelplane.metadata.records import StoreInfo
 from modelplane.metadata.sql.artifacts import ArtifactsMixin
+from modelplane.metadata.sql.compare import CompareMixin
 from modelplane.metadata.sql.engine import current_revision, display_url
 from modelplane.metadata.sql.lifecycle import LifecycleMixin
 from modelplane.metadata.sql.links import LinksMixin
@@ -47,7 +48,8 @@ _COUNTED = {
 
 class SqlMetadataStore(
     LifecycleMixin,
-    RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, TokensMixin, WebhooksMixin
+    RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, CompareMixin, TokensMixin,
+    WebhooksMixin,
 ):
     """The metadata store on a SQL database.
 

@@ -32,7 +32,9 @@ export function enc(value) {
 function url(path, query) {
   const target = new URL(`api/v1${path}`, document.baseURI);
   for (const [key, value] of Object.entries(query || {})) {
-    if (value !== null && value !== undefined && value !== "") target.searchParams.set(key, String(value));
+    // A list is the parameter repeated, as the server reads list arguments.
+    if (Array.isArray(value)) value.forEach((item) => target.searchParams.append(key, String(item)));
+    else if (value !== null && value !== undefined && value !== "") target.searchParams.set(key, String(value));
   }
   return target;
 }

@@ -3,7 +3,9 @@
 Nothing here is written per operation: the path, verb, parameters, body, response type and role of
 each route come from the operation's declaration, and each route makes exactly that one store call.
 Path arguments are text segments (``{x:name}``, so a name with ``/`` stays one segment); a ``GET``
-or ``DELETE`` takes the other arguments as query parameters, other verbs as one JSON object.
+or ``DELETE`` takes the other arguments as query parameters (a list as the parameter repeated: an
+absent one is the declared default, or an empty list when there is none), other verbs as one JSON
+object.
 
 Body fields are typed ``Any`` except records and times, which are parsed: the store checks every
 other value itself, so a bad value gets the same error, word for word, over HTTP as on SQL. The
@@ -25,7 +27,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_mode
 from starlette.concurrency import run_in_threadpool
 
 from modelplane.errors import InvalidInputError
-from modelplane.metadata.operations import Operation
+from modelplane.metadata.operations import Operation, list_item
 from modelplane.metadata.store import store_operations
 from modelplane.server.api import encode_result
 
@@ -55,12 +57,39 @@ def _parsed_types(hint: Any) -> bool:
 
 
 def _query_type(hint: Any) -> Any:
-    """The type a query parameter is parsed as: numbers, flags and times; text otherwise."""
+    """The type a query parameter is parsed as: numbers, flags and times; text otherwise; a list
+    of those for a list argument (always optional, see ``_list_arguments``)."""
+    item = list_item(hint)
+    if item is not None:
+        return list[_query_type(item)] | None  # type: ignore[misc]
     members = [m for m in _members(hint) if m is not type(None)]
     for kind in _QUERY_TYPES:
         if members and all(m is kind for m in members):
             return kind | None
     return str | None
+
+
+def _list_arguments(op: Operation) -> dict[str, bool]:
+    """The list query arguments of ``op``, each with whether it is required.
+
+    An empty list sends no parameter at all, so an absent one means the declared default (the
+    argument is left out, and the store applies it) or, for a required argument, an empty list.
+    A non-empty default could not be told from an empty list: refused when the route is built.
+    """
+    if op.has_body:
+        return {}
+    found: dict[str, bool] = {}
+    for p in op.wire_params:
+        if list_item(op.hints.get(p.name)) is None:
+            continue
+        if p.default not in (_EMPTY, None) and len(p.default) > 0:
+            raise TypeError(
+                f"{op.name}: the list argument {p.name!r} of a {op.verb} has the non-empty default "
+                f"{p.default!r}, which an empty list sent as query parameters cannot override. "
+                "Give it an empty default (or None), or none."
+            )
+        found[p.name] = p.default is _EMPTY
+    return found
 
 
 def _body_model(op: Operation) -> type[BaseModel] | None:
@@ -110,6 +139,7 @@ def _endpoint(op: Operation) -> Callable[..., Any]:
     decode = _decoder(op)
     after = _AFTER.get(op.name)
     encode = encode_result(op.result)
+    lists = _list_arguments(op)
 
     async def endpoint(request: Request, **values: Any) -> Response:
         arguments: dict[str, Any] = {name: values[name] for name in op.path_params}
@@ -117,6 +147,12 @@ def _endpoint(op: Operation) -> Callable[..., Any]:
             arguments.update(values["body"].model_dump())
         elif not op.has_body:
             arguments.update({p.name: values[p.name] for p in op.wire_params})
+            for name, required in lists.items():
+                if arguments[name] is None:
+                    if required:
+                        arguments[name] = []
+                    else:
+                        del arguments[name]
         if op.caller is not None:
             arguments[op.caller] = request.state.token.owner
         arguments = decode(arguments)
@@ -140,8 +176,8 @@ def _endpoint(op: Operation) -> Callable[..., Any]:
         )
     elif not op.has_body:
         for p in op.wire_params:
-            default = None if p.default is _EMPTY else p.default
-            required = p.default is _EMPTY
+            default = None if p.default is _EMPTY or p.name in lists else p.default
+            required = p.default is _EMPTY and p.name not in lists
             parameters.append(
                 inspect.Parameter(
                     p.name,
