@@ -116,20 +116,24 @@ class Operation:
         bound.apply_defaults()
         return dict(bound.arguments)
 
+    @functools.cached_property
+    def _call_plan(self) -> tuple[tuple[str, inspect._ParameterKind], ...]:
+        return tuple((p.name, p.kind) for p in self.signature.parameters.values())
+
     def call(self, target: Any, arguments: dict[str, Any]) -> Any:
         """Call this operation on ``target`` (a store) with arguments as ``bind`` returns them."""
         positional = []
         keywords: dict[str, Any] = {}
-        for p in self.signature.parameters.values():
-            if p.name not in arguments:
+        for name, kind in self._call_plan:
+            if name not in arguments:
                 continue
-            value = arguments[p.name]
-            if p.kind is inspect.Parameter.VAR_KEYWORD:
+            value = arguments[name]
+            if kind is inspect.Parameter.VAR_KEYWORD:
                 keywords.update(value or {})
-            elif p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            elif kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
                 positional.append(value)
             else:
-                keywords[p.name] = value
+                keywords[name] = value
         return getattr(target, self.name)(*positional, **keywords)
 
 

@@ -44,7 +44,7 @@ from modelplane.server.auth import ADMIN_OWNER, AUTH_CACHE_SECONDS, TokenCheck
 from modelplane.server.previews import PREVIEW_MAX_BYTES
 from modelplane.enums import TokenRole
 from modelplane.server.routes import content, session
-from modelplane.server.routes.operations import operation_routers
+from modelplane.server.routes.operations import add_operation_routes
 from modelplane.server.reaper import reaper
 from modelplane.server.webhooks import DEFAULT_BACKOFF, Dispatcher
 
@@ -152,10 +152,7 @@ def _artifact_uri(client: Client) -> str:
 
 
 def _add_api(app: FastAPI, token_check: TokenCheck) -> None:
-    # Each area's router goes straight into the app (not through one /api/v1 router), which keeps
-    # route matching one level deep.
-    for router in operation_routers(token_check.require):
-        app.include_router(router)
+    add_operation_routes(app, token_check.require)
     viewer = [Depends(token_check.require(TokenRole.VIEWER))]
     app.include_router(content.router, prefix="/api/v1", dependencies=viewer)
     app.include_router(session.router, dependencies=viewer)

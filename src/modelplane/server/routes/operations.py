@@ -22,7 +22,7 @@ import typing
 from datetime import datetime
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 from starlette.concurrency import run_in_threadpool
 
@@ -31,7 +31,7 @@ from modelplane.metadata.operations import Operation, list_item
 from modelplane.metadata.store import store_operations
 from modelplane.server.api import encode_result
 
-__all__ = ["operation_routers"]
+__all__ = ["add_operation_routes"]
 
 _EMPTY = inspect.Parameter.empty
 _QUERY_TYPES = (int, float, bool, datetime)
@@ -202,25 +202,32 @@ def _tag(op: Operation) -> str:
     return op.path.strip("/").split("/")[0]
 
 
-def operation_routers(require: Callable[[Any], Any]) -> list[APIRouter]:
-    """One router per API area holding a route per store operation; ``require(role)`` is the
-    dependency that checks the calling token has that role."""
-    routers: dict[str, APIRouter] = {}
-    # Static paths go before parameterised ones with the same prefix (``/runs/reap`` before
-    # ``/runs/{run}``), as routes match in order.
-    ordered = sorted(store_operations(), key=lambda op: op.path.count("{"))
-    for op in ordered:
-        router = routers.setdefault(_tag(op), APIRouter(tags=[_tag(op)]))
+def _match_order(op: Operation) -> tuple[int, int]:
+    """Routes are tried in order and each try costs, so the calls made most go first: model
+    versions (every prediction run asks for one by stage), then the rest of the model area, then
+    everything else in declaration order. No two routes of one verb differ only in a parameter
+    segment (a ``{x:name}`` segment never spans a ``/``), so the order changes speed, not meaning."""
+    if op.path.startswith("/models/{model}/versions"):
+        return (0, op.path.count("/"))
+    return (1 if op.path.startswith("/models") else 2, 0)
+
+
+def add_operation_routes(app: FastAPI, require: Callable[[Any], Any]) -> None:
+    """A route per store operation, straight on ``app`` (an included router is matched route by
+    route on every request); ``require(role)`` is the dependency that checks the calling token has
+    that role."""
+    operations = store_operations()
+    for op in sorted(operations, key=lambda op: (_match_order(op), operations.index(op))):
         result = op.result
-        router.add_api_route(
+        app.router.add_api_route(
             _route_path(op),
             _endpoint(op),
             methods=[op.verb],
             name=op.name,
+            tags=[_tag(op)],
             summary=op.summary or op.name.replace("_", " "),
             description=f"Needs a {op.role} token.",
             response_model=None if result is type(None) else result,
             status_code=204 if result is type(None) else 200,
             dependencies=[Depends(require(op.role))],
         )
-    return list(routers.values())
