@@ -10,7 +10,9 @@ from typing import Any, Iterator
 from modelplane.client import Client
 from modelplane.errors import InvalidInputError, ModelplaneError
 from modelplane.metadata.records import RunRecord, StepRunRecord
+from modelplane.metadata.json_values import to_json_metadata
 from modelplane.model import Model
+from modelplane.model_handle import ModelVersionHandle, RunningStep, running_step
 
 __all__ = [
     "PipelineContext",
@@ -103,9 +105,16 @@ def get_pipeline_context() -> PipelineContext:
 
 @contextlib.contextmanager
 def step_context(context: StepContext) -> Iterator[StepContext]:
+    model = context.model
+    running = RunningStep(
+        context.step_run.id,
+        context.step_run.name,
+        model.bound_version_id if model is not None else None,
+    )
     token = _STEP.set(context)
     try:
-        yield context
+        with running_step(running):
+            yield context
     finally:
         _STEP.reset(token)
 
@@ -135,25 +144,20 @@ def log_metadata(
 
     Inside a step with no target named, it goes to the running step run; ``infer_model=True`` sends it to
     the step's model version instead. Outside a step, name the target.
-    """
-    import json
 
-    try:
-        json.dumps(metadata)
-    except (TypeError, ValueError):
-        raise InvalidInputError(
-            "Metadata must be JSON: numbers, strings, booleans, lists and dicts.",
-            hint="Convert other values (arrays, dates) to one of those first.",
-        ) from None
-    if not isinstance(metadata, dict):
-        raise InvalidInputError("Metadata must be a dict of names to values.", hint="Pass {'accuracy': 0.97}.")
+    Nested dicts merge key by key (``{"eval": {"auc": …}}`` keeps an earlier ``eval.f1``). numpy
+    numbers and arrays of up to ``MAX_ARRAY_ITEMS`` items are logged as numbers and lists; other
+    values that are not JSON are refused, naming their key and type. What a step logs to its own
+    model version is also recorded on its step run, so a cache hit of the step logs it again.
+    """
+    metadata = to_json_metadata(metadata)
     running = _STEP.get()
     client = running.client if running else Client()
     if model is not None:
         model.log_metadata(metadata)
     elif model_name is not None:
         version = client.get_model_version(model_name, model_version if model_version is not None else "latest")
-        client.add_metadata("model_version", version.id, metadata)
+        ModelVersionHandle(client, version).log_metadata(metadata)
     elif artifact_version_id is not None or artifact_name is not None:
         record = client.get_artifact_version(artifact_version_id or artifact_name or "", artifact_version)
         client.add_metadata("artifact_version", record.id, metadata)

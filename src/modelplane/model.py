@@ -162,7 +162,8 @@ class Model:
         record, created = client.ensure_model_version(
             self.name,
             self._spec_value if self._spec.kind != "new" else None,
-            model_card=self.model_card,
+            # Model(tags=…) tag the model as well as the version (`model list --tag` finds it).
+            model_card={**self.model_card, "tags": self.tags},
             description=self.version_description,
             tags=self.tags,
         )
@@ -216,6 +217,11 @@ class Model:
         if self._client is None:
             self._client = Client()
         return self._client
+
+    @property
+    def bound_version_id(self) -> str | None:
+        """The id of the bound version, ``None`` before binding (never a store call)."""
+        return self._handle.id if self._handle is not None else None
 
     @property
     def was_created_in_this_run(self) -> bool:

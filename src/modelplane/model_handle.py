@@ -4,19 +4,72 @@ binds a ``Model`` request outside a run.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
 import difflib
-from typing import Any
+import logging
+from typing import Any, Iterator
 
 from modelplane.client import Client
 from modelplane.enums import SINGLE_HOLDER_STAGES, ArtifactType, ModelStages
-from modelplane.errors import NotFoundError
+from modelplane.errors import NotFoundError, PromotionBlockedError
+from modelplane.metadata.json_values import to_json_metadata
 from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecord, ModelVersionRecord, RunRecord
 from modelplane.versioning import VersionSpec
 
-__all__ = ["ModelVersionHandle", "read_version"]
+__all__ = ["ModelVersionHandle", "RunningStep", "read_version", "running_step", "warn_refused"]
+
+logger = logging.getLogger("modelplane")
 
 # How many versions a "no such version" error lists, newest first.
 LISTED_VERSIONS = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class RunningStep:
+    """The step run whose code runs now, and the id of its run's model version (if any)."""
+
+    step_run_id: str
+    step_name: str
+    model_version_id: str | None
+
+
+_RUNNING: contextvars.ContextVar[RunningStep | None] = contextvars.ContextVar(
+    "modelplane_running_step", default=None
+)
+
+
+@contextlib.contextmanager
+def running_step(step: RunningStep) -> Iterator[RunningStep]:
+    """Set while a step's code runs (``context.step_context`` sets it)."""
+    token = _RUNNING.set(step)
+    try:
+        yield step
+    finally:
+        _RUNNING.reset(token)
+
+
+def _own_step_run(model_version_id: str) -> str | None:
+    """The running step run's id when ``model_version_id`` is its run's model version: what it
+    logs there, or the stages it asks for, are recorded on it so a cache hit can repeat them."""
+    step = _RUNNING.get()
+    if step is not None and step.model_version_id == model_version_id:
+        return step.step_run_id
+    return None
+
+
+def warn_refused(error: PromotionBlockedError, where: str, model_name: str, number: int) -> None:
+    """Say in the run's output that the gates refused a promotion asked for by ``where``."""
+    logger.warning(
+        "%s: %s Version %s is kept and the step goes on (`modelplane model version history "
+        "%s %s` shows the refusal).",
+        where,
+        error.message,
+        number,
+        model_name,
+        number,
+    )
 
 
 class ModelVersionHandle:
@@ -96,20 +149,44 @@ class ModelVersionHandle:
         expected_current: int | None = None,
         reason: str | None = None,
     ) -> ModelVersionHandle:
-        self._record = self.client.set_stage(
-            self._record.model_name,
-            self._record.id,
-            stage,
-            force=force,
-            expected_current=expected_current,
-            reason=reason,
-        )
+        """Move the version to ``stage`` (``force`` archives the holder; the model's gates still
+        apply).
+
+        Inside a running step, a move the gates refuse is not the step's failure: it is logged as
+        a warning naming the gates, recorded as ``refused`` in the stage history, and the version
+        stays where it is (so the run, and the version it trained, are kept). Outside a step it
+        raises ``PromotionBlockedError``.
+        """
+        step = _RUNNING.get()
+        try:
+            self._record = self.client.set_stage(
+                self._record.model_name,
+                self._record.id,
+                stage,
+                force=force,
+                expected_current=expected_current,
+                reason=reason,
+                step_run_id=_own_step_run(self._record.id),
+            )
+        except PromotionBlockedError as error:
+            if step is None:
+                raise
+            warn_refused(error, f"Step '{step.step_name}'", self.model_name, self.number)
+            self._fresh = False
+            return self
         self._fresh = True
         return self
 
     def log_metadata(self, metadata: dict[str, Any]) -> None:
-        """Merge ``metadata`` into the version's; the next read of ``metadata`` fetches the result."""
-        self.client.add_metadata("model_version", self._record.id, metadata)
+        """Merge ``metadata`` into the version's (deeply: nested dicts key by key; numpy numbers
+        and small arrays are logged as numbers and lists); the next read of ``metadata`` fetches
+        the result."""
+        self.client.add_metadata(
+            "model_version",
+            self._record.id,
+            to_json_metadata(metadata),
+            step_run_id=_own_step_run(self._record.id),
+        )
         self._fresh = False
 
     # -- what is linked to it --------------------------------------------------------------------

@@ -6,7 +6,6 @@ Called outside a pipeline a step just runs its function, so steps can be unit-te
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import json
 import sys
@@ -18,11 +17,17 @@ from modelplane.dag.graph import External, Node, OutputRef, Parameter
 from modelplane.dag.signature import StepSignature, parse_signature
 from modelplane.dag.tracing import active_graph
 from modelplane.errors import InvalidInputError, PipelineDefinitionError
+from modelplane.execution.cache import code_hash
+from modelplane.metadata.records import ArtifactVersionRecord
 from modelplane.model import Model
 
 __all__ = ["Step", "choose_model", "step"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in ("a", "e", "i", "o", "u") else "a"
 
 
 def _call_site(depth: int = 2) -> str:
@@ -82,13 +87,10 @@ class Step:
 
     @functools.cached_property
     def source_hash(self) -> str:
-        """Changes whenever the step's code changes (its source, or its bytecode when there is none)."""
-        try:
-            material = inspect.getsource(self.func).encode()
-        except (OSError, TypeError):
-            code = self.func.__code__
-            material = code.co_code + repr(code.co_consts).encode()
-        return hashlib.sha256(material).hexdigest()
+        """Changes whenever the step's code changes: its source, and the functions, classes and
+        constants of the user's own package that it uses (``execution.cache.code_hash`` says
+        exactly what is covered)."""
+        return code_hash(self.func)
 
     def with_options(self, **changes: Any) -> "Step":
         options = dict(
@@ -147,12 +149,16 @@ class Step:
             return value
         if isinstance(value, ExternalArtifact):
             return External(value)
+        if isinstance(value, ArtifactVersionRecord):
+            # A stored artifact version (e.g. model.get_model_artifact("clf")): that version.
+            return External(ExternalArtifact(id=value.id))
         try:
             json.dumps(value)
         except (TypeError, ValueError):
+            kind = type(value).__name__
             raise PipelineDefinitionError(
-                f"Input '{name}' of step '{self.name}' at {where} is a {type(value).__name__}, which is neither "
-                "a step output nor a JSON-able parameter.",
+                f"Input '{name}' of step '{self.name}' at {where} is {_article(kind)} {kind}, which is "
+                "neither a step output, a stored artifact version nor a JSON-able parameter.",
                 hint="Produce it in a step, or wrap it: ExternalArtifact(value=…).",
             ) from None
         return Parameter(value)

@@ -53,7 +53,16 @@ def test_a_version_that_misses_a_gate_is_refused_even_with_force(cli: Cli, gated
     assert "it is 0.91, not >= 0.93 (version 1, now in production)" in ran.stderr
     assert "--force does not bypass gates" in ran.stderr
     assert "Traceback" not in ran.stderr
-    assert store_state(gated) == before
+    after = store_state(gated)
+    # Only the refusal is added to the history; no stage moved.
+    refusal, *rest = after.pop("history:iris")
+    assert (refusal["kind"], refusal["version_number"]) == ("refused", 2)
+    assert rest == before.pop("history:iris")
+    assert {k: v for k, v in after.items() if k != "counts"} == {
+        k: v for k, v in before.items() if k != "counts"
+    }
+    history = cli("model", "version", "history", "iris", "2")
+    assert "refused" in history.stdout and "accuracy >= current" in history.stdout
     better = cli("model", "version", "update", "iris", "3", "-s", "production", "--force")
     assert better.exit_code == 0
     assert gated.get_model_version("iris", "production").number == 3

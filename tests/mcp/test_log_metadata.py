@@ -26,7 +26,12 @@ def measuring():
 def test_metadata_lands_where_it_was_sent(client: Client) -> None:
     run = measuring()
     step_run = client.list_step_runs(run.id)[0]
-    assert step_run.metadata == {"rows": 3, "columns": ["a", "b"]}
+    # What the step logged to its model version is recorded on it too, for a cache hit to repeat.
+    assert step_run.metadata == {
+        "rows": 3,
+        "columns": ["a", "b"],
+        "model_version_changes": {"metadata": {"accuracy": 0.91, "report": {"f1": 0.9}}},
+    }
     assert client.get_model_version("meta", 1).metadata == {"accuracy": 0.91, "report": {"f1": 0.9}}
     log_metadata({"checked": True}, artifact_name="measured_value")
     assert client.get_artifact_version("measured_value").metadata["checked"] is True

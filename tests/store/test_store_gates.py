@@ -118,19 +118,48 @@ def test_bad_gates_are_refused_and_change_nothing(store: MetadataStore, gates: A
 # -- enforced by set_stage ------------------------------------------------------------------------
 
 
-def test_a_version_below_a_threshold_is_not_promoted_and_nothing_changes(
+def test_a_version_below_a_threshold_is_not_promoted_and_only_the_refusal_is_recorded(
     store: MetadataStore, iris: str
 ) -> None:
     low = _version(store, iris, accuracy=0.85)
     before = snapshot(store)
 
     with pytest.raises(PromotionBlockedError) as caught:
-        store.set_stage(iris, low, "production", force=True)
+        store.set_stage(iris, low, "production", force=True, reason="nightly")
 
     assert "accuracy >= 0.9: it is 0.85, not >= 0.9" in caught.value.message
     assert f"Version {low} of model 'iris'" in caught.value.message
-    assert snapshot(store) == before
-    assert store.list_stage_changes(iris).total == 0
+    assert "recorded in the stage history" in caught.value.message
+    after = snapshot(store)
+    assert len(after.pop("history:iris")) == 1 and before.pop("history:iris") == []
+    counts_after, counts_before = after.pop("counts"), before.pop("counts")
+    assert {k: v for k, v in counts_after.items() if counts_before.get(k) != v} in (
+        {}, {"stage_changes": 1}
+    )
+    assert after == before  # no stage, version or webhook delivery changed
+    (refusal,) = store.list_stage_changes(iris).items
+    assert (refusal.kind, refusal.version_number, refusal.from_stage, refusal.to_stage) == (
+        "refused", low, ModelStages.NONE, ModelStages.PRODUCTION
+    )
+    assert refusal.reason == (
+        "accuracy >= 0.9: it is 0.85, not >= 0.9 (asked: nightly)"
+    )
+
+
+def test_a_refusal_holds_no_stage_and_is_skipped_by_rollback(store: MetadataStore, iris: str) -> None:
+    first = _version(store, iris, accuracy=0.95)
+    second = _version(store, iris, accuracy=0.97)
+    low = _version(store, iris, accuracy=0.5)
+    store.set_stage(iris, first, "production")
+    store.set_stage(iris, second, "production", force=True)
+    with pytest.raises(PromotionBlockedError):
+        store.set_stage(iris, low, "production", force=True)
+    refused_at = store.list_stage_changes(iris).items[0].created
+
+    holder = store.get_stage_holder_at(iris, "production", refused_at)
+    assert holder is not None and holder.number == second
+    assert store.rollback_stage(iris, "production").number == first
+    assert _stages(store, iris)[low] == "none"
 
 
 def test_current_compares_with_the_holder_and_force_does_not_bypass_it(

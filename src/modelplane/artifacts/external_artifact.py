@@ -6,16 +6,27 @@ from typing import Any
 
 from modelplane.errors import InvalidInputError
 
-__all__ = ["ExternalArtifact"]
+__all__ = ["ExternalArtifact", "is_stored_version"]
 
 _UNSET: Any = object()
+# What every stored artifact version record has (metadata.records.ArtifactVersionRecord; this layer
+# does not import the metadata package, so it is recognised by these fields).
+_STORED_FIELDS = ("id", "uri", "materializer", "content_hash", "version")
+
+
+def is_stored_version(value: Any) -> bool:
+    """Whether ``value`` is a stored artifact version's record (an ``ArtifactVersionRecord``)."""
+    return value is not _UNSET and all(
+        isinstance(getattr(value, field, None), (str, int)) for field in _STORED_FIELDS
+    )
 
 
 class ExternalArtifact:
     """One of, resolved when the run starts and recorded as the step's input:
 
     - ``ExternalArtifact(value=…)``: the value is saved as a new artifact version;
-    - ``ExternalArtifact(id=…)``: an artifact version by id;
+    - ``ExternalArtifact(id=…)``: an artifact version by id; ``ExternalArtifact(record)`` with an
+      ``ArtifactVersionRecord`` (``model.get_model_artifact(…)``) means that version too;
     - ``ExternalArtifact(name=…, version=None)``: an artifact by name (highest version when ``None``);
     - ``ExternalArtifact(model_artifact_name=…, model_name=None, model_version=None)``: the artifact
       linked under that name to a model version; model and version default to the pipeline's model.
@@ -33,6 +44,9 @@ class ExternalArtifact:
         model_version: Any = None,
         materializer: Any = None,
     ) -> None:
+        if id is None and is_stored_version(value):
+            # An ArtifactVersionRecord (e.g. Model.get_model_artifact(…)): that version, not a copy.
+            value, id = _UNSET, value.id
         chosen = [
             label
             for label, given in (

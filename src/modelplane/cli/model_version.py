@@ -48,6 +48,7 @@ HISTORY_COLUMNS = (
     Column("VERSION", lambda r: _version_label(r["version_number"], r["version_name"])),
     Column("FROM", "from_stage"),
     Column("TO", "to_stage"),
+    Column("KIND", "kind"),  # move, rollback or refused (the gates kept the version out)
     Column("ACTOR", "actor"),
     Column("REASON", "reason", max_width=40),
 )

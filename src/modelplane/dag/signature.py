@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import inspect
+import textwrap
 import typing
 from typing import Any, Callable
 
@@ -84,9 +86,42 @@ def _is_tuple(annotation: Any) -> bool:
     return typing.get_origin(annotation) in (tuple, typing.Tuple) and bool(typing.get_args(annotation))
 
 
-def _outputs(annotation: Any, where: str) -> tuple[OutputSpec, ...]:
-    if annotation is None or annotation is type(None) or annotation is _NO_DEFAULT:
-        return () if annotation is not _NO_DEFAULT else (OutputSpec(DEFAULT_OUTPUT_NAME, Any),)
+def _returns_a_value(func: Callable[..., Any]) -> bool:
+    """Whether the function's own body can return something other than ``None`` (a ``return``
+    with a value, or a ``yield``); ``True`` when its source cannot be read."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return True
+    body = tree.body[0] if tree.body and isinstance(tree.body[0], _FUNCTIONS) else None
+    if body is None:  # a lambda or something unusual: keep the output
+        return True
+    pending: list[ast.AST] = list(body.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (*_FUNCTIONS, ast.Lambda, ast.ClassDef)):
+            continue  # a nested definition's returns are its own
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, ast.Return) and node.value is not None:
+            if not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                return True
+        pending.extend(ast.iter_child_nodes(node))
+    return False
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _outputs(annotation: Any, where: str, func: Callable[..., Any] | None = None) -> tuple[OutputSpec, ...]:
+    if annotation is None or annotation is type(None):
+        return ()
+    if annotation is _NO_DEFAULT:
+        # No return annotation: one output, unless the body never returns a value (the reference
+        # page's `def promote_model(score: float):`), which stores nothing.
+        if func is not None and not _returns_a_value(func):
+            return ()
+        return (OutputSpec(DEFAULT_OUTPUT_NAME, Any),)
     if _is_tuple(annotation):
         args = typing.get_args(annotation)
         if len(args) == 2 and args[1] is Ellipsis:
@@ -124,4 +159,4 @@ def parse_signature(func: Callable[..., Any], localns: dict[str, Any] | None = N
             )
         inputs[param.name] = InputSpec(param.name, hints.get(param.name, Any), param.default)
     returns = hints.get("return", inspect.signature(func).return_annotation)
-    return StepSignature(inputs=inputs, outputs=_outputs(returns, where), location=where)
+    return StepSignature(inputs=inputs, outputs=_outputs(returns, where, func), location=where)

@@ -16,7 +16,7 @@ from modelplane.context import StepContext, step_context
 from modelplane.dag.graph import External, Node, OutputRef, Parameter
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import ModelplaneError
-from modelplane.execution.cache import cache_key
+from modelplane.execution.cache import cache_key, repeat_cached_changes
 from modelplane.execution.logs import captured_output
 from modelplane.execution.plan import RunPlan, StepFailure
 from modelplane.metadata.records import (
@@ -179,14 +179,18 @@ def _try_cache(
     kinds = {
         name: (av_id, client.get_artifact_version(av_id).type) for name, av_id in hit.outputs.items()
     } if model_version is not None else {}
-    # The cached step run and its links to this run's model version: one store call.
+    # The cached step run, its links to this run's model version and the metadata the cached step
+    # logged to its own version, merged into this one: one store call.
     step_run = client.create_step_run(
         **common,
         status=ExecutionStatus.CACHED,
         outputs=dict(hit.outputs),
         cached_from=hit.id,
         links=_links(model_version, kinds, output_plan),
+        replay_to=model_version.id if model_version is not None else None,
     )
+    # Said in the run's output; the stage moves it made are asked for again, through the gates.
+    repeat_cached_changes(client, hit, step_run, model_version)
     return StepOutcome(node.id, step_run.status, dict(step_run.outputs))
 
 

@@ -200,6 +200,8 @@ class StageChangeRecord(_Record):
     actor: str | None = None
     reason: str | None = None
     created: datetime
+    # move | rollback | refused (a move the gates refused: the version stayed where it was)
+    kind: str = "move"
 
 
 class TokenRecord(_Record):

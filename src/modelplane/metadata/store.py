@@ -11,7 +11,8 @@ Conventions:
   DESIGN §3 rule 3 (an int or digit string → number, ``staging``/``production``/``latest`` or a
   ``ModelStages`` member → that holder, other text → a version name), or a model version id.
 - Unknown things raise ``NotFoundError``, taken names ``AlreadyExistsError``, broken rules
-  ``InvalidInputError``; a call that raises changes nothing.
+  ``InvalidInputError``; a call that raises changes nothing (one exception: a promotion the gates
+  refuse is recorded in the stage history, see ``set_stage``).
 - Every state change is one call: one transaction on SQL, one request over HTTP.
 - Times are the store's clock (the database's, or the server's), never the caller's.
 - Listings return a ``Page``: newest first unless a ``sort`` says otherwise.
@@ -47,10 +48,20 @@ from modelplane.metadata.records import (
     WebhookRecord,
 )
 
-__all__ = ["MODEL_CARD_FIELDS", "MetadataStore", "MetadataTarget", "VersionRef", "store_operations"]
+__all__ = [
+    "MODEL_CARD_FIELDS",
+    "STEP_CHANGES_KEY",
+    "MetadataStore",
+    "MetadataTarget",
+    "VersionRef",
+    "store_operations",
+]
 
 VersionRef = int | str | ModelStages
 MetadataTarget = Literal["model_version", "artifact_version", "step_run", "run"]
+# The step run metadata entry recording what the step did to its run's model version:
+# {"metadata": {...logged...}, "stages": [{"stage": …, "force": …, "reason": …}, …]}.
+STEP_CHANGES_KEY = "model_version_changes"
 # The descriptive fields of a model (its "card"), in display order.
 MODEL_CARD_FIELDS = (
     "license",
@@ -172,9 +183,17 @@ class MetadataStore(Protocol):
         outputs: dict[str, str] | None = None,
         cached_from: str | None = None,
         links: Sequence[NewArtifactLink] = (),
+        replay_to: str | None = None,
     ) -> StepRunRecord:
         """A step run. A cache hit is created directly as ``cached`` with its reused outputs and
-        their ``links`` to the run's model version, in one transaction."""
+        their ``links`` to the run's model version, in one transaction.
+
+        ``replay_to`` (a cache hit's model version id): the same transaction merges into that
+        version the metadata the ``cached_from`` step run logged to its own model version, and
+        copies that step run's record of it (metadata key ``model_version_changes``, with the
+        stage moves it asked for) onto the new step run, so the hit leaves the version as the
+        original left its own. The caller asks for the recorded stage moves again (``set_stage``).
+        """
 
     @operation('POST', '/step-runs/{step_run_id}/complete')
     def complete_step_run(
@@ -255,8 +274,20 @@ class MetadataStore(Protocol):
         """Remove the record (and its model links); returns it so the caller can delete the bytes."""
 
     @operation('POST', '/metadata/{target}/{target_id}')
-    def add_metadata(self, target: MetadataTarget, target_id: str, metadata: dict[str, Any]) -> None:
-        """Merge JSON ``metadata`` into the target's metadata, key by key."""
+    def add_metadata(
+        self,
+        target: MetadataTarget,
+        target_id: str,
+        metadata: dict[str, Any],
+        *,
+        step_run_id: str | None = None,
+    ) -> None:
+        """Merge JSON ``metadata`` into the target's metadata, deeply: nested dicts key by key
+        (``{"eval": {"auc": …}}`` keeps an earlier ``eval.f1``), any other value replaced.
+
+        ``step_run_id`` (only with ``model_version``): the step run logging to its model version;
+        the same transaction records the metadata in that step run's ``model_version_changes``,
+        so a cache hit of the step can log it again (``create_step_run(replay_to=…)``)."""
 
     # -- models -------------------------------------------------------------------------------
     @operation('POST', '/models')
@@ -329,7 +360,11 @@ class MetadataStore(Protocol):
         created_by: str | None = None,
     ) -> EnsuredVersion:
         """Resolve a run's version spec once: ``None`` creates a version (and the model if needed),
-        a name is get-or-create, a number/stage/``latest`` must exist. Returns (version, created): unpack it as a pair."""
+        a name is get-or-create, a number/stage/``latest`` must exist. Returns (version, created): unpack it as a pair.
+
+        ``model_card``: the card of a model created here; its ``tags`` entry also tags an existing
+        model (added, never removed) when the spec is ``None`` or a name. ``tags`` tag a created
+        version."""
 
     @operation('GET', '/models/{model}/versions/{version}')
     def get_model_version(self, model: str, version: VersionRef) -> ModelVersionRecord: ...
@@ -377,10 +412,20 @@ class MetadataStore(Protocol):
         expected_current: int | None = None,
         actor: str | None = None,
         reason: str | None = None,
+        step_run_id: str | None = None,
     ) -> ModelVersionRecord:
         """Move a version to ``stage`` in one transaction: one holder of staging and of production
         at a time, ``force`` archives the holder. ``expected_current`` is compare-and-set: the
-        number that must hold the stage now, 0 for "nobody"."""
+        number that must hold the stage now, 0 for "nobody".
+
+        A move the model's gates refuse raises ``PromotionBlockedError`` naming the failed gates,
+        and is the one failure that changes something: a stage change of kind ``refused`` (with
+        the failures as its reason) is committed to the history first. It moves nothing, and no
+        holder, ``get_stage_holder_at`` or rollback counts it.
+
+        ``step_run_id``: the step run asking for the move of its run's model version; the same
+        transaction records the request (stage, force, reason) in that step run's
+        ``model_version_changes``, so a cache hit of the step asks for it again."""
 
     @operation('GET', '/models/{model}/stage-changes')
     def list_stage_changes(

@@ -30,6 +30,7 @@ from modelplane.metadata.sql.rows import (
     page,
     utcnow,
 )
+from modelplane.metadata.sql.step_changes import merge_metadata, record_version_metadata
 from modelplane.metadata.sql.tables import (
     artifact_versions,
     artifacts,
@@ -269,7 +270,12 @@ class ArtifactsMixin(StoreCore):
         return self.write(work)
 
     def add_metadata(
-        self, target: MetadataTarget, target_id: str, metadata: dict[str, Any]
+        self,
+        target: MetadataTarget,
+        target_id: str,
+        metadata: dict[str, Any],
+        *,
+        step_run_id: str | None = None,
     ) -> None:
         if target not in _METADATA_TARGETS:
             raise InvalidInputError(
@@ -278,6 +284,12 @@ class ArtifactsMixin(StoreCore):
             )
         table, column, label = _METADATA_TARGETS[target]
         new = check_dict(metadata, f"metadata for {label.lower()} {target_id!r}")
+        if step_run_id is not None and target != "model_version":
+            raise InvalidInputError(
+                f"step_run_id is given with metadata for {label.lower()} {target_id!r}; only "
+                "metadata a step logs to its model version is recorded on the step run.",
+                hint="Leave step_run_id out, or log to the model version.",
+            )
 
         def work(conn: Connection) -> None:
             # Locked read-modify-write: two steps logging metadata at once both keep their keys.
@@ -285,9 +297,11 @@ class ArtifactsMixin(StoreCore):
             current = conn.execute(query).first()
             if current is None:
                 raise NotFoundError(f"{label} {target_id!r} does not exist.", hint="Check the id.")
-            values: dict[str, Any] = {column.key: {**(current[0] or {}), **new}}
+            values: dict[str, Any] = {column.key: merge_metadata(current[0], new)}
             if table is model_versions:
                 values["updated"] = utcnow()
             conn.execute(table.update().where(table.c.id == target_id).values(**values))
+            if step_run_id is not None:
+                record_version_metadata(conn, step_run_id, new)
 
         self.write(work)

@@ -319,6 +319,13 @@ class ModelsMixin(StoreCore):
             if model_row is None:
                 check_name(model)
                 model_row = _insert_model(conn, model, model_tags, fields, utcnow())
+            elif set(model_tags) - set(model_row.tags or ()):
+                # The run's Model(tags=…) tag the model too: added, never removed.
+                conn.execute(
+                    models.update()
+                    .where(models.c.id == model_row.id)
+                    .values(tags=merge_tags(model_row.tags or [], model_tags, ()), updated=utcnow())
+                )
             name = None
             if spec.kind == "name":
                 assert spec.name is not None

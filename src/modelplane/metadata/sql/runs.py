@@ -50,6 +50,7 @@ from modelplane.metadata.sql.rows import (
     step_run_records,
     utcnow,
 )
+from modelplane.metadata.sql.step_changes import replay_step_changes, step_meta
 from modelplane.metadata.sql.tables import (
     model_version_runs,
     model_versions,
@@ -357,7 +358,13 @@ class RunsMixin(StoreCore):
         outputs: dict[str, str] | None = None,
         cached_from: str | None = None,
         links: Sequence[NewArtifactLink] = (),
+        replay_to: str | None = None,
     ) -> StepRunRecord:
+        if replay_to is not None and cached_from is None:
+            raise InvalidInputError(
+                f"replay_to={replay_to!r} is given for step run {name!r}, which is not a cache hit.",
+                hint="Pass cached_from= (the step run whose changes are replayed) with replay_to=.",
+            )
         if links:
             wanted = parse_records(links, NewArtifactLink, "links")
 
@@ -366,6 +373,7 @@ class RunsMixin(StoreCore):
                     run_id=run_id, name=name, step_name=step_name, status=status,
                     cache_key=cache_key, source_hash=source_hash, parameters=parameters,
                     inputs=inputs, upstream=upstream, outputs=outputs, cached_from=cached_from,
+                    replay_to=replay_to,
                 )
                 store._make_links(wanted)
                 return created  # type: ignore[no-any-return]
@@ -417,8 +425,12 @@ class RunsMixin(StoreCore):
             if links:
                 conn.execute(step_run_artifacts.insert(), links)
             row.pop("meta")
+            metadata: dict[str, Any] = {}
+            if values["cached_from"] is not None:
+                replay_step_changes(conn, values["cached_from"], row["id"], replay_to)
+                metadata = step_meta(conn, row["id"])
             return StepRunRecord.model_validate(
-                {**row, "inputs": ins, "outputs": outs, "metadata": {}}
+                {**row, "inputs": ins, "outputs": outs, "metadata": metadata}
             )
 
         return self.write(work)

@@ -15,11 +15,13 @@ from sqlalchemy.engine import Connection
 from modelplane.enums import ModelStages
 from modelplane.metadata.sql.tables import stage_changes
 
-__all__ = ["MOVE", "ROLLBACK", "Tenure", "tenures"]
+__all__ = ["MOVE", "REFUSED", "ROLLBACK", "Tenure", "tenures"]
 
 # stage_changes.kind
 MOVE = "move"
 ROLLBACK = "rollback"
+# A move the gates refused: history only; the version stayed where it was, so no tenure.
+REFUSED = "refused"
 
 _INTO_STAGE = (
     sa.select(

@@ -34,7 +34,8 @@ from modelplane.metadata.sql.rows import (
     stage_change_record,
     utcnow,
 )
-from modelplane.metadata.sql.stage_history import MOVE, ROLLBACK, Tenure, tenures
+from modelplane.metadata.sql.stage_history import MOVE, REFUSED, ROLLBACK, Tenure, tenures
+from modelplane.metadata.sql.step_changes import record_stage_request
 from modelplane.metadata.sql.tables import model_versions, stage_changes
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.sql.webhooks import enqueue_stage_change
@@ -73,25 +74,58 @@ def _holder(conn: Connection, model_id: str, stage: ModelStages) -> Row[Any] | N
     return conn.execute(_HOLDER, {"model_id": model_id, "stage": stage.value}).first()
 
 
-def _check_gates(
+def _gate_failures(
     model_row: Row[Any], row: Row[Any], holder: Row[Any] | None, target: ModelStages
-) -> None:
-    """Refuse the move when the version misses a gate of ``target`` (checked in the caller's
-    transaction, against the holder it locked)."""
+) -> list[str]:
+    """Why the gates of ``target`` refuse the version (checked in the caller's transaction,
+    against the holder it locked); empty when they let it in."""
     rules = (model_row.gates or {}).get(target.value)
     if not rules:
-        return
+        return []
     current = model_version_record(holder).metadata if holder is not None else None
     label = f"version {holder.number}, now in {target}" if holder is not None else ""
-    failures = failed_gates(rules, model_version_record(row).metadata, current, current_label=label)
-    if failures:
-        raise PromotionBlockedError(
-            f"Version {row.number} of model {model_row.name!r} does not meet the gates for "
-            f"'{target}', so it was not moved: " + "; ".join(failures) + ".",
-            hint="Log the missing metadata or promote a better version; the gates are in "
-            f"`modelplane model describe {model_row.name}` (change them with `model update "
-            "--gate/--remove-gate`).",
-        )
+    return failed_gates(rules, model_version_record(row).metadata, current, current_label=label)
+
+
+def _refuse(
+    conn: Connection,
+    model_row: Row[Any],
+    version: Row[Any],
+    stage: ModelStages,
+    failures: list[str],
+    *,
+    at: datetime,
+    actor: str | None,
+    reason: str | None,
+) -> PromotionBlockedError:
+    """Append a ``refused`` row to the history and return the error to raise once it is committed.
+
+    The version stays where it is, no webhook hears of it, and no holder or rollback computation
+    counts the row (sql.stage_history).
+    """
+    why = "; ".join(failures)
+    conn.execute(
+        stage_changes.insert(),
+        {
+            "model_id": version.model_id,
+            "model_version_id": version.id,
+            "version_number": version.number,
+            "version_name": version.name,
+            "from_stage": version.stage,
+            "to_stage": stage.value,
+            "actor": actor,
+            "reason": why + (f" (asked: {reason})" if reason else ""),
+            "created": at,
+            "kind": REFUSED,
+        },
+    )
+    return PromotionBlockedError(
+        f"Version {version.number} of model {model_row.name!r} does not meet the gates for "
+        f"'{stage}', so it was not moved: {why}. The refusal is recorded in the stage history.",
+        hint="Log the missing metadata or promote a better version; the gates are in "
+        f"`modelplane model describe {model_row.name}` (change them with `model update "
+        "--gate/--remove-gate`).",
+    )
 
 
 def _move(
@@ -192,15 +226,18 @@ class StagesMixin(StoreCore):
         expected_current: int | None = None,
         actor: str | None = None,
         reason: str | None = None,
+        step_run_id: str | None = None,
     ) -> ModelVersionRecord:
         target = check_target_stage(stage)
         _check_expected(expected_current, target)
         _check_actor(actor)
 
-        def work(conn: Connection) -> ModelVersionRecord:
+        def work(conn: Connection) -> ModelVersionRecord | PromotionBlockedError:
             now = utcnow()
             model_row = find_model(conn, model, lock=True)
             row = find_version(conn, model_row, version, lock=True)
+            if step_run_id is not None:
+                record_stage_request(conn, step_run_id, target.value, force, reason)
             if target not in SINGLE_HOLDER_STAGES:
                 if row.stage == target.value:
                     return model_version_record(row)
@@ -219,7 +256,12 @@ class StagesMixin(StoreCore):
                 )
             if holder is not None and holder.id == row.id:
                 return model_version_record(row)
-            _check_gates(model_row, row, holder, target)
+            failures = _gate_failures(model_row, row, holder, target)
+            if failures:
+                # Committed, then raised: the history keeps the refusal, nothing else changes.
+                return _refuse(
+                    conn, model_row, row, target, failures, at=now, actor=actor, reason=reason
+                )
             if holder is not None:
                 if not force:
                     raise StageConflictError(
@@ -239,7 +281,10 @@ class StagesMixin(StoreCore):
                 )
             return _move(conn, row, target, at=now, actor=actor, reason=reason)
 
-        return self.write(work)
+        result = self.write(work)
+        if isinstance(result, PromotionBlockedError):
+            raise result
+        return result
 
     def list_stage_changes(
         self,
@@ -306,6 +351,7 @@ class StagesMixin(StoreCore):
                         stage_changes.c.from_stage == target.value,
                     ),
                     stage_changes.c.created <= when,
+                    stage_changes.c.kind != REFUSED,
                 )
                 .order_by(stage_changes.c.id.desc())
                 .limit(1)
