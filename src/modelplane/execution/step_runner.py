@@ -7,7 +7,9 @@ the whole life of one step run. Orchestrators only decide where and when it is c
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import traceback
+import typing
 import uuid
 from typing import Any
 
@@ -15,7 +17,7 @@ from modelplane.client import Client
 from modelplane.context import StepContext, step_context
 from modelplane.dag.graph import External, Node, OutputRef, Parameter
 from modelplane.enums import ArtifactType, ExecutionStatus
-from modelplane.errors import ModelplaneError
+from modelplane.errors import ModelplaneError, PipelineRunError
 from modelplane.execution.cache import cache_key
 from modelplane.execution.logs import captured_output
 from modelplane.execution.plan import RunPlan, StepFailure
@@ -109,6 +111,45 @@ def _split_return(node: Node, value: Any) -> dict[str, Any]:
             hint="Return a tuple with one value per output, in the order of the return annotation.",
         )
     return dict(zip(names, value))
+
+
+# A value of these stands for the annotated number type (PEP 484's numeric tower, and numpy's
+# scalars, which do not subclass ``int``): ``-> int`` may return ``np.int64(3)``.
+_NUMBERS = {int: numbers.Integral, float: numbers.Real, complex: numbers.Complex}
+
+
+def _type_name(cls: type) -> str:
+    module = getattr(cls, "__module__", "builtins")
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def _matches(value: Any, expected: type) -> bool:
+    if expected is bool and type(value).__name__ in ("bool_", "bool"):  # numpy.bool_ (numpy.bool in 2.x)
+        return True
+    try:
+        return isinstance(value, _NUMBERS.get(expected, expected))
+    except TypeError:  # a Protocol that is not runtime_checkable, and the like: not checkable
+        return True
+
+
+def _check_output_types(node: Node, values: dict[str, Any]) -> None:
+    """Fail when an output is not an instance of its annotation. Only plain classes are checked:
+    ``Any``, generics (``list[int]``, ``Optional[X]``), strings and type variables are left alone."""
+    for spec in node.step.signature.outputs:
+        expected = spec.annotation
+        if not isinstance(expected, type) or typing.get_origin(expected) is not None:
+            continue
+        if expected is object or spec.name not in values:
+            continue
+        value = values[spec.name]
+        if _matches(value, expected):
+            continue
+        raise PipelineRunError(
+            f"Step '{node.id}' returned {_type_name(type(value))} for its output '{spec.name}', "
+            f"which is annotated {_type_name(expected)} ({node.step.signature.location}).",
+            hint=f"Return a {_type_name(expected)}, or change the return annotation to the type "
+            "the step returns (Any skips the check).",
+        )
 
 
 def _write_outputs(client: Client, values: dict[str, Any], output_plan: dict) -> dict[str, tuple[str, Any]]:
@@ -241,7 +282,9 @@ def run_step(
                 )
             with step_context(context):
                 value = step.func(**kwargs)
-            written = _write_outputs(client, _split_return(node, value), output_plan)
+            values = _split_return(node, value)
+            _check_output_types(node, values)
+            written = _write_outputs(client, values, output_plan)
             logs = captured.text
             saved = _record_outputs(client, step_run, written, output_plan, model_version, logs)
         except BaseException as exc:  # noqa: BLE001 - the user's error is recorded, then re-raised upstream
