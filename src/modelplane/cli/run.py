@@ -97,6 +97,19 @@ def _model_version_label(client: Client, model_version_id: str | None) -> str:
     return f"{record.model_name} version {record.number}"
 
 
+def exception_text(error: str) -> str:
+    """The exception of a recorded error: its type and whole message (every line of it), without
+    the stack frames; the last exception of a chain. Text that is no traceback comes back whole."""
+    lines = error.strip().splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith('  File "')]
+    if not frames:
+        return error.strip()
+    rest = lines[frames[-1] + 1 :]
+    while rest and rest[0].startswith("    "):  # the frame's source line and its ^^^^ markers
+        rest = rest[1:]
+    return "\n".join(rest).strip() or lines[-1]
+
+
 @run.command()
 @click.argument("run_name", metavar="RUN")
 @output_option
@@ -127,7 +140,10 @@ def describe(run_name: str, fmt: str) -> None:
         ("Parameters", json.dumps(record.parameters) if record.parameters else "-"),
     ]
     if record.error:
-        rows.append(("Error", record.error.strip().splitlines()[-1]))
+        rows.append(("Error", exception_text(record.error)))
+        failed = [s["name"] for s in steps if s["status"] == ExecutionStatus.FAILED.value and s["error"]]
+        if failed and "Traceback (most recent call last)" in record.error:
+            rows.append(("Traceback", f"modelplane run logs {record.name} --step {failed[0]}"))
     output.fields(rows)
     for step in steps:
         step["output_artifacts"] = {

@@ -289,9 +289,11 @@ def run_step(
             saved = _record_outputs(client, step_run, written, output_plan, model_version, logs)
         except BaseException as exc:  # noqa: BLE001 - the user's error is recorded, then re-raised upstream
             text = traceback.format_exc()
-            client.finish_step_run(
-                step_run.id, status=ExecutionStatus.FAILED, logs=captured.text, error=text
-            )
+            # The traceback goes into the step's logs too, after what the step printed, so
+            # `modelplane run logs RUN --step S` (which the failure points to) shows it.
+            printed = captured.text
+            logs = f"{printed}{'' if not printed or printed.endswith(chr(10)) else chr(10)}{text}"
+            client.finish_step_run(step_run.id, status=ExecutionStatus.FAILED, logs=logs, error=text)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             return StepOutcome(node.id, ExecutionStatus.FAILED, {}, StepFailure(node.id, exc, text))
