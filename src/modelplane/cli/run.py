@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -161,24 +162,60 @@ def describe(run_name: str, fmt: str) -> None:
     output.text("\n".join(drawing))
 
 
+def _follow(client: Client, step: StepRunRecord, poll_seconds: float = 0.5) -> None:
+    """Print the step's logs, then what is added to them, until the step run ends."""
+    shown = ""
+    while True:
+        ended = client.get_step_run(step.id).status is not ExecutionStatus.RUNNING
+        text = client.get_step_logs(step.id)  # read after the status: an ended step's logs are final
+        if text.startswith(shown):
+            new = text[len(shown) :]
+        else:  # the end stored the head and tail of a very long output: show the tail's rest
+            new = text[-max(len(text) - len(shown), 0) :] if len(text) > len(shown) else ""
+        if new:
+            click.echo(new, nl=False)
+            sys.stdout.flush()
+        shown = text
+        if ended:
+            if shown and not shown.endswith("\n"):
+                click.echo("")
+            return
+        time.sleep(poll_seconds)
+
+
 @run.command()
 @click.argument("run_name", metavar="RUN")
 @click.option("--step", "step_name", help="Only this step's logs (its name in the run).")
-def logs(run_name: str, step_name: str | None) -> None:
-    """Show what the steps of a run printed and logged."""
+@click.option(
+    "--follow",
+    "-f",
+    is_flag=True,
+    help="With --step: keep printing what the step adds to its logs until it ends.",
+)
+def logs(run_name: str, step_name: str | None, follow: bool) -> None:
+    """Show what the steps of a run printed and logged.
+
+    A running step's logs are stored every few seconds; ``--follow`` prints them as they come.
+    """
     client = session.client()
     record = client.get_run(run_name)
     steps = client.list_step_runs(record.id)
+    if follow and step_name is None:
+        raise click.UsageError("--follow needs --step STEP: it follows one step's logs.")
     if step_name is not None:
         chosen = [s for s in steps if step_name in (s.name, s.step_name)]
         if not chosen:
             names = ", ".join(s.name for s in steps) or "none"
             raise NotFoundError(
                 f"Run '{record.name}' has no step '{step_name}'. Its steps: {names}.",
-                hint=f"See them with `modelplane run describe {record.name}`.",
+                hint=f"See them with `modelplane run describe {record.name}`, or wait until the "
+                "step starts when the run is still running.",
             )
         for step in chosen:
-            output.text(client.get_step_logs(step.id))
+            if follow:
+                _follow(client, step)
+            else:
+                output.text(client.get_step_logs(step.id))
         return
     for step in steps:
         output.message(f"── {step.name} ({step.status.value}) ──")

@@ -19,7 +19,7 @@ from modelplane.dag.graph import External, Node, OutputRef, Parameter
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import ModelplaneError, PipelineRunError
 from modelplane.execution.cache import cache_key
-from modelplane.execution.logs import captured_output
+from modelplane.execution.logs import live_logs
 from modelplane.execution.plan import RunPlan, StepFailure
 from modelplane.metadata.records import (
     ArtifactVersionRecord,
@@ -267,7 +267,7 @@ def run_step(
     model_request, model_version = plan.model_for(node.id)
     model = model_request.bound_copy(client, model_version) if model_request and model_version else None
     context = StepContext(plan.run, step_run, model, client, step.signature.output_names)
-    with captured_output() as captured:
+    with live_logs(client, step_run.id) as captured:
         try:
             kwargs = dict(parameters)
             for name, av_id in input_ids.items():
