@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import time
 import traceback
 import typing
 import uuid
@@ -18,6 +19,7 @@ from modelplane.context import StepContext, step_context
 from modelplane.dag.graph import External, Node, OutputRef, Parameter
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import ModelplaneError, PipelineRunError
+from modelplane.execution import progress
 from modelplane.execution.cache import cache_key
 from modelplane.execution.logs import live_logs
 from modelplane.execution.plan import RunPlan, StepFailure
@@ -261,8 +263,12 @@ def run_step(
     if use_cache:
         cached = _try_cache(client, plan, node, key, common, output_plan)
         if cached is not None:
+            progress.step_ended(node.id, ExecutionStatus.CACHED, 0.0)
             return cached
 
+    progress.step_started(node.id)
+    began = time.perf_counter()
+    failure: StepFailure | None = None
     step_run = client.create_step_run(**common)
     model_request, model_version = plan.model_for(node.id)
     model = model_request.bound_copy(client, model_version) if model_request and model_version else None
@@ -296,6 +302,11 @@ def run_step(
             client.finish_step_run(step_run.id, status=ExecutionStatus.FAILED, logs=logs, error=text)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            return StepOutcome(node.id, ExecutionStatus.FAILED, {}, StepFailure(node.id, exc, text))
+            failure = StepFailure(node.id, exc, text)
+    # Told after the capture, so the step's own logs do not hold it.
+    if failure is not None:
+        progress.step_ended(node.id, ExecutionStatus.FAILED, time.perf_counter() - began, failure.error)
+        return StepOutcome(node.id, ExecutionStatus.FAILED, {}, failure)
+    progress.step_ended(node.id, ExecutionStatus.COMPLETED, time.perf_counter() - began)
     plan.artifact_records.update((record.id, record) for record in saved.values())
     return StepOutcome(node.id, ExecutionStatus.COMPLETED, {name: record.id for name, record in saved.items()})
