@@ -168,10 +168,9 @@ def _follow(client: Client, step: StepRunRecord, poll_seconds: float = 0.5) -> N
     while True:
         ended = client.get_step_run(step.id).status is not ExecutionStatus.RUNNING
         text = client.get_step_logs(step.id)  # read after the status: an ended step's logs are final
-        if text.startswith(shown):
-            new = text[len(shown) :]
-        else:  # the end stored the head and tail of a very long output: show the tail's rest
-            new = text[-max(len(text) - len(shown), 0) :] if len(text) > len(shown) else ""
+        # Appends only grow the text; a very long output ends as its head and tail, of which
+        # the part past what was shown is printed.
+        new = text[len(shown) :]
         if new:
             click.echo(new, nl=False)
             sys.stdout.flush()
