@@ -40,10 +40,21 @@ class Settings:
     actor: str | None = None
     # How often a running pipeline tells the store it is alive (MODELPLANE_HEARTBEAT_SECONDS).
     heartbeat_seconds: float = 30.0
+    # What a pipeline call tells on the console (MODELPLANE_LOGGING_VERBOSITY): quiet, info or
+    # debug; None says "info on a terminal or in a notebook, quiet otherwise".
+    logging_verbosity: str | None = None
 
     @property
     def is_remote(self) -> bool:
         return self.store_url.startswith(("http://", "https://"))
+
+    def where_to_look(self, run_name: str) -> str:
+        """Where to see a run: its dashboard page when the store is a server, else the command."""
+        if self.is_remote:
+            from urllib.parse import quote
+
+            return f"{self.store_url.rstrip('/')}/#/runs/{quote(run_name, safe='')}"
+        return f"modelplane run describe {run_name}"
 
     def with_overrides(self, **changes: object) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -156,7 +167,24 @@ def load_settings(
         ray_address=overrides.get("ray_address") or env.get("MODELPLANE_RAY_ADDRESS"),
         actor=env.get("MODELPLANE_ACTOR") or env.get("USER") or _login_name(),
         heartbeat_seconds=_heartbeat_seconds(env.get("MODELPLANE_HEARTBEAT_SECONDS")),
+        logging_verbosity=_verbosity(env.get("MODELPLANE_LOGGING_VERBOSITY")),
     )
+
+
+VERBOSITIES = ("quiet", "info", "debug")
+
+
+def _verbosity(raw: str | None) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    value = raw.strip().lower()
+    if value not in VERBOSITIES:
+        raise ConfigError(
+            f"MODELPLANE_LOGGING_VERBOSITY={raw!r} is not one of {', '.join(VERBOSITIES)}.",
+            hint="Use quiet (nothing), info (the run, its steps and where to look) or debug; "
+            "leave it unset for info on a terminal and quiet otherwise.",
+        )
+    return value
 
 
 def _heartbeat_seconds(raw: str | None) -> float:

@@ -283,4 +283,7 @@ def test_promotion_gates_are_shown_and_a_blocked_promotion_changes_nothing(
     assert "Into production" in gates_text and "accuracy >= current" in gates_text
     assert "PromotionBlockedError" in error and "not >= 0.9 (version 1, now in production)" in error
     assert admin.get_model_version("gated_model", "production").number == 1
-    assert admin.list_stage_changes("gated_model").total == 1
+    # No stage moved; the history keeps the refusal, so who asked and why is on record.
+    changes = admin.list_stage_changes("gated_model").items
+    assert [change.kind for change in changes] == ["refused", "move"]
+    assert changes[0].version_number == 2 and changes[0].to_stage == "production"

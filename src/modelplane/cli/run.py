@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -97,6 +98,19 @@ def _model_version_label(client: Client, model_version_id: str | None) -> str:
     return f"{record.model_name} version {record.number}"
 
 
+def exception_text(error: str) -> str:
+    """The exception of a recorded error: its type and whole message (every line of it), without
+    the stack frames; the last exception of a chain. Text that is no traceback comes back whole."""
+    lines = error.strip().splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith('  File "')]
+    if not frames:
+        return error.strip()
+    rest = lines[frames[-1] + 1 :]
+    while rest and rest[0].startswith("    "):  # the frame's source line and its ^^^^ markers
+        rest = rest[1:]
+    return "\n".join(rest).strip() or lines[-1]
+
+
 @run.command()
 @click.argument("run_name", metavar="RUN")
 @output_option
@@ -127,7 +141,10 @@ def describe(run_name: str, fmt: str) -> None:
         ("Parameters", json.dumps(record.parameters) if record.parameters else "-"),
     ]
     if record.error:
-        rows.append(("Error", record.error.strip().splitlines()[-1]))
+        rows.append(("Error", exception_text(record.error)))
+        failed = [s["name"] for s in steps if s["status"] == ExecutionStatus.FAILED.value and s["error"]]
+        if failed and "Traceback (most recent call last)" in record.error:
+            rows.append(("Traceback", f"modelplane run logs {record.name} --step {failed[0]}"))
     output.fields(rows)
     for step in steps:
         step["output_artifacts"] = {
@@ -145,24 +162,59 @@ def describe(run_name: str, fmt: str) -> None:
     output.text("\n".join(drawing))
 
 
+def _follow(client: Client, step: StepRunRecord, poll_seconds: float = 0.5) -> None:
+    """Print the step's logs, then what is added to them, until the step run ends."""
+    shown = ""
+    while True:
+        ended = client.get_step_run(step.id).status is not ExecutionStatus.RUNNING
+        text = client.get_step_logs(step.id)  # read after the status: an ended step's logs are final
+        # Appends only grow the text; a very long output ends as its head and tail, of which
+        # the part past what was shown is printed.
+        new = text[len(shown) :]
+        if new:
+            click.echo(new, nl=False)
+            sys.stdout.flush()
+        shown = text
+        if ended:
+            if shown and not shown.endswith("\n"):
+                click.echo("")
+            return
+        time.sleep(poll_seconds)
+
+
 @run.command()
 @click.argument("run_name", metavar="RUN")
 @click.option("--step", "step_name", help="Only this step's logs (its name in the run).")
-def logs(run_name: str, step_name: str | None) -> None:
-    """Show what the steps of a run printed and logged."""
+@click.option(
+    "--follow",
+    "-f",
+    is_flag=True,
+    help="With --step: keep printing what the step adds to its logs until it ends.",
+)
+def logs(run_name: str, step_name: str | None, follow: bool) -> None:
+    """Show what the steps of a run printed and logged.
+
+    A running step's logs are stored every few seconds; ``--follow`` prints them as they come.
+    """
     client = session.client()
     record = client.get_run(run_name)
     steps = client.list_step_runs(record.id)
+    if follow and step_name is None:
+        raise click.UsageError("--follow needs --step STEP: it follows one step's logs.")
     if step_name is not None:
         chosen = [s for s in steps if step_name in (s.name, s.step_name)]
         if not chosen:
             names = ", ".join(s.name for s in steps) or "none"
             raise NotFoundError(
                 f"Run '{record.name}' has no step '{step_name}'. Its steps: {names}.",
-                hint=f"See them with `modelplane run describe {record.name}`.",
+                hint=f"See them with `modelplane run describe {record.name}`, or wait until the "
+                "step starts when the run is still running.",
             )
         for step in chosen:
-            output.text(client.get_step_logs(step.id))
+            if follow:
+                _follow(client, step)
+            else:
+                output.text(client.get_step_logs(step.id))
         return
     for step in steps:
         output.message(f"── {step.name} ({step.status.value}) ──")

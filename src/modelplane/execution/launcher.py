@@ -15,6 +15,7 @@ from modelplane.client import Client
 from modelplane.dag.graph import External, Graph
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import ModelplaneError, NotFoundError, StepFailedError
+from modelplane.execution import progress
 from modelplane.execution.orchestrator import get_orchestrator
 from modelplane.execution.plan import RunPlan
 from modelplane.metadata.records import ModelVersionRecord, RunRecord
@@ -110,7 +111,14 @@ def _say_discarded(created: list[tuple[Model, ModelVersionRecord]]) -> None:
             logger.info("Deleted version %s of model '%s' created by the failed run.", record.number, handle.name)
 
 
-def launch(
+def launch(*, client: Client, **options: Any) -> RunRecord:
+    """Run ``graph`` as a new run of ``pipeline_name`` (the options of ``_launch``), telling its
+    progress on the console when it should (``progress.reporting``)."""
+    with progress.reporting(client.settings):
+        return _launch(client=client, **options)
+
+
+def _launch(
     *,
     client: Client,
     pipeline_name: str,
@@ -189,6 +197,9 @@ def launch(
         discard_created()
         raise
 
+    progress.run_started(run, len(graph.nodes))
+    for handle, record in bound.values():
+        progress.model_version(record, handle.was_created_in_this_run)
     plan = RunPlan(run, graph, enable_cache, models, versions, externals)
     try:
         with _heartbeat(client, run.id):
@@ -197,9 +208,14 @@ def launch(
         client.finish_run(run.id, ExecutionStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
     if failure is None:
-        return client.finish_run(run.id, ExecutionStatus.COMPLETED)
-    client.finish_run(run.id, ExecutionStatus.FAILED, error=failure.traceback)
+        finished = client.finish_run(run.id, ExecutionStatus.COMPLETED)
+        progress.stage_changes(client, run.created, [record for _, record in bound.values()])
+        progress.run_ended(client, finished)
+        return finished
+    finished = client.finish_run(run.id, ExecutionStatus.FAILED, error=failure.traceback)
+    progress.stage_changes(client, run.created, [record for _, record in bound.values()])
     _say_discarded(created)
+    progress.run_ended(client, finished, failure.node_id)
     raise StepFailedError(
         f"Pipeline '{pipeline_name}' run '{run.name}' failed in step '{failure.node_id}': "
         f"{type(failure.error).__name__}: {failure.error}",

@@ -7,7 +7,10 @@ the whole life of one step run. Orchestrators only decide where and when it is c
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import time
 import traceback
+import typing
 import uuid
 from typing import Any
 
@@ -15,9 +18,10 @@ from modelplane.client import Client
 from modelplane.context import StepContext, step_context
 from modelplane.dag.graph import External, Node, OutputRef, Parameter
 from modelplane.enums import ArtifactType, ExecutionStatus
-from modelplane.errors import ModelplaneError
+from modelplane.errors import ModelplaneError, PipelineRunError
+from modelplane.execution import progress
 from modelplane.execution.cache import cache_key, repeat_cached_changes
-from modelplane.execution.logs import captured_output
+from modelplane.execution.logs import live_logs
 from modelplane.execution.plan import RunPlan, StepFailure
 from modelplane.metadata.records import (
     ArtifactVersionRecord,
@@ -109,6 +113,45 @@ def _split_return(node: Node, value: Any) -> dict[str, Any]:
             hint="Return a tuple with one value per output, in the order of the return annotation.",
         )
     return dict(zip(names, value))
+
+
+# A value of these stands for the annotated number type (PEP 484's numeric tower, and numpy's
+# scalars, which do not subclass ``int``): ``-> int`` may return ``np.int64(3)``.
+_NUMBERS = {int: numbers.Integral, float: numbers.Real, complex: numbers.Complex}
+
+
+def _type_name(cls: type) -> str:
+    module = getattr(cls, "__module__", "builtins")
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def _matches(value: Any, expected: type) -> bool:
+    if expected is bool and type(value).__name__ in ("bool_", "bool"):  # numpy.bool_ (numpy.bool in 2.x)
+        return True
+    try:
+        return isinstance(value, _NUMBERS.get(expected, expected))
+    except TypeError:  # a Protocol that is not runtime_checkable, and the like: not checkable
+        return True
+
+
+def _check_output_types(node: Node, values: dict[str, Any]) -> None:
+    """Fail when an output is not an instance of its annotation. Only plain classes are checked:
+    ``Any``, generics (``list[int]``, ``Optional[X]``), strings and type variables are left alone."""
+    for spec in node.step.signature.outputs:
+        expected = spec.annotation
+        if not isinstance(expected, type) or typing.get_origin(expected) is not None:
+            continue
+        if expected is object or spec.name not in values:
+            continue
+        value = values[spec.name]
+        if _matches(value, expected):
+            continue
+        raise PipelineRunError(
+            f"Step '{node.id}' returned {_type_name(type(value))} for its output '{spec.name}', "
+            f"which is annotated {_type_name(expected)} ({node.step.signature.location}).",
+            hint=f"Return a {_type_name(expected)}, or change the return annotation to the type "
+            "the step returns (Any skips the check).",
+        )
 
 
 def _write_outputs(client: Client, values: dict[str, Any], output_plan: dict) -> dict[str, tuple[str, Any]]:
@@ -224,13 +267,17 @@ def run_step(
     if use_cache:
         cached = _try_cache(client, plan, node, key, common, output_plan)
         if cached is not None:
+            progress.step_ended(node.id, ExecutionStatus.CACHED, 0.0)
             return cached
 
+    progress.step_started(node.id)
+    began = time.perf_counter()
+    failure: StepFailure | None = None
     step_run = client.create_step_run(**common)
     model_request, model_version = plan.model_for(node.id)
     model = model_request.bound_copy(client, model_version) if model_request and model_version else None
     context = StepContext(plan.run, step_run, model, client, step.signature.output_names)
-    with captured_output() as captured:
+    with live_logs(client, step_run.id) as captured:
         try:
             kwargs = dict(parameters)
             for name, av_id in input_ids.items():
@@ -245,16 +292,25 @@ def run_step(
                 )
             with step_context(context):
                 value = step.func(**kwargs)
-            written = _write_outputs(client, _split_return(node, value), output_plan)
+            values = _split_return(node, value)
+            _check_output_types(node, values)
+            written = _write_outputs(client, values, output_plan)
             logs = captured.text
             saved = _record_outputs(client, step_run, written, output_plan, model_version, logs)
         except BaseException as exc:  # noqa: BLE001 - the user's error is recorded, then re-raised upstream
             text = traceback.format_exc()
-            client.finish_step_run(
-                step_run.id, status=ExecutionStatus.FAILED, logs=captured.text, error=text
-            )
+            # The traceback goes into the step's logs too, after what the step printed, so
+            # `modelplane run logs RUN --step S` (which the failure points to) shows it.
+            printed = captured.text
+            logs = f"{printed}{'' if not printed or printed.endswith(chr(10)) else chr(10)}{text}"
+            client.finish_step_run(step_run.id, status=ExecutionStatus.FAILED, logs=logs, error=text)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            return StepOutcome(node.id, ExecutionStatus.FAILED, {}, StepFailure(node.id, exc, text))
+            failure = StepFailure(node.id, exc, text)
+    # Told after the capture, so the step's own logs do not hold it.
+    if failure is not None:
+        progress.step_ended(node.id, ExecutionStatus.FAILED, time.perf_counter() - began, failure.error)
+        return StepOutcome(node.id, ExecutionStatus.FAILED, {}, failure)
+    progress.step_ended(node.id, ExecutionStatus.COMPLETED, time.perf_counter() - began)
     plan.artifact_records.update((record.id, record) for record in saved.values())
     return StepOutcome(node.id, ExecutionStatus.COMPLETED, {name: record.id for name, record in saved.items()})

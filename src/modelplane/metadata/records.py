@@ -93,6 +93,34 @@ class RunRecord(_Record):
     def _none_discarded(cls, value: Any) -> Any:
         return [] if value is None else value
 
+    def _repr_html_(self) -> str:
+        """A small table in a notebook, with where to see the run (its dashboard page when the
+        store is a server, else the CLI command); the record's fields and equality are untouched."""
+        from html import escape
+
+        from modelplane.config import load_settings
+
+        try:
+            where = load_settings().where_to_look(self.name)
+        except Exception:  # settings that cannot be read now: the command still works elsewhere
+            where = f"modelplane run describe {self.name}"
+        link = (
+            f'<a href="{escape(where)}" target="_blank" rel="noopener">{escape(where)}</a>'
+            if where.startswith(("http://", "https://"))
+            else f"<code>{escape(where)}</code>"
+        )
+        took = f"{(self.ended - self.created).total_seconds():.2f}s" if self.ended else "-"
+        rows = [
+            ("Run", escape(self.name)),
+            ("Pipeline", escape(self.pipeline_name)),
+            ("Status", escape(self.status.value)),
+            ("Duration", took),
+            ("Orchestrator", escape(self.orchestrator)),
+            ("See it", link),
+        ]
+        body = "".join(f'<tr><th style="text-align:left">{k}</th><td style="text-align:left">{v}</td></tr>' for k, v in rows)
+        return f"<table>{body}</table>"
+
 
 class StepRunRecord(_Record):
     id: str

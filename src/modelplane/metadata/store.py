@@ -219,6 +219,11 @@ class MetadataStore(Protocol):
         error: str | None = None,
     ) -> StepRunRecord: ...
 
+    @operation('POST', '/step-runs/{step_run_id}/logs')
+    def append_step_logs(self, step_run_id: str, text: str) -> None:
+        """Add ``text`` to the logs of a ``running`` step run, so they can be read (and followed)
+        while it runs; a no-op once the step run has ended (its final logs are already stored)."""
+
     @operation('GET', '/step-runs/{step_run_id}')
     def get_step_run(self, step_run_id: str) -> StepRunRecord: ...
 

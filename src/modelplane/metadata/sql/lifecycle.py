@@ -32,7 +32,7 @@ from modelplane.metadata.sql.arguments import (
     parse_finished_status,
     parse_records,
 )
-from modelplane.metadata.sql.resolve import find_run
+from modelplane.metadata.sql.resolve import find_run, find_step_run
 from modelplane.metadata.sql.rows import RUN_SELECT, run_record, utcnow
 from modelplane.metadata.sql.tables import model_versions, pipeline_runs, step_runs
 from modelplane.metadata.sql.transactions import StoreCore
@@ -41,6 +41,8 @@ __all__ = ["SILENT_BEATS", "LifecycleMixin"]
 
 # A run that misses this many heartbeats in a row is taken for lost (10 minutes at the default 30 s).
 SILENT_BEATS = 20
+# The most text one ``append_step_logs`` call takes (a step's whole captured output is capped at 5M).
+MAX_APPEND_CHARS = 5_000_000
 _RUNNING = ExecutionStatus.RUNNING.value
 _UPDATE_RUN = pipeline_runs.update().where(pipeline_runs.c.id == sa.bindparam("b_id"))
 _BEATING = RUN_SELECT.where(
@@ -143,6 +145,22 @@ class LifecycleMixin(StoreCore):
         return self.write(work)
 
     # -- a step's results ---------------------------------------------------------------------
+
+    def append_step_logs(self, step_run_id: str, text: str) -> None:
+        added = check_text(text, "log text", MAX_APPEND_CHARS)
+        if not added:
+            return None
+
+        def work(conn: Connection) -> None:
+            done = conn.execute(
+                step_runs.update()
+                .where(step_runs.c.id == step_run_id, step_runs.c.status == _RUNNING)
+                .values(logs=sa.func.coalesce(step_runs.c.logs, "") + added)
+            )
+            if done.rowcount == 0:
+                find_step_run(conn, step_run_id)  # raises the NotFoundError; else it has ended
+
+        self.write(work)
 
     def complete_step_run(
         self,

@@ -92,12 +92,13 @@ export function historyTable(changes, model) {
     { label: "Version", cell: (c) => (c.model_version_id ? link(`v${c.version_number}`, route("models", model, "versions", c.version_number)) : `v${c.version_number} (deleted)`) },
     { label: "From", cell: (c) => stageBadge(c.from_stage) },
     { label: "To", cell: (c) => stageBadge(c.to_stage) },
+    { label: "Kind", cell: (c) => (c.kind === "refused" ? "refused by the gates" : c.kind || "move") },
     { label: "By", cell: (c) => c.actor || "" },
     { label: "Reason", cell: (c) => c.reason || "" },
   ];
   return table(columns, changes, {
     empty: "No stage changes yet.",
-    rowAttrs: (c) => ({ "data-testid": "history-row", "data-version": c.version_number, "data-to": c.to_stage }),
+    rowAttrs: (c) => ({ "data-testid": "history-row", "data-version": c.version_number, "data-to": c.to_stage, "data-kind": c.kind || "move" }),
     attrs: { "data-testid": "history-table" },
   });
 }
