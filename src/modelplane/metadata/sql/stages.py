@@ -104,21 +104,8 @@ def _refuse(
     counts the row (sql.stage_history).
     """
     why = "; ".join(failures)
-    conn.execute(
-        stage_changes.insert(),
-        {
-            "model_id": version.model_id,
-            "model_version_id": version.id,
-            "version_number": version.number,
-            "version_name": version.name,
-            "from_stage": version.stage,
-            "to_stage": stage.value,
-            "actor": actor,
-            "reason": why + (f" (asked: {reason})" if reason else ""),
-            "created": at,
-            "kind": REFUSED,
-        },
-    )
+    asked = why + (f" (asked: {reason})" if reason else "")
+    conn.execute(stage_changes.insert(), _history_row(version, stage, at, actor, asked, REFUSED))
     return PromotionBlockedError(
         f"Version {version.number} of model {model_row.name!r} does not meet the gates for "
         f"'{stage}', so it was not moved: {why}. The refusal is recorded in the stage history.",
@@ -126,6 +113,23 @@ def _refuse(
         f"`modelplane model describe {model_row.name}` (change them with `model update "
         "--gate/--remove-gate`).",
     )
+
+
+def _history_row(
+    version: Row[Any], stage: ModelStages, at: datetime, actor: str | None, reason: str | None, kind: str
+) -> dict[str, Any]:
+    return {
+        "model_id": version.model_id,
+        "model_version_id": version.id,
+        "version_number": version.number,
+        "version_name": version.name,
+        "from_stage": version.stage,
+        "to_stage": stage.value,
+        "actor": actor,
+        "reason": reason,
+        "created": at,
+        "kind": kind,
+    }
 
 
 def _move(
@@ -144,18 +148,7 @@ def _move(
     which the stage was between two holders.
     """
     conn.execute(_SET_STAGE, {"b_id": version.id, "stage": stage.value, "updated": at})
-    change = {
-        "model_id": version.model_id,
-        "model_version_id": version.id,
-        "version_number": version.number,
-        "version_name": version.name,
-        "from_stage": version.stage,
-        "to_stage": stage.value,
-        "actor": actor,
-        "reason": reason,
-        "created": at,
-        "kind": kind,
-    }
+    change = _history_row(version, stage, at, actor, reason, kind)
     inserted = conn.execute(stage_changes.insert(), change)
     # The webhooks hear of it through the delivery log, written in this same transaction.
     change_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
