@@ -73,6 +73,13 @@ def _last_line(text: str | None) -> str | None:
     return text.strip().splitlines()[-1] if text else None
 
 
+def _without_frames(logs: str) -> str:
+    """A failed step's logs end with its traceback, whose frames name the step's file on a local
+    run and Ray's shipped copy of the code on Ray: compare what was printed and the error only."""
+    printed, marker, traceback = logs.partition("Traceback (most recent call last):")
+    return printed + (f"{marker} … {_last_line(traceback)}" if marker else "")
+
+
 def _artifact(client: Client, av_id: str) -> tuple[Any, ...]:
     """An artifact version as users compare it. Its number is left out: parallel steps on Ray may
     finish, and so number their outputs, in another order (the numbers are compared per name below)."""
@@ -102,7 +109,7 @@ def snapshot(client: Client) -> dict[str, Any]:
                 "outputs": {k: _artifact(client, v) for k, v in s.outputs.items()},
                 "cached_from": step_names.get(s.cached_from) if s.cached_from else None,
                 "error": _last_line(s.error),
-                "logs": _TIMESTAMP.sub("", client.get_step_logs(s.id)),
+                "logs": _without_frames(_TIMESTAMP.sub("", client.get_step_logs(s.id))),
                 "ended": s.ended is not None,
             }
         shot["runs"].append({
