@@ -9,6 +9,7 @@ Alembic is imported only when a migration actually runs.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import zlib
 from collections.abc import Iterator
@@ -24,8 +25,10 @@ from modelplane.errors import ConfigError, SchemaVersionError, StoreError
 from modelplane.metadata.json_depth import loads_within_depth
 
 __all__ = [
+    "BUSY_TIMEOUT_ENV",
     "IMMEDIATE",
     "SCHEMA_HEAD",
+    "busy_timeout",
     "current_revision",
     "describe_db_error",
     "display_url",
@@ -45,7 +48,9 @@ SCHEMA_HEAD = "0008_stage_change_kind"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Execution option that makes the SQLite "begin" hook take the write lock up front.
 IMMEDIATE = "modelplane_sqlite_immediate"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a write waits for a lock another process holds before it fails (seconds).
+BUSY_TIMEOUT_ENV = "MODELPLANE_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT = 30.0
 _LOCK_NAME = "modelplane_schema_migration"
 _PG_LOCK_KEY = zlib.crc32(_LOCK_NAME.encode())
 
@@ -91,6 +96,25 @@ def display_url(url: str | sa.URL) -> str:
         )
     except sa.exc.ArgumentError:
         return str(url)
+
+
+def busy_timeout() -> float:
+    """Seconds a write waits for a lock another process holds: ``MODELPLANE_BUSY_TIMEOUT``, or 30.
+    SQLite's busy timeout, and how long the store retries a busy database before it fails."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise ConfigError(
+            f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds from 0 to 86400.",
+            hint=f"Set the seconds a write may wait for another process's lock, or leave it unset "
+            f"for {DEFAULT_BUSY_TIMEOUT:g}.",
+        )
+    return value
 
 
 def make_engine(url: str) -> Engine:
@@ -143,7 +167,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
             url,
             pool_size=4,
             max_overflow=8,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout()},
             json_deserializer=loads_within_depth,
         )
     event.listen(engine, "connect", _sqlite_on_connect(in_memory))
@@ -158,7 +182,7 @@ def _sqlite_on_connect(in_memory: bool) -> Any:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # The busy timeout first: switching a new file to WAL needs a lock another opener may hold.
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {max(1, round(busy_timeout() * 1000))}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
