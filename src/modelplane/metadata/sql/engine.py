@@ -160,7 +160,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     else:
         if not database.startswith("file:"):
             path = Path(database).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _check_sqlite_file(path)
             url = url.set(database=str(path))
         # A small pool: connections (and their pragmas) are reused; SQLite has one writer anyway.
         engine = sa.create_engine(
@@ -173,6 +173,31 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     event.listen(engine, "connect", _sqlite_on_connect(in_memory))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """A SQLite store's folder must exist (only the default store's is created, by ``Client``)
+    and the file and folder be writable (SQLite writes ``-wal`` and ``-shm`` files beside it)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"The folder {str(folder)!r} of the SQLite store {str(path)!r} does not exist.",
+            hint=f"Create it (mkdir -p {folder}) or fix the store URL; `modelplane init` makes a "
+            "project store in ./.modelplane.",
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ConfigError(
+            f"The SQLite store {str(path)!r} is read-only for this user.",
+            hint=f"Make it writable (chmod u+rw {path}), run as its owner, or copy it somewhere "
+            "writable and point the store URL there.",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"The folder {str(folder)!r} of the SQLite store is read-only for this user; SQLite "
+            f"needs to write {path.name}-wal and {path.name}-shm beside the store.",
+            hint=f"Make the folder writable (chmod u+w {folder}) or move the store to a writable "
+            "folder and point the store URL there.",
+        )
 
 
 def _sqlite_on_connect(in_memory: bool) -> Any:
