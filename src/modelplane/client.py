@@ -16,7 +16,7 @@ import inspect
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from modelplane.config import Settings, load_settings
+from modelplane.config import Settings, default_store_url, load_settings
 from modelplane.enums import ExecutionStatus, ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.operations import Operation
@@ -46,6 +46,8 @@ def _open_metadata_store(settings: Settings) -> MetadataStore:
             else:
                 from modelplane.metadata.sql.store import SqlMetadataStore
 
+                if settings.store_url == default_store_url(settings.home):
+                    settings.home.mkdir(parents=True, exist_ok=True)  # only the default's folder
                 store = SqlMetadataStore(settings.store_url)
             _OPEN_STORES[key] = store
         return store

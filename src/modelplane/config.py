@@ -19,6 +19,7 @@ __all__ = [
     "PROJECT_DIR_NAME",
     "Settings",
     "StepSettings",
+    "default_store_url",
     "find_project_dir",
     "load_settings",
     "save_user_config",
@@ -128,6 +129,38 @@ def _check_store_url(url: str) -> str:
     return url
 
 
+# Artifact URL protocols accepted without importing fsspec (~150 ms) to look the others up.
+_COMMON_PROTOCOLS = frozenset(
+    {"file", "local", "memory", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl"}
+)
+
+
+def _check_artifact_uri(uri: str) -> str:
+    """``uri`` if it is a local path or a URL whose protocol fsspec knows; else a clear error."""
+    if "://" not in uri and "::" not in uri:
+        return uri
+    protocols = [part.split("://", 1)[0].lower() for part in uri.split("::")]
+    unknown = [p for p in protocols if p not in _COMMON_PROTOCOLS]
+    if unknown:
+        from fsspec.registry import known_implementations, registry
+
+        unknown = [p for p in unknown if p not in known_implementations and p not in registry]
+    if unknown:
+        raise ConfigError(
+            f"The artifact store URI {uri!r} uses the protocol {unknown[0]!r}, which neither "
+            "modelplane nor fsspec knows.",
+            hint="Set MODELPLANE_ARTIFACT_URI (or --artifact-uri) to a local folder, file:///path, "
+            "s3://bucket/prefix (with pip install 'modelplane[s3]') or another fsspec protocol "
+            "(gs://, az://, … with the fsspec package that provides it).",
+        )
+    return uri
+
+
+def default_store_url(home: Path) -> str:
+    """The SQLite store in ``home``, used when nothing names another (its folder is created)."""
+    return f"sqlite:///{home / 'store.db'}"
+
+
 def load_settings(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -150,7 +183,7 @@ def load_settings(
         overrides.get("store_url")
         or env.get("MODELPLANE_STORE_URL")
         or user.get("store_url")
-        or f"sqlite:///{home / 'store.db'}"
+        or default_store_url(home)
     )
     artifact_uri = (
         overrides.get("artifact_uri")
@@ -161,7 +194,7 @@ def load_settings(
     return Settings(
         home=home,
         store_url=_check_store_url(store_url),
-        artifact_uri=artifact_uri,
+        artifact_uri=_check_artifact_uri(artifact_uri),
         api_token=overrides.get("api_token") or env.get("MODELPLANE_API_TOKEN") or user.get("api_token"),
         orchestrator=overrides.get("orchestrator") or env.get("MODELPLANE_ORCHESTRATOR") or "local",
         ray_address=overrides.get("ray_address") or env.get("MODELPLANE_RAY_ADDRESS"),

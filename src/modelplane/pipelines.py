@@ -16,10 +16,12 @@ from modelplane.errors import InvalidInputError, PipelineDefinitionError
 from modelplane.execution.launcher import launch
 from modelplane.metadata.records import RunRecord
 from modelplane.model import Model
-from modelplane.steps import choose_model
+from modelplane.steps import check_options, choose_model
 from modelplane.versioning import check_name
 
 __all__ = ["Pipeline", "pipeline"]
+
+_MODEL_ALIASES = ("model_version", "model_config")
 
 
 class Pipeline:
@@ -49,7 +51,8 @@ class Pipeline:
             model=self.model,
             orchestrator=self.orchestrator,
         )
-        if {"model_version", "model_config"} & set(changes):
+        check_options(f"pipeline '{self.name}'.with_options()", changes, [*options, *_MODEL_ALIASES])
+        if set(_MODEL_ALIASES) & set(changes):
             changes["model"] = choose_model(
                 changes.pop("model", None), changes.pop("model_version", None), changes.pop("model_config", None)
             )
@@ -116,9 +119,8 @@ def pipeline(
     **model_aliases: Model | None,
 ) -> Any:
     """Make a function a pipeline. ``model_version=``/``model_config=`` are older spellings of ``model=``."""
-    unknown = set(model_aliases) - {"model_version", "model_config"}
-    if unknown:
-        raise TypeError(f"pipeline() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    supported = ["name", "enable_cache", "extra", "model", "orchestrator"]
+    check_options("@pipeline", model_aliases, [*supported, *_MODEL_ALIASES])
     chosen = choose_model(model, model_aliases.get("model_version"), model_aliases.get("model_config"))
     if extra is not None and not isinstance(extra, dict):
         raise InvalidInputError("extra= must be a dict.", hint="Pass extra={'key': value}.")

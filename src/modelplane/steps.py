@@ -21,7 +21,7 @@ from modelplane.execution.cache import code_hash
 from modelplane.metadata.records import ArtifactVersionRecord
 from modelplane.model import Model
 
-__all__ = ["Step", "choose_model", "step"]
+__all__ = ["Step", "check_options", "choose_model", "step"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +33,28 @@ def _article(word: str) -> str:
 def _call_site(depth: int = 2) -> str:
     frame = sys._getframe(depth)
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+_MODEL_ALIASES = ("model_version", "model_config")
+# Options other tools take that modelplane does not (yet), with what to do instead.
+_NOT_YET = {
+    "config_path": "YAML run configuration (config_path=) is not supported yet: pass the options "
+    "as keyword arguments instead.",
+}
+
+
+def check_options(where: str, given: Any, supported: Any) -> None:
+    """Refuse options of ``where`` (``pipeline 'train'.with_options()``) outside ``supported``,
+    naming them and the supported ones, rather than a ``TypeError`` about an ``__init__``."""
+    unknown = sorted(set(given) - set(supported))
+    if not unknown:
+        return
+    names = ", ".join(f"{name}=" for name in unknown)
+    hints = [_NOT_YET[name] for name in unknown if name in _NOT_YET]
+    hints.append(f"Supported options: {', '.join(f'{name}=' for name in sorted(supported))}.")
+    raise PipelineDefinitionError(
+        f"{where} has no option {names}.", hint=" ".join(hints)
+    )
 
 
 def choose_model(model: Model | None, model_version: Model | None, model_config: Model | None) -> Model | None:
@@ -100,6 +122,11 @@ class Step:
             model=self.model,
             settings=self.settings,
         )
+        check_options(f"step '{self.name}'.with_options()", changes, [*options, *_MODEL_ALIASES])
+        if set(_MODEL_ALIASES) & set(changes):
+            changes["model"] = choose_model(
+                changes.pop("model", None), changes.pop("model_version", None), changes.pop("model_config", None)
+            )
         options.update(changes)
         return Step(self.func, **options)
 
@@ -214,9 +241,8 @@ def step(
     **model_aliases: Model | None,
 ) -> Any:
     """Make a function a step. ``model_version=``/``model_config=`` are accepted as older spellings of ``model=``."""
-    unknown = set(model_aliases) - {"model_version", "model_config"}
-    if unknown:
-        raise TypeError(f"step() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    supported = ["name", "enable_cache", "output_materializers", "model", "settings"]
+    check_options("@step", model_aliases, [*supported, *_MODEL_ALIASES])
     chosen = choose_model(model, model_aliases.get("model_version"), model_aliases.get("model_config"))
 
     def decorate(f: Callable[..., Any], depth: int = 1) -> Step:

@@ -37,10 +37,7 @@ USER_ERRORS = [
     (("model", "version", "history", "iris", "nosuch"), ["no version named 'nosuch'"]),
     (("model", "version", "history", "iris", "--stage", "latest"), ["'latest'", "virtual"]),
     # stages that cannot be used the way they were
-    (
-        ("model", "version", "update", "iris", "4", "-s", "latest"),
-        ["cannot be moved to stage 'latest'"],
-    ),
+    # (update -s latest is no longer offered: a usage error, tests/cli/test_stage_choices.py)
     (
         ("model", "version", "describe", "iris", "archived"),
         ["Stage 'archived' can hold many versions"],

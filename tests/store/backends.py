@@ -204,6 +204,7 @@ def sql_url(backend: str, tmp_path: Path, *, fresh: bool = False) -> str:
     """A database URL for ``backend``: a new SQLite file, or the session's server database
     (with every modelplane table dropped when ``fresh``)."""
     if backend == "sqlite":
+        (tmp_path / "fresh").mkdir(exist_ok=True)  # an explicit SQLite URL needs its folder
         return f"sqlite:///{tmp_path / 'fresh' / 'store.db'}"
     server = _SERVERS[backend]
     if fresh:

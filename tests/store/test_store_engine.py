@@ -60,6 +60,7 @@ def test_a_missing_driver_names_the_extra_to_install(
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    (tmp_path / "deep" / "er").mkdir(parents=True)
     engine = make_engine(f"sqlite:///{tmp_path / 'deep' / 'er' / 'store.db'}")
     try:
         with engine.connect() as conn:
@@ -73,7 +74,6 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Pa
             "busy_timeout": 30000,
             "synchronous": 1,
         }
-        assert (tmp_path / "deep" / "er").is_dir()
     finally:
         engine.dispose()
 
@@ -124,6 +124,7 @@ def test_a_sqlite_path_may_start_with_the_home_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "stores").mkdir()
 
     SqlMetadataStore("sqlite:///~/stores/store.db").close()
 

@@ -201,7 +201,7 @@ def test_create_run_refuses_bad_lifecycle_inputs_and_changes_nothing(
     for bad in (0, -1, "30", True):
         with pytest.raises(InvalidInputError, match="heartbeat_seconds"):
             store.create_run(pipeline_id=run.pipeline_id, heartbeat_seconds=bad)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="list of ids"):
+    with pytest.raises(InvalidInputError, match="discard_on_failure"):
         store.create_run(pipeline_id=run.pipeline_id, discard_on_failure="abc")  # type: ignore[arg-type]
     with pytest.raises(NotFoundError):
         store.create_run(pipeline_id=run.pipeline_id, discard_on_failure=["f" * 32])

@@ -45,6 +45,6 @@ def test_appending_to_an_unknown_step_run_names_it(store: MetadataStore) -> None
 
 def test_appended_logs_must_be_text(store: MetadataStore, run: RunRecord) -> None:
     step = store.create_step_run(run_id=run.id, name="train", step_name="train")
-    with pytest.raises(InvalidInputError, match="log text"):
+    with pytest.raises(InvalidInputError, match="text"):
         store.append_step_logs(step.id, 5)  # type: ignore[arg-type]
     assert store.get_step_logs(step.id) == ""

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["version"]
 
 _ALL_STAGES = [s.value for s in ModelStages]
+# The stages a version can be moved to: ``latest`` is virtual (the highest number), never set.
+_SETTABLE_STAGES = [s.value for s in ModelStages if s is not ModelStages.LATEST]
 VERSION_COLUMNS = (
     Column("VERSION", "number"),
     Column("NAME", "name", max_width=30),
@@ -216,7 +218,7 @@ def _check_name_free(client: Client, record: ModelVersionRecord, new_name: str) 
 @click.option(
     "-s",
     "--stage",
-    type=click.Choice(_ALL_STAGES, case_sensitive=False),
+    type=click.Choice(_SETTABLE_STAGES, case_sensitive=False),
     help="Move the version to this stage.",
 )
 @click.option(

@@ -80,6 +80,15 @@ class Operation:
         module = inspect.getmodule(self.func)
         return typing.get_type_hints(self.func, vars(module) if module else None)
 
+    @functools.cached_property
+    def declared_hints(self) -> dict[str, Any]:
+        """``hints`` with their ``Annotated`` constraints (``PageLimit``: an int from 1 to 1000),
+        which the server's routes check and publish."""
+        module = inspect.getmodule(self.func)
+        return typing.get_type_hints(
+            self.func, vars(module) if module else None, include_extras=True
+        )
+
     @property
     def result(self) -> Any:
         return self.hints.get("return", Any)

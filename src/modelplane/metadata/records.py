@@ -7,7 +7,7 @@ are fetched with their own store calls, so a record stays small however many lin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, Iterator, NamedTuple, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -48,12 +48,35 @@ class _Record(BaseModel):
 
 
 class Page(_Record, Generic[T]):
-    """One page of a listing: ``items`` plus the ``total`` that matched the filters."""
+    """One page of a listing: ``items`` plus the ``total`` that matched the filters.
+
+    A page is a sequence of its items (``for run in client.list_runs()``, ``len(page)``,
+    ``page[0]``), so an empty page is falsy; its JSON and equality are the record's.
+    """
 
     items: list[T]
     total: int
     limit: int
     offset: int
+
+    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        return self.items[index]
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.items
+
+    def __reversed__(self) -> Iterator[T]:
+        return reversed(self.items)
 
 
 class PipelineRecord(_Record):

@@ -21,7 +21,9 @@ Conventions:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Protocol, Sequence
+from typing import Annotated, Any, Literal, Protocol, Sequence
+
+from pydantic import Field
 
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
 from modelplane.metadata.operations import Operation, declared_operations, operation
@@ -49,15 +51,25 @@ from modelplane.metadata.records import (
 )
 
 __all__ = [
+    "MAX_OFFSET",
+    "MAX_PAGE",
     "MODEL_CARD_FIELDS",
     "STEP_CHANGES_KEY",
     "MetadataStore",
     "MetadataTarget",
+    "PageLimit",
+    "PageOffset",
     "VersionRef",
     "store_operations",
 ]
 
 VersionRef = int | str | ModelStages
+# The bounds of a page. Declared in the signatures (the server's routes check them and publish them
+# in the OpenAPI document); the SQL store checks the same bounds for local callers.
+MAX_PAGE = 1000
+MAX_OFFSET = 2**63 - 1  # SQLite's 64-bit INTEGER
+PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+PageOffset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 MetadataTarget = Literal["model_version", "artifact_version", "step_run", "run"]
 # The step run metadata entry recording what the step did to its run's model version:
 # {"metadata": {...logged...}, "stages": [{"stage": …, "force": …, "reason": …}, …]}.
@@ -93,7 +105,7 @@ class MetadataStore(Protocol):
 
     @operation('GET', '/pipelines')
     def list_pipelines(
-        self, *, name: str | None = None, limit: int = 50, offset: int = 0
+        self, *, name: str | None = None, limit: PageLimit = 50, offset: PageOffset = 0
     ) -> Page[PipelineRecord]: ...
 
     @operation('DELETE', '/pipelines/{pipeline}')
@@ -136,8 +148,8 @@ class MetadataStore(Protocol):
         status: ExecutionStatus | None = None,
         model: str | None = None,
         host: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        limit: PageLimit = 50,
+        offset: PageOffset = 0,
     ) -> Page[RunRecord]: ...
 
     @operation('POST', '/runs/{run_id}/finish')
@@ -266,12 +278,12 @@ class MetadataStore(Protocol):
 
     @operation('GET', '/artifacts')
     def list_artifacts(
-        self, *, name: str | None = None, limit: int = 50, offset: int = 0
+        self, *, name: str | None = None, limit: PageLimit = 50, offset: PageOffset = 0
     ) -> Page[ArtifactRecord]: ...
 
     @operation('GET', '/artifact-versions')
     def list_artifact_versions(
-        self, *, name: str | None = None, limit: int = 50, offset: int = 0
+        self, *, name: str | None = None, limit: PageLimit = 50, offset: PageOffset = 0
     ) -> Page[ArtifactVersionRecord]: ...
 
     @operation('DELETE', '/artifact-versions/{artifact_version_id}')
@@ -316,8 +328,8 @@ class MetadataStore(Protocol):
         name: str | None = None,
         tag: str | None = None,
         sort: str = "name",
-        limit: int = 50,
-        offset: int = 0,
+        limit: PageLimit = 50,
+        offset: PageOffset = 0,
     ) -> Page[ModelRecord]:
         """``name`` matches a substring; ``sort`` is ``name``, ``created`` or ``-created``."""
 
@@ -386,8 +398,8 @@ class MetadataStore(Protocol):
         tag: str | None = None,
         name: str | None = None,
         sort: str = "-number",
-        limit: int = 50,
-        offset: int = 0,
+        limit: PageLimit = 50,
+        offset: PageOffset = 0,
     ) -> Page[ModelVersionRecord]: ...
 
     @operation('PATCH', '/models/{model}/versions/{version}')
@@ -439,8 +451,8 @@ class MetadataStore(Protocol):
         *,
         version: VersionRef | None = None,
         stage: ModelStages | str | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        limit: PageLimit = 100,
+        offset: PageOffset = 0,
     ) -> Page[StageChangeRecord]: ...
 
     @operation('GET', '/models/{model}/stages/{stage}/holder')
@@ -475,8 +487,8 @@ class MetadataStore(Protocol):
         *,
         kind: ArtifactType | str | None = None,
         name: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        limit: PageLimit = 100,
+        offset: PageOffset = 0,
     ) -> Page[ArtifactLinkRecord]:
         """The version's links to artifact versions, newest first."""
 
@@ -485,7 +497,7 @@ class MetadataStore(Protocol):
 
     @operation('GET', '/models/{model}/versions/{version}/runs')
     def list_model_version_runs(
-        self, model: str, version: VersionRef, *, limit: int = 50, offset: int = 0
+        self, model: str, version: VersionRef, *, limit: PageLimit = 50, offset: PageOffset = 0
     ) -> Page[RunRecord]:
         """The runs linked to the version, newest first."""
 
@@ -529,14 +541,17 @@ class MetadataStore(Protocol):
         *,
         webhook_id: str | None = None,
         status: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        limit: PageLimit = 50,
+        offset: PageOffset = 0,
     ) -> Page[WebhookDeliveryRecord]:
         """Newest first; ``status`` is pending, delivered or failed."""
 
     @operation('POST', '/webhook-deliveries/claim', role=TokenRole.ADMIN)
     def claim_webhook_deliveries(
-        self, *, limit: int = 20, lease_seconds: float = 60.0
+        self,
+        *,
+        limit: PageLimit = 20,
+        lease_seconds: Annotated[float, Field(gt=0, le=86_400)] = 60.0,
     ) -> list[WebhookDeliveryRecord]:
         """Pending deliveries that are due, oldest first, each with its webhook's secret; their
         next attempt moves ``lease_seconds`` ahead, so another dispatcher does not take them."""

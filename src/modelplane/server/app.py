@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources
+import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 import os
@@ -79,8 +80,9 @@ ERROR_STATUS: dict[type[ModelplaneError], int] = {
 }
 
 
-def status_for(error: ModelplaneError) -> int:
-    for cls in type(error).__mro__:
+def status_for(error: ModelplaneError | type[ModelplaneError]) -> int:
+    """The HTTP status of an error (or of an error class)."""
+    for cls in (error if isinstance(error, type) else type(error)).__mro__:
         if cls in ERROR_STATUS:
             return ERROR_STATUS[cls]
     return 500
@@ -109,15 +111,36 @@ async def _on_modelplane_error(request: Request, exc: Exception) -> Response:
     return _error_response(status, _wire_name(exc), exc.message, exc.hint)
 
 
+def _problem(item: dict[str, Any]) -> tuple[str, str]:
+    """The argument a validation problem is about (``tags``, or ``body`` for the whole body),
+    and the problem in words: ``add_tags: Input should be a valid list (got null)``."""
+    loc = [str(part) for part in item.get("loc", ())]
+    if len(loc) > 1 and loc[0] in ("body", "query", "path"):
+        loc = loc[1:]
+    where = ".".join(loc) or "body"
+    text = f"{where}: {item.get('msg', 'invalid')}"
+    if "input" in item and item.get("type") != "missing":
+        shown = json.dumps(item["input"], default=repr)
+        text += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+    return loc[0] if loc else "body", text
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = []
-    for item in exc.errors()[:5]:
-        where = ".".join(str(part) for part in item.get("loc", ()))
-        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+    problems = [_problem(item) for item in exc.errors()[:5]]
     where = f"{request.method} {request.url.path}"
-    message = f"The request to {where} is invalid: {'; '.join(problems)}."
-    return _error_response(422, "InvalidInputError", message, "See the API schema at /docs.")
+    message = f"The request to {where} is invalid: {'; '.join(text for _, text in problems)}."
+    route = request.scope.get("route")
+    expects: dict[str, str] = getattr(getattr(route, "endpoint", None), "__expects__", {})
+    named = dict.fromkeys(name for name, _ in problems)
+    fixes = [f"{name} as {expects[name]}" for name in named if name in expects]
+    if fixes:
+        hint = f"Send {'; '.join(fixes)} (the API schema is at /docs)."
+    elif problems and problems[0][0] == "body":
+        hint = "Send the arguments as one JSON object (the API schema is at /docs)."
+    else:
+        hint = "See the API schema at /docs."
+    return _error_response(422, "InvalidInputError", message, hint)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
@@ -152,7 +175,7 @@ def _artifact_uri(client: Client) -> str:
 
 
 def _add_api(app: FastAPI, token_check: TokenCheck) -> None:
-    add_operation_routes(app, token_check.require)
+    add_operation_routes(app, token_check.require, status_for)
     viewer = [Depends(token_check.require(TokenRole.VIEWER))]
     app.include_router(content.router, prefix="/api/v1", dependencies=viewer)
     app.include_router(session.router, dependencies=viewer)

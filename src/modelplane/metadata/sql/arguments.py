@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import InvalidInputError
 from modelplane.metadata.json_depth import MAX_JSON_DEPTH, format_json_path, too_deep_path
-from modelplane.metadata.store import MODEL_CARD_FIELDS
+from modelplane.metadata.store import MAX_PAGE, MODEL_CARD_FIELDS
 from modelplane.versioning import check_name
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=BaseModel)
-MAX_PAGE = 1000
 # Larger ints overflow SQLite's 64-bit INTEGER (a raw OverflowError from the driver).
 MAX_INT = 2**63 - 1
 # Version numbers are 32-bit INTEGER columns; PostgreSQL refuses to compare them with more.
@@ -118,6 +117,11 @@ def check_tags(tags: Iterable[str], what: str = "tag") -> list[str]:
     if isinstance(tags, str):
         raise InvalidInputError(
             f"Tags must be a list of strings, not the string {tags!r}.", hint=f"Pass [{tags!r}]."
+        )
+    if not isinstance(tags, (list, tuple, set, frozenset)):
+        raise InvalidInputError(
+            f"Tags must be a list of strings, not {type(tags).__name__}.",
+            hint="Pass a list of strings ([] for none).",
         )
     result: list[str] = []
     for tag in tags:

@@ -9,6 +9,7 @@ Alembic is imported only when a migration actually runs.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import zlib
 from collections.abc import Iterator
@@ -24,8 +25,10 @@ from modelplane.errors import ConfigError, SchemaVersionError, StoreError
 from modelplane.metadata.json_depth import loads_within_depth
 
 __all__ = [
+    "BUSY_TIMEOUT_ENV",
     "IMMEDIATE",
     "SCHEMA_HEAD",
+    "busy_timeout",
     "current_revision",
     "describe_db_error",
     "display_url",
@@ -45,7 +48,9 @@ SCHEMA_HEAD = "0008_stage_change_kind"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Execution option that makes the SQLite "begin" hook take the write lock up front.
 IMMEDIATE = "modelplane_sqlite_immediate"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a write waits for a lock another process holds before it fails (seconds).
+BUSY_TIMEOUT_ENV = "MODELPLANE_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT = 30.0
 _LOCK_NAME = "modelplane_schema_migration"
 _PG_LOCK_KEY = zlib.crc32(_LOCK_NAME.encode())
 
@@ -93,6 +98,25 @@ def display_url(url: str | sa.URL) -> str:
         return str(url)
 
 
+def busy_timeout() -> float:
+    """Seconds a write waits for a lock another process holds: ``MODELPLANE_BUSY_TIMEOUT``, or 30.
+    SQLite's busy timeout, and how long the store retries a busy database before it fails."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise ConfigError(
+            f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds from 0 to 86400.",
+            hint=f"Set the seconds a write may wait for another process's lock, or leave it unset "
+            f"for {DEFAULT_BUSY_TIMEOUT:g}.",
+        )
+    return value
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout per connection."""
     parsed = normalize_url(url)
@@ -136,19 +160,44 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     else:
         if not database.startswith("file:"):
             path = Path(database).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _check_sqlite_file(path)
             url = url.set(database=str(path))
         # A small pool: connections (and their pragmas) are reused; SQLite has one writer anyway.
         engine = sa.create_engine(
             url,
             pool_size=4,
             max_overflow=8,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout()},
             json_deserializer=loads_within_depth,
         )
     event.listen(engine, "connect", _sqlite_on_connect(in_memory))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """A SQLite store's folder must exist (only the default store's is created, by ``Client``)
+    and the file and folder be writable (SQLite writes ``-wal`` and ``-shm`` files beside it)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"The folder {str(folder)!r} of the SQLite store {str(path)!r} does not exist.",
+            hint=f"Create it (mkdir -p {folder}) or fix the store URL; `modelplane init` makes a "
+            "project store in ./.modelplane.",
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ConfigError(
+            f"The SQLite store {str(path)!r} is read-only for this user.",
+            hint=f"Make it writable (chmod u+rw {path}), run as its owner, or copy it somewhere "
+            "writable and point the store URL there.",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"The folder {str(folder)!r} of the SQLite store is read-only for this user; SQLite "
+            f"needs to write {path.name}-wal and {path.name}-shm beside the store.",
+            hint=f"Make the folder writable (chmod u+w {folder}) or move the store to a writable "
+            "folder and point the store URL there.",
+        )
 
 
 def _sqlite_on_connect(in_memory: bool) -> Any:
@@ -158,7 +207,7 @@ def _sqlite_on_connect(in_memory: bool) -> Any:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # The busy timeout first: switching a new file to WAL needs a lock another opener may hold.
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {max(1, round(busy_timeout() * 1000))}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")

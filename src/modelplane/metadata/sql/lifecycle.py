@@ -108,7 +108,7 @@ class LifecycleMixin(StoreCore):
     def reap_abandoned_runs(
         self, *, gone: Sequence[str] = (), reaper: str | None = None
     ) -> list[RunRecord]:
-        gone_ids = check_ids(gone, "runs whose process is gone")
+        gone_ids = check_ids(gone, "gone (runs whose process is gone)")
         by = check_text(reaper, "reaper name", 255) or "modelplane"
 
         def work(conn: Connection) -> list[RunRecord]:

@@ -250,8 +250,10 @@ class RunsMixin(StoreCore):
                 f"The run's heartbeat_seconds must be a positive number, not {heartbeat_seconds!r}.",
                 hint="Pass how often the process driving the run beats, or leave it out.",
             )
-        linked = check_ids(linked_versions, "versions linked to the run")
-        doomed = check_ids(discard_on_failure, "versions to discard when the run fails")
+        linked = check_ids(linked_versions, "linked_versions (versions linked to the run)")
+        doomed = check_ids(
+            discard_on_failure, "discard_on_failure (versions to discard when the run fails)"
+        )
         values: dict[str, Any] = {
             "heartbeat_seconds": None if heartbeat_seconds is None else float(heartbeat_seconds),
             "discard_on_failure": doomed,

@@ -53,7 +53,7 @@ class SqlMetadataStore(
 ):
     """The metadata store on a SQL database.
 
-    ``url`` is a SQLAlchemy URL: ``sqlite:///path/store.db`` (the folder is created),
+    ``url`` is a SQLAlchemy URL: ``sqlite:///path/store.db`` (in an existing folder),
     ``postgresql+psycopg://user@host/db``, ``mysql+pymysql://user@host/db`` (bare ``postgresql://``,
     ``mysql://`` and ``mariadb://`` get those drivers). Raises ``ConfigError`` for a bad URL or a
     missing driver, ``SchemaVersionError`` for a database written by a newer modelplane, and

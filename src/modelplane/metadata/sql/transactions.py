@@ -23,7 +23,9 @@ from sqlalchemy.engine import Connection
 from modelplane.errors import AlreadyExistsError, InvalidInputError, StoreError
 from modelplane.metadata.sql.rows import TRANSACTION_TIME
 from modelplane.metadata.sql.engine import (
+    BUSY_TIMEOUT_ENV,
     IMMEDIATE,
+    busy_timeout,
     describe_db_error,
     display_url,
     ensure_schema,
@@ -46,6 +48,9 @@ class StoreCore:
     def __init__(self, url: str, *, clock: Clock | None = None) -> None:
         self.url = url
         self._engine = make_engine(url)
+        # A busy database is retried for this long in all, not per attempt: each SQLite attempt
+        # already waits up to the busy timeout for the other writer.
+        self._patience = busy_timeout()
         self._dialect = self._engine.dialect.name
         # On SQLite a writer takes the database lock at BEGIN, so two writers queue up (busy
         # timeout) instead of one failing when it tries to upgrade its read lock.
@@ -123,6 +128,7 @@ class StoreCore:
         return self._run(run_all, self._write_engine)
 
     def _run(self, work: Callable[[Connection], T], engine: sa.Engine) -> T:
+        started = time.monotonic()
         for attempt in range(_ATTEMPTS):
             last = attempt == _ATTEMPTS - 1
             moment = TRANSACTION_TIME.set(self._clock())
@@ -142,8 +148,9 @@ class StoreCore:
                     hint="Shorten the value or check its type.",
                 ) from None
             except sa.exc.DBAPIError as exc:
-                if last or not is_transient(exc):
-                    raise self._store_error(exc) from None
+                waited = time.monotonic() - started
+                if last or not is_transient(exc) or waited >= self._patience:
+                    raise self._store_error(exc, waited) from None
             except sa.exc.SQLAlchemyError as exc:
                 raise StoreError(
                     f"The metadata store at {display_url(self.url)} failed: {exc}",
@@ -154,12 +161,13 @@ class StoreCore:
             time.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
-    def _store_error(self, exc: sa.exc.DBAPIError) -> StoreError:
+    def _store_error(self, exc: sa.exc.DBAPIError, waited: float) -> StoreError:
         if is_transient(exc):
             return StoreError(
-                f"The metadata store at {display_url(self.url)} stayed busy: "
+                f"The metadata store at {display_url(self.url)} stayed busy for {waited:.1f} s: "
                 f"{describe_db_error(exc)}",
-                hint="Another process holds a long write lock; retry when it finishes.",
+                hint="Another process holds a long write lock; retry when it finishes, or let "
+                f"writes wait longer with {BUSY_TIMEOUT_ENV} (seconds, now {self._patience:g}).",
             )
         return StoreError(
             f"The metadata store at {display_url(self.url)} failed: {describe_db_error(exc)}",

@@ -7,8 +7,11 @@ or ``DELETE`` takes the other arguments as query parameters (a list as the param
 absent one is the declared default, or an empty list when there is none), other verbs as one JSON
 object.
 
-Body fields are typed ``Any`` except records and times, which are parsed: the store checks every
-other value itself, so a bad value gets the same error, word for word, over HTTP as on SQL. The
+Body fields and query parameters have the declared types (``routes/wire.py``), checked here with
+the declaration's ``Annotated`` bounds (a page ``limit`` from 1 to 1000): a wrong JSON type is a
+422 naming the field and what it takes, never a ``TypeError`` in the store, and the OpenAPI
+document says what each route accepts and which error statuses it answers, with the error body.
+Values of the right type are the store's to check, with the same error over HTTP as on SQL. The
 argument named by the declaration's ``caller`` is the calling token's owner.
 
 Reads run in the event loop or a worker thread as ``server.api`` decides; writes always run in a
@@ -23,15 +26,26 @@ from datetime import datetime
 from typing import Annotated, Any, Callable
 
 from fastapi import Body, Depends, FastAPI, Query, Request, Response
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
-from modelplane.errors import InvalidInputError
+from modelplane.enums import TokenRole
+from modelplane.errors import (
+    AlreadyExistsError,
+    AuthError,
+    InvalidInputError,
+    ModelplaneError,
+    NotFoundError,
+    PermissionDeniedError,
+    StageConflictError,
+    StoreError,
+)
 from modelplane.metadata.operations import Operation, list_item
 from modelplane.metadata.store import store_operations
 from modelplane.server.api import encode_result
+from modelplane.server.routes.wire import body_type, describe, plain
 
-__all__ = ["add_operation_routes"]
+__all__ = ["ErrorBody", "add_operation_routes"]
 
 _EMPTY = inspect.Parameter.empty
 _QUERY_TYPES = (int, float, bool, datetime)
@@ -49,23 +63,19 @@ def _members(hint: Any) -> tuple[Any, ...]:
     return tuple(m for arg in args for m in _members(arg)) if args else (hint,)
 
 
-def _parsed_types(hint: Any) -> bool:
-    """Whether a body value of this type is parsed here (records, times) rather than by the store."""
-    return any(
-        (isinstance(m, type) and (issubclass(m, (BaseModel, datetime)))) for m in _members(hint)
-    )
-
-
 def _query_type(hint: Any) -> Any:
-    """The type a query parameter is parsed as: numbers, flags and times; text otherwise; a list
-    of those for a list argument (always optional, see ``_list_arguments``)."""
+    """The type a query parameter is parsed as: numbers, flags and times, with the declaration's
+    ``Annotated`` bounds; text otherwise; a list of those for a list argument (always optional,
+    see ``_list_arguments``)."""
+    bounds = hint.__metadata__ if typing.get_origin(hint) is Annotated else ()
+    hint = plain(hint)
     item = list_item(hint)
     if item is not None:
         return list[_query_type(item)] | None  # type: ignore[misc]
     members = [m for m in _members(hint) if m is not type(None)]
     for kind in _QUERY_TYPES:
         if members and all(m is kind for m in members):
-            return kind | None
+            return (Annotated[(kind, *bounds)] if bounds else kind) | None
     return str | None
 
 
@@ -92,51 +102,77 @@ def _list_arguments(op: Operation) -> dict[str, bool]:
     return found
 
 
+class ErrorDetail(BaseModel):
+    type: str = Field(description="The class in modelplane.errors, e.g. NotFoundError.")
+    message: str = Field(description="What went wrong, naming the thing.")
+    hint: str | None = Field(None, description="What to do about it.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+def _field_types(op: Operation) -> dict[str, Any]:
+    """Each wire argument's declared type (a ``**card`` argument as one object of its values)."""
+    found = {}
+    for p in op.wire_params:
+        hint = op.declared_hints.get(p.name, Any)
+        found[p.name] = dict[str, hint] if p.kind is inspect.Parameter.VAR_KEYWORD else hint
+    return found
+
+
 def _body_model(op: Operation) -> type[BaseModel] | None:
     if not op.wire_params:
         return None
     fields: dict[str, Any] = {}
     for p in op.wire_params:
-        hint = op.hints.get(p.name, Any)
+        hint = _field_types(op)[p.name]
         if p.kind is inspect.Parameter.VAR_KEYWORD:
-            fields[p.name] = (dict[str, Any], Field(default_factory=dict))
-            continue
-        described = Field(description=str(hint).replace("typing.", ""))
-        if p.default is _EMPTY:
-            fields[p.name] = (Any, described)
+            default: Any = Field(default_factory=dict, description=describe(hint))
+        elif p.default is _EMPTY:
+            default = Field(description=describe(hint))
         else:
-            default = list(p.default) if isinstance(p.default, tuple) else p.default
-            fields[p.name] = (Any, Field(default, description=described.description))
+            value = list(p.default) if isinstance(p.default, tuple) else p.default
+            default = Field(value, description=describe(hint))
+        fields[p.name] = (body_type(hint), default)
     title = "".join(part.title() for part in op.name.split("_")) + "Body"
     return create_model(title, **fields)
 
 
-def _decoder(op: Operation) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    adapters = {
-        p.name: TypeAdapter(op.hints[p.name])
-        for p in op.wire_params
-        if op.has_body and _parsed_types(op.hints.get(p.name))
+def _error_classes(op: Operation) -> list[type[ModelplaneError]]:
+    """The errors a route of ``op`` can answer with: any call can lack a token or a database;
+    a call above viewer can lack the role; a call with arguments can name something unknown or
+    send something invalid; a write can collide with what exists."""
+    found: list[type[ModelplaneError]] = [AuthError, StoreError]
+    if op.role is not TokenRole.VIEWER:
+        found.append(PermissionDeniedError)
+    if op.path_params or op.wire_params:
+        found += [NotFoundError, InvalidInputError]
+    if not op.reads:
+        found += [AlreadyExistsError, StageConflictError]
+    return found
+
+
+def _responses(
+    op: Operation, error_status: Callable[[type[ModelplaneError]], int]
+) -> dict[Any, Any]:
+    """The OpenAPI ``responses`` of a route: each error status it can answer, with ``ErrorBody``."""
+    by_status: dict[int, list[str]] = {}
+    for cls in _error_classes(op):
+        status = error_status(cls)
+        by_status.setdefault(status, []).append(cls.__name__)
+    if op.has_body:
+        by_status.setdefault(413, []).append("InvalidInputError (the body is too large)")
+    return {
+        status: {"model": ErrorBody, "description": " or ".join(names)}
+        for status, names in sorted(by_status.items())
     }
-
-    def decode(arguments: dict[str, Any]) -> dict[str, Any]:
-        for name, adapter in adapters.items():
-            try:
-                arguments[name] = adapter.validate_python(arguments[name])
-            except ValidationError as exc:
-                problem = exc.errors()[0]
-                where = ".".join(str(part) for part in (name, *problem.get("loc", ())))
-                raise InvalidInputError(
-                    f"The {op.name} argument {where} is invalid: {problem.get('msg')}.",
-                    hint=f"See {op.verb} {op.path} at /docs.",
-                ) from None
-        return arguments
-
-    return decode
 
 
 def _endpoint(op: Operation) -> Callable[..., Any]:
     body_model = _body_model(op) if op.has_body else None
-    decode = _decoder(op)
     after = _AFTER.get(op.name)
     encode = encode_result(op.result)
     lists = _list_arguments(op)
@@ -144,7 +180,8 @@ def _endpoint(op: Operation) -> Callable[..., Any]:
     async def endpoint(request: Request, **values: Any) -> Response:
         arguments: dict[str, Any] = {name: values[name] for name in op.path_params}
         if body_model is not None:
-            arguments.update(values["body"].model_dump())
+            body = values["body"]
+            arguments.update({name: getattr(body, name) for name in body_model.model_fields})
         elif not op.has_body:
             arguments.update({p.name: values[p.name] for p in op.wire_params})
             for name, required in lists.items():
@@ -155,7 +192,6 @@ def _endpoint(op: Operation) -> Callable[..., Any]:
                         del arguments[name]
         if op.caller is not None:
             arguments[op.caller] = request.state.token.owner
-        arguments = decode(arguments)
         store = request.app.state.client.store
         if op.reads:
             result = await request.app.state.reader(op.call, store, arguments)
@@ -182,12 +218,16 @@ def _endpoint(op: Operation) -> Callable[..., Any]:
                 inspect.Parameter(
                     p.name,
                     inspect.Parameter.KEYWORD_ONLY,
-                    annotation=Annotated[_query_type(op.hints.get(p.name)), Query()],
+                    annotation=Annotated[_query_type(op.declared_hints.get(p.name)), Query()],
                     default=_EMPTY if required else default,
                 )
             )
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name
+    # What each argument takes, in words, for the 422 answer (``app._on_validation_error``).
+    endpoint.__expects__ = {  # type: ignore[attr-defined]
+        name: describe(hint) for name, hint in _field_types(op).items()
+    }
     return endpoint
 
 
@@ -212,10 +252,15 @@ def _match_order(op: Operation) -> tuple[int, int]:
     return (1 if op.path.startswith("/models") else 2, 0)
 
 
-def add_operation_routes(app: FastAPI, require: Callable[[Any], Any]) -> None:
+def add_operation_routes(
+    app: FastAPI,
+    require: Callable[[Any], Any],
+    error_status: Callable[[type[ModelplaneError]], int],
+) -> None:
     """A route per store operation, straight on ``app`` (an included router is matched route by
     route on every request); ``require(role)`` is the dependency that checks the calling token has
-    that role."""
+    that role, ``error_status`` the HTTP status of an error class (``app.status_for``), for the
+    routes' documented answers."""
     operations = store_operations()
     for op in sorted(operations, key=lambda op: (_match_order(op), operations.index(op))):
         result = op.result
@@ -230,4 +275,5 @@ def add_operation_routes(app: FastAPI, require: Callable[[Any], Any]) -> None:
             response_model=None if result is type(None) else result,
             status_code=204 if result is type(None) else 200,
             dependencies=[Depends(require(op.role))],
+            responses=_responses(op, error_status),
         )
