@@ -11,7 +11,7 @@ from modelplane import Model, get_step_context, log_metadata, pipeline, step
 from modelplane.client import Client
 from modelplane.enums import ModelStages
 from modelplane.errors import NotFoundError
-from modelplane.metadata.store import MetadataStore
+from modelplane.metadata.store import store_operations
 
 _WRITES = ("create", "ensure", "update", "set_", "add_", "link", "delete", "save", "finish", "rollback")
 
@@ -32,8 +32,8 @@ def store_calls(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return call
 
-    for name in vars(MetadataStore):
-        if not name.startswith("_") and callable(getattr(store, name, None)):
+    for name in [op.name for op in store_operations()] + ["info"]:
+        if callable(getattr(store, name, None)):
             monkeypatch.setattr(store, name, counting(name, getattr(store, name)))
     return calls
 

@@ -25,11 +25,14 @@ from tests.server.live import LiveServer
 
 
 def _protocol_methods() -> list[str]:
-    return [
+    # The protocol is declared in parts (store.py, store_models.py): walk every base.
+    return sorted(
         name
-        for name, value in vars(MetadataStore).items()
+        for klass in MetadataStore.__mro__
+        if klass is not object
+        for name, value in vars(klass).items()
         if callable(value) and not name.startswith("_")
-    ]
+    )
 
 
 def test_health_needs_no_token(live_server: LiveServer) -> None:

@@ -52,7 +52,7 @@ def artifact() -> None:
 @output_option
 def list_artifacts(name: str | None, limit: int, page: int, fmt: str) -> None:
     """List artifacts, newest first."""
-    found = session.client().list_artifacts(name=name, limit=limit, offset=offset_of(limit, page))
+    found = session.read("list_artifacts", name=name, limit=limit, offset=offset_of(limit, page))
     empty = "No artifacts match." if name else "No artifacts yet: every step output becomes one."
     output.listing(found, ARTIFACT_COLUMNS, fmt=fmt, empty=empty)
 
@@ -68,9 +68,7 @@ def version() -> None:
 @output_option
 def list_versions(name: str, limit: int, page: int, fmt: str) -> None:
     """List the versions of the artifact called NAME, newest first."""
-    found = session.client().list_artifact_versions(
-        name=name, limit=limit, offset=offset_of(limit, page)
-    )
+    found = session.read("list_artifact_versions", name=name, limit=limit, offset=offset_of(limit, page))
     output.listing(found, VERSION_COLUMNS, fmt=fmt, empty=f"Artifact '{name}' has no versions.")
 
 

@@ -1,7 +1,7 @@
 """``modelplane model …``: register, list, describe, update and delete models.
 
-The ``version`` subgroup lives in cli.model_version. ``model list`` answers from cli.fastpath
-when it can, so it does not import the client.
+The ``version`` subgroup lives in cli.model_version. Reads go through ``session.read``, so on a
+local SQLite store they do not import the client.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from modelplane.cli import fastpath, output, session
+from modelplane.cli import output, session
 from modelplane.cli.lazy import OrderedGroup
 from modelplane.cli.model_version import version
 from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
@@ -116,13 +116,7 @@ def list_models(
 ) -> None:
     """List models."""
     offset = offset_of(limit, page)
-    found: Any = fastpath.list_models(
-        session.settings(), name=name, tag=tag, sort=sort, limit=limit, offset=offset
-    )
-    if found is None:
-        found = session.client().list_models(
-            name=name, tag=tag, sort=sort, limit=limit, offset=offset
-        )
+    found = session.read("list_models", name=name, tag=tag, sort=sort, limit=limit, offset=offset)
     empty = (
         "No models match."
         if name or tag
@@ -159,28 +153,25 @@ def register(
 @output_option
 def describe(name: str, fmt: str) -> None:
     """Show a model's card, tags, versions and stage holders."""
-    client = session.client()
-    record = client.get_model(name)
+    record = session.read("get_model", name)
     stages = {}
     for stage in SINGLE_HOLDER_STAGES:
-        holders = client.list_model_versions(record.id, stage=stage, limit=1).items
-        stages[stage.value] = holders[0].number if holders else None
+        holders = session.read("list_model_versions", name, stage=stage.value, limit=1)["items"]
+        stages[stage.value] = holders[0]["number"] if holders else None
     if fmt == "json":
-        output.emit_json({**output.to_json(record), "stages": stages})
+        output.emit_json({**record, "stages": stages})
         return
-    rows: list[tuple[str, Any]] = [("Name", record.name), ("ID", record.id)]
+    rows: list[tuple[str, Any]] = [("Name", record["name"]), ("ID", record["id"])]
+    rows += [(label, record[key]) for key, label in _CARD_LABELS.items() if record[key]]
     rows += [
-        (label, getattr(record, key)) for key, label in _CARD_LABELS.items() if getattr(record, key)
-    ]
-    rows += [
-        ("Tags", output.tags(record.tags)),
-        ("Versions", record.version_count),
-        ("Latest version", record.latest_version_number),
+        ("Tags", output.tags(record["tags"])),
+        ("Versions", record["version_count"]),
+        ("Latest version", record["latest_version_number"]),
         *((stage.capitalize(), number or "-") for stage, number in stages.items()),
-        ("Created", output.when(record.created)),
-        ("Updated", output.when(record.updated)),
+        ("Created", output.when(record["created"])),
+        ("Updated", output.when(record["updated"])),
     ]
-    for stage, rules in record.gates.items():
+    for stage, rules in record["gates"].items():
         rows.append((f"Gates into {stage}", "\n".join(rules)))
     output.fields(rows)
 

@@ -7,7 +7,7 @@ Each listing answers to every spelling the reference page and ZenML use: ``artif
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -16,11 +16,7 @@ from modelplane.cli.options import offset_of, output_option, paging_options
 from modelplane.cli.output import Column
 from modelplane.cli.run import RUN_COLUMNS
 
-if TYPE_CHECKING:
-    from modelplane.client import Client
-    from modelplane.metadata.records import ModelVersionRecord
-
-__all__ = ["LINK_COMMANDS", "LINK_KINDS", "link_counts"]
+__all__ = ["LINK_COMMANDS", "LINK_KINDS"]
 
 # command name → (artifact link kind, what it lists, the other spellings)
 LINK_KINDS = {
@@ -41,16 +37,6 @@ LINK_COLUMNS = (
     Column("SIZE", lambda r: output.size(r["artifact_version"]["size"])),
     Column("LINKED", "created", output.when),
 )
-
-
-def link_counts(client: Client, record: ModelVersionRecord) -> dict[str, int]:
-    """How many runs and artifacts of each kind are linked to the version."""
-    counts = {"runs": client.list_model_version_runs(record.model_id, record.id, limit=1).total}
-    for command_name, (kind, _, _) in LINK_KINDS.items():
-        counts[command_name] = client.list_artifact_links(
-            record.model_id, record.id, kind=kind, limit=1
-        ).total
-    return counts
 
 
 def _arguments(func: Any) -> Any:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from modelplane.cli import fastpath, output, session
+from modelplane.cli import output, session
 from modelplane.cli.lazy import OrderedGroup
-from modelplane.cli.model_links import LINK_COMMANDS, link_counts
+from modelplane.cli.model_links import LINK_COMMANDS
 from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
 from modelplane.cli.output import Column
 from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
@@ -84,13 +84,9 @@ def list_versions(
 ) -> None:
     """List the versions of a model, newest first."""
     offset = offset_of(limit, page)
-    found: Any = fastpath.list_model_versions(
-        session.settings(), model_name, stage=stage, tag=tag, limit=limit, offset=offset
+    found = session.read(
+        "list_model_versions", model_name, stage=stage, tag=tag, limit=limit, offset=offset
     )
-    if found is None:
-        found = session.client().list_model_versions(
-            model_name, stage=stage, tag=tag, limit=limit, offset=offset
-        )
     empty = (
         f"No versions of model '{model_name}' match."
         if stage or tag
@@ -152,34 +148,33 @@ def describe(model_name: str, version_spec: str, as_of: datetime | None, fmt: st
 
     The counts are of linked runs and of data, model and deployment artifacts.
     """
-    client = session.client()
     if as_of is not None:
-        record = _holder_at(client, model_name, version_spec, as_of)
+        record = output.to_json(_holder_at(session.client(), model_name, version_spec, as_of))
     else:
-        record = client.get_model_version(model_name, version_spec)
-    counts = link_counts(client, record)
+        record = session.read("get_model_version", model_name, version_spec)
+    counts = session.read("count_version_links", model_name, record["id"])
     if fmt == "json":
         extra = {"as_of": as_of.isoformat()} if as_of is not None else {}
-        output.emit_json({**output.to_json(record), "counts": counts, **extra})
+        output.emit_json({**record, "counts": counts, **extra})
         return
     rows: list[tuple[str, Any]] = [
-        ("Model", record.model_name),
-        ("Version", record.number),
-        ("Name", record.name),
-        ("ID", record.id),
-        ("Stage", record.stage.value),
+        ("Model", record["model_name"]),
+        ("Version", record["number"]),
+        ("Name", record["name"]),
+        ("ID", record["id"]),
+        ("Stage", record["stage"]),
         *(
             [(f"Held {version_spec.lower()} at", _asked(as_of))]
             if as_of is not None
             else []
         ),
-        ("Description", record.description or ""),
-        ("Tags", output.tags(record.tags)),
-        ("Created", output.when(record.created)),
-        ("Created by", record.created_by),
-        ("Updated", output.when(record.updated)),
+        ("Description", record["description"] or ""),
+        ("Tags", output.tags(record["tags"])),
+        ("Created", output.when(record["created"])),
+        ("Created by", record["created_by"]),
+        ("Updated", output.when(record["updated"])),
     ]
-    rows += [(f"Metadata: {key}", json.dumps(value)) for key, value in record.metadata.items()]
+    rows += [(f"Metadata: {key}", json.dumps(value)) for key, value in record["metadata"].items()]
     rows += [
         ("Runs", counts["runs"]),
         ("Data artifacts", counts["data_artifacts"]),

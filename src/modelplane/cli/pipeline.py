@@ -30,7 +30,7 @@ def pipeline() -> None:
 @output_option
 def list_pipelines(name: str | None, limit: int, page: int, fmt: str) -> None:
     """List pipelines."""
-    found = session.client().list_pipelines(name=name, limit=limit, offset=offset_of(limit, page))
+    found = session.read("list_pipelines", name=name, limit=limit, offset=offset_of(limit, page))
     empty = (
         "No pipelines match." if name else "No pipelines yet: they are stored when they first run."
     )

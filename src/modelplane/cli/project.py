@@ -95,14 +95,14 @@ def status(fmt: str) -> None:
     """
     settings = session.settings()
     source = store_source(settings)
-    info = session.client().info()
+    info = session.info()
     data: dict[str, Any] = {
-        "store_url": info.url,
+        "store_url": info["url"],
         "store_source": source,
         "home": str(settings.home),
-        "artifact_uri": info.artifact_uri or settings.artifact_uri,
-        "schema_revision": info.schema_revision,
-        "counts": info.counts,
+        "artifact_uri": info["artifact_uri"] or settings.artifact_uri,
+        "schema_revision": info["schema_revision"],
+        "counts": info["counts"],
     }
     if fmt == "json":
         output.emit_json(data)
@@ -113,5 +113,5 @@ def status(fmt: str) -> None:
         ("Artifacts", data["artifact_uri"]),
         ("Schema revision", data["schema_revision"] or "none (empty database)"),
     ]
-    rows += [(name.replace("_", " ").capitalize(), number) for name, number in info.counts.items()]
+    rows += [(name.replace("_", " ").capitalize(), number) for name, number in info["counts"].items()]
     output.fields(rows)

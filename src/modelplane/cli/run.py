@@ -16,7 +16,7 @@ from modelplane.cli.lazy import OrderedGroup
 from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
 from modelplane.cli.output import Column
 from modelplane.enums import ExecutionStatus
-from modelplane.errors import ModelplaneError, NotFoundError
+from modelplane.errors import NotFoundError
 
 if TYPE_CHECKING:
     from modelplane.client import Client
@@ -65,8 +65,13 @@ def list_runs(
     Listing changes nothing: a run whose process died still shows ``running`` until something
     reaps it (the next pipeline call, the server, or ``modelplane run reap``).
     """
-    found = session.client().list_runs(
-        pipeline=pipeline, status=status, model=model, limit=limit, offset=offset_of(limit, page)
+    found = session.read(
+        "list_runs",
+        pipeline=pipeline,
+        status=status,
+        model=model,
+        limit=limit,
+        offset=offset_of(limit, page),
     )
     filtered = pipeline or status or model
     empty = "No runs match." if filtered else "No runs yet: call a @pipeline function to make one."

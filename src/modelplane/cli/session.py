@@ -1,12 +1,13 @@
-"""How a command reaches modelplane: one ``Client`` per command invocation, built from the settings.
+"""How a command reaches modelplane: one ``Client`` per command invocation, built from the settings,
+and ``read`` for the everyday reads.
 
 The client module (and with it pydantic and the stores) is imported on first use, so commands that
-answer from the fast read path or fail early never load it.
+answer from the light reader (``metadata.light``) or fail early never load it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +16,7 @@ from modelplane.config import Settings, load_settings
 if TYPE_CHECKING:
     from modelplane.client import Client
 
-__all__ = ["client", "client_for", "settings"]
+__all__ = ["client", "client_for", "info", "read", "settings"]
 
 
 def settings() -> Settings:
@@ -41,3 +42,49 @@ def client() -> Client:
     if found is None:
         found = ctx.meta["modelplane.client"] = client_for(settings())
     return found
+
+
+def _light_reader() -> Any:
+    ctx = click.get_current_context()
+    if "modelplane.light" not in ctx.meta:
+        from modelplane.metadata.light import open_reader
+
+        reader = open_reader(settings().store_url)
+        if reader is not None:
+            ctx.call_on_close(reader.close)
+        ctx.meta["modelplane.light"] = reader
+    return ctx.meta["modelplane.light"]
+
+
+def read(operation: str, *args: Any, **kwargs: Any) -> Any:
+    """The JSON of ``Client.<operation>(*args, **kwargs)``, one of ``metadata.reads``.
+
+    A local SQLite store answers through the light reader; anything it cannot answer (another
+    store, a name that matches nothing) goes to the client, which answers or raises the real error.
+    """
+    from modelplane.metadata.light import Unavailable
+
+    reader = _light_reader()
+    if reader is not None:
+        try:
+            return reader.call(operation, *args, **kwargs)
+        except Unavailable:
+            pass
+    from modelplane.cli.output import to_json
+
+    return to_json(getattr(client(), operation)(*args, **kwargs))
+
+
+def info() -> dict[str, Any]:
+    """``Client.info()`` as JSON, through the light reader when it can."""
+    reader = _light_reader()
+    if reader is not None:
+        from modelplane.metadata.light import Unavailable
+
+        try:
+            return reader.info()
+        except Unavailable:
+            pass
+    from modelplane.cli.output import to_json
+
+    return to_json(client().info())

@@ -11,7 +11,15 @@ from pydantic import BaseModel, ValidationError
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import InvalidInputError
 from modelplane.metadata.json_depth import MAX_JSON_DEPTH, format_json_path, too_deep_path
-from modelplane.metadata.store import MAX_PAGE, MODEL_CARD_FIELDS
+from modelplane.metadata.reads import (
+    MAX_INT,
+    MAX_NUMBER,
+    MAX_PAGE,
+    check_page,
+    check_sort,
+    parse_status,
+)
+from modelplane.metadata.store import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name
 
 __all__ = [
@@ -34,22 +42,6 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=BaseModel)
-# Larger ints overflow SQLite's 64-bit INTEGER (a raw OverflowError from the driver).
-MAX_INT = 2**63 - 1
-# Version numbers are 32-bit INTEGER columns; PostgreSQL refuses to compare them with more.
-MAX_NUMBER = 2**31 - 1
-
-
-def check_page(limit: int, offset: int) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise InvalidInputError(
-            f"The page size limit={limit!r} is out of range.",
-            hint=f"Use a limit from 1 to {MAX_PAGE}.",
-        )
-    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_INT:
-        raise InvalidInputError(
-            f"The offset {offset!r} is out of range or not a number.", hint="Use an offset ≥ 0."
-        )
 
 
 def check_text(value: str | None, what: str, limit: int) -> str | None:
@@ -65,15 +57,6 @@ def check_text(value: str | None, what: str, limit: int) -> str | None:
             f"The {what} is {len(value)} characters long.", hint=f"Use at most {limit} characters."
         )
     return value
-
-
-def check_sort(sort: str, allowed: Iterable[str]) -> str:
-    choices = list(allowed)
-    if sort not in choices:
-        raise InvalidInputError(
-            f"Cannot sort by {sort!r}.", hint=f"Use one of: {', '.join(choices)}."
-        )
-    return sort
 
 
 def check_json(value: Any, what: str) -> Any:
@@ -151,16 +134,6 @@ def check_card(card: Mapping[str, Any]) -> dict[str, str | None]:
                 hint="Pass a string (or None to leave it as it is).",
             )
     return dict(card)
-
-
-def parse_status(status: object) -> ExecutionStatus:
-    try:
-        return ExecutionStatus(status.lower() if isinstance(status, str) else status)
-    except ValueError:
-        raise InvalidInputError(
-            f"Unknown run status {status!r}.",
-            hint=f"Use one of: {', '.join(s.value for s in ExecutionStatus)}.",
-        ) from None
 
 
 def parse_finished_status(status: object) -> ExecutionStatus:

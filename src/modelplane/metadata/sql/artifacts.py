@@ -10,12 +10,12 @@ from sqlalchemy.engine import Connection, Row
 
 from modelplane.enums import ArtifactType
 from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from modelplane.metadata import reads
 from modelplane.metadata.records import ArtifactRecord, ArtifactVersionRecord, Page
 from modelplane.metadata.sql.arguments import (
     MAX_INT,
     MAX_NUMBER,
     check_dict,
-    check_page,
     check_tags,
     check_text,
     parse_kind,
@@ -23,11 +23,9 @@ from modelplane.metadata.sql.arguments import (
 from modelplane.metadata.sql.resolve import find_step_run, looks_like_id
 from modelplane.metadata.sql.rows import (
     ARTIFACT_VERSION_SELECT,
-    artifact_records,
     artifact_version_record,
-    count,
     new_id,
-    page,
+    records_page,
     utcnow,
 )
 from modelplane.metadata.sql.step_changes import merge_metadata, record_version_metadata
@@ -222,40 +220,20 @@ class ArtifactsMixin(StoreCore):
     def list_artifacts(
         self, *, name: str | None = None, limit: int = 50, offset: int = 0
     ) -> Page[ArtifactRecord]:
-        check_page(limit, offset)
-        query = sa.select(artifacts)
-        if name:
-            query = query.where(artifacts.c.name.icontains(name, autoescape=True))
-
-        def work(conn: Connection) -> Page[ArtifactRecord]:
-            ordered = query.order_by(artifacts.c.created.desc(), artifacts.c.id.desc())
-            rows = conn.execute(ordered.limit(limit).offset(offset)).all()
-            return page(artifact_records(conn, rows), count(conn, query), limit, offset)
-
-        return self.read(work)
+        found = self.reading(
+            lambda run: reads.list_artifacts(run, name=name, limit=limit, offset=offset)
+        )
+        return records_page(ArtifactRecord, found)
 
     def list_artifact_versions(
         self, *, name: str | None = None, limit: int = 50, offset: int = 0
     ) -> Page[ArtifactVersionRecord]:
         """Newest first; ``name`` is the exact artifact name."""
-        check_page(limit, offset)
-
-        def work(conn: Connection) -> Page[ArtifactVersionRecord]:
-            query = ARTIFACT_VERSION_SELECT
-            order: tuple[Any, ...]
-            if name is not None:
-                query = query.where(
-                    artifact_versions.c.artifact_id == _artifact_named(conn, name).id
-                )
-                order = (artifact_versions.c.version.desc(),)
-            else:
-                order = (artifact_versions.c.created.desc(), artifact_versions.c.id.desc())
-            rows = conn.execute(query.order_by(*order).limit(limit).offset(offset))
-            return page(
-                [artifact_version_record(row) for row in rows], count(conn, query), limit, offset
-            )
-
-        return self.read(work)
+        found = self.reading(
+            lambda run: reads.list_artifact_versions(run, name=name, limit=limit, offset=offset),
+            lambda conn: _artifact_named(conn, name or ""),
+        )
+        return records_page(ArtifactVersionRecord, found)
 
     def delete_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
         def work(conn: Connection) -> ArtifactVersionRecord:

@@ -33,7 +33,7 @@ from modelplane.metadata.sql.arguments import (
     parse_records,
 )
 from modelplane.metadata.sql.resolve import find_run, find_step_run
-from modelplane.metadata.sql.rows import RUN_SELECT, run_record, utcnow
+from modelplane.metadata.sql.rows import RUN_SELECT, utcnow
 from modelplane.metadata.sql.tables import model_versions, pipeline_runs, step_runs
 from modelplane.metadata.sql.transactions import StoreCore
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from modelplane.enums import ArtifactType
 from modelplane.errors import NotFoundError
+from modelplane.metadata import reads
 from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecord, Page, RunRecord
 from modelplane.metadata.sql.arguments import check_page, parse_kind
 from modelplane.metadata.sql.resolve import find_model, find_run, find_version, find_version_by_id
@@ -155,6 +156,17 @@ class LinksMixin(StoreCore):
                 )
 
         self.write(work)
+
+    def count_version_links(self, model: str, version: VersionRef) -> dict[str, int]:
+        def work(conn: Connection) -> dict[str, int]:
+            run = self.runner(conn)
+            try:
+                version_id = reads.get_model_version(run, model, version)["id"]
+            except reads.Missing:  # an id, or nothing: the full lookup explains what exists
+                version_id = find_version(conn, find_model(conn, model), version).id
+            return reads.version_link_counts(run, version_id)
+
+        return self.read(work)
 
     def list_model_version_runs(
         self, model: str, version: VersionRef, *, limit: int = 50, offset: int = 0

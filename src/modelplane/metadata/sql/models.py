@@ -14,13 +14,12 @@ from sqlalchemy.engine import Connection, Row
 
 from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import AlreadyExistsError, InvalidInputError
+from modelplane.metadata import reads
 from modelplane.metadata.records import EnsuredVersion, ModelRecord, ModelVersionRecord, Page
 from modelplane.metadata.sql.arguments import (
     check_card,
     check_dict,
-    check_page,
     check_text,
-    check_sort,
     check_tags,
     merge_tags,
 )
@@ -29,16 +28,13 @@ from modelplane.metadata.sql.resolve import (
     find_version,
     find_version_by_id,
     looks_like_id,
-    spec_key,
 )
 from modelplane.metadata.sql.rows import (
     MODEL_VERSION_SELECT,
-    count,
     model_records,
     model_version_record,
     new_id,
-    page,
-    tag_filter,
+    records_page,
     utcnow,
 )
 from modelplane.metadata.sql.tables import model_versions, models
@@ -48,7 +44,6 @@ from modelplane.gates import check_gates
 from modelplane.versioning import (
     check_name,
     check_version_name,
-    parse_stage,
     parse_version_spec,
 )
 
@@ -66,31 +61,6 @@ _LAST_NUMBER = sa.select(models.c.last_version_number).where(models.c.id == sa.b
 _VERSIONS_OF = MODEL_VERSION_SELECT.where(model_versions.c.model_id == sa.bindparam("model_id"))
 _VERSION_NAMED = _VERSIONS_OF.where(model_versions.c.name == sa.bindparam("name"))
 _VERSION_WITH_ID = _VERSIONS_OF.where(model_versions.c.id == sa.bindparam("name"))
-# get_model_version's common case in one query: the model by name and the version by spec.
-_BY_MODEL_NAME = MODEL_VERSION_SELECT.where(models.c.name == sa.bindparam("model"))
-_QUICK_LOOKUP = {
-    "number": _BY_MODEL_NAME.where(model_versions.c.number == sa.bindparam("key")),
-    "stage": _BY_MODEL_NAME.where(model_versions.c.stage == sa.bindparam("key")).limit(1),
-    "name": _BY_MODEL_NAME.where(model_versions.c.name == sa.bindparam("key")),
-    "latest": _BY_MODEL_NAME.order_by(model_versions.c.number.desc()).limit(1),
-}
-
-_MODEL_SORTS = {
-    "name": (models.c.name.asc(),),
-    "-name": (models.c.name.desc(),),
-    "created": (models.c.created.asc(), models.c.id.asc()),
-    "-created": (models.c.created.desc(), models.c.id.desc()),
-}
-_VERSION_SORTS = {
-    "number": (model_versions.c.number.asc(),),
-    "-number": (model_versions.c.number.desc(),),
-    "created": (model_versions.c.created.asc(), model_versions.c.number.asc()),
-    "-created": (model_versions.c.created.desc(), model_versions.c.number.desc()),
-    "name": (model_versions.c.name.asc(),),
-    "-name": (model_versions.c.name.desc(),),
-}
-
-
 def _insert_model(
     conn: Connection, name: str, tags: list[str], card: dict[str, Any], now: datetime
 ) -> Row[Any]:
@@ -186,7 +156,8 @@ class ModelsMixin(StoreCore):
         return self.write(work)
 
     def get_model(self, model: str) -> ModelRecord:
-        return self.read(lambda conn: model_records(conn, [find_model(conn, model)])[0])
+        found = self.reading(lambda run: reads.get_model(run, model), lambda c: find_model(c, model))
+        return ModelRecord.model_validate(found)
 
     def list_models(
         self,
@@ -197,19 +168,12 @@ class ModelsMixin(StoreCore):
         limit: int = 50,
         offset: int = 0,
     ) -> Page[ModelRecord]:
-        check_page(limit, offset)
-        order = _MODEL_SORTS[check_sort(sort, _MODEL_SORTS)]
-        query = sa.select(models)
-        if name:
-            query = query.where(models.c.name.icontains(name, autoescape=True))
-        if tag is not None:
-            query = query.where(tag_filter(models.c.tags, tag, self._dialect))
-
-        def work(conn: Connection) -> Page[ModelRecord]:
-            rows = conn.execute(query.order_by(*order).limit(limit).offset(offset)).all()
-            return page(model_records(conn, rows), count(conn, query), limit, offset)
-
-        return self.read(work)
+        found = self.reading(
+            lambda run: reads.list_models(
+                run, name=name, tag=tag, sort=sort, limit=limit, offset=offset
+            )
+        )
+        return records_page(ModelRecord, found)
 
     def update_model(
         self,
@@ -347,20 +311,12 @@ class ModelsMixin(StoreCore):
         return self.write(work)
 
     def get_model_version(self, model: str, version: VersionRef) -> ModelVersionRecord:
-        spec = parse_version_spec(version) if version is not None else None
-        quick = (
-            _QUICK_LOOKUP.get(spec.kind) if spec is not None and isinstance(model, str) else None
-        )
-
-        def work(conn: Connection) -> ModelVersionRecord:
-            if quick is not None and spec is not None:
-                row = conn.execute(quick, {"model": model, "key": spec_key(spec)}).first()
-                if row is not None:
-                    return model_version_record(row)
+        def slow(conn: Connection) -> Any:
             # A model id, a version id, or nothing found: the full lookup explains what exists.
-            return model_version_record(find_version(conn, find_model(conn, model), version))
+            return find_version(conn, find_model(conn, model), version)._mapping
 
-        return self.read(work)
+        found = self.reading(lambda run: reads.get_model_version(run, model, version), slow)
+        return ModelVersionRecord.model_validate(found)
 
     def get_model_version_by_id(self, model_version_id: str) -> ModelVersionRecord:
         return self.read(
@@ -378,31 +334,13 @@ class ModelsMixin(StoreCore):
         limit: int = 50,
         offset: int = 0,
     ) -> Page[ModelVersionRecord]:
-        check_page(limit, offset)
-        order = _VERSION_SORTS[check_sort(sort, _VERSION_SORTS)]
-        parsed = parse_stage(stage) if stage is not None else None
-
-        def work(conn: Connection) -> Page[ModelVersionRecord]:
-            model_row = find_model(conn, model)
-            query = MODEL_VERSION_SELECT.where(model_versions.c.model_id == model_row.id)
-            if tag is not None:
-                query = query.where(tag_filter(model_versions.c.tags, tag, self._dialect))
-            if name:
-                query = query.where(model_versions.c.name.icontains(name, autoescape=True))
-            if parsed is ModelStages.LATEST:
-                # Virtual: the highest number, if it passes the other filters.
-                highest = sa.select(sa.func.max(model_versions.c.number)).where(
-                    model_versions.c.model_id == model_row.id
-                )
-                query = query.where(model_versions.c.number == highest.scalar_subquery())
-            elif parsed is not None:
-                query = query.where(model_versions.c.stage == parsed.value)
-            rows = conn.execute(query.order_by(*order).limit(limit).offset(offset)).all()
-            return page(
-                [model_version_record(row) for row in rows], count(conn, query), limit, offset
-            )
-
-        return self.read(work)
+        found = self.reading(
+            lambda run: reads.list_model_versions(
+                run, model, stage=stage, tag=tag, name=name, sort=sort, limit=limit, offset=offset
+            ),
+            lambda conn: find_model(conn, model),
+        )
+        return records_page(ModelVersionRecord, found)
 
     def update_model_version(
         self,

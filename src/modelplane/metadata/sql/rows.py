@@ -56,6 +56,7 @@ __all__ = [
     "model_version_record",
     "new_id",
     "page",
+    "records_page",
     "run_record",
     "stage_change_record",
     "step_run_records",
@@ -134,6 +135,12 @@ def utcnow() -> datetime:
 
 def page(items: list[Any], total: int, limit: int, offset: int) -> Page[Any]:
     return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def records_page(kind: type[Any], found: dict[str, Any]) -> Page[Any]:
+    """A page from ``metadata.reads`` (rows shaped like ``kind``) as records."""
+    items = [kind.model_validate(row) for row in found["items"]]
+    return Page(items=items, total=found["total"], limit=found["limit"], offset=found["offset"])
 
 
 def count(conn: Connection, query: sa.Select[Any]) -> int:

@@ -7,7 +7,6 @@ the values it wrote instead of reading them back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from modelplane.metadata import reads
 from modelplane.metadata.records import (
     NewArtifactLink,
     Page,
@@ -26,7 +26,6 @@ from modelplane.metadata.sql.arguments import (
     check_dict,
     check_ids,
     parse_records,
-    check_page,
     check_text,
     parse_finished_status,
     parse_status,
@@ -41,11 +40,9 @@ from modelplane.metadata.sql.resolve import (
     looks_like_id,
 )
 from modelplane.metadata.sql.rows import (
-    RUN_SELECT,
     STEP_RUN_SELECT,
-    count,
     new_id,
-    page,
+    records_page,
     run_record,
     step_run_records,
     utcnow,
@@ -53,7 +50,6 @@ from modelplane.metadata.sql.rows import (
 from modelplane.metadata.sql.step_changes import replay_step_changes, step_meta
 from modelplane.metadata.sql.tables import (
     model_version_runs,
-    model_versions,
     pipeline_runs,
     pipelines,
     step_run_artifacts,
@@ -188,21 +184,10 @@ class RunsMixin(StoreCore):
     def list_pipelines(
         self, *, name: str | None = None, limit: int = 50, offset: int = 0
     ) -> Page[PipelineRecord]:
-        check_page(limit, offset)
-        query = sa.select(pipelines)
-        if name:
-            query = query.where(pipelines.c.name.icontains(name, autoescape=True))
-
-        def work(conn: Connection) -> Page[PipelineRecord]:
-            rows = conn.execute(
-                query.order_by(pipelines.c.created.desc(), pipelines.c.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-            items = [PipelineRecord.model_validate(dict(row._mapping)) for row in rows]
-            return page(items, count(conn, query), limit, offset)
-
-        return self.read(work)
+        found = self.reading(
+            lambda run: reads.list_pipelines(run, name=name, limit=limit, offset=offset)
+        )
+        return records_page(PipelineRecord, found)
 
     def delete_pipeline(self, pipeline: str) -> None:
         def work(conn: Connection) -> None:
@@ -310,31 +295,26 @@ class RunsMixin(StoreCore):
         limit: int = 50,
         offset: int = 0,
     ) -> Page[RunRecord]:
-        check_page(limit, offset)
-        parsed = parse_status(status) if status is not None else None
-
-        def work(conn: Connection) -> Page[RunRecord]:
-            query = RUN_SELECT
+        def explain(conn: Connection) -> Any:
             if pipeline is not None:
-                query = query.where(pipeline_runs.c.pipeline_id == find_pipeline(conn, pipeline).id)
-            if parsed is not None:
-                query = query.where(pipeline_runs.c.status == parsed.value)
-            if host is not None:
-                query = query.where(pipeline_runs.c.host == host)
+                find_pipeline(conn, pipeline)
             if model is not None:
-                linked = (
-                    sa.select(model_version_runs.c.run_id)
-                    .join(
-                        model_versions, model_versions.c.id == model_version_runs.c.model_version_id
-                    )
-                    .where(model_versions.c.model_id == find_model(conn, model).id)
-                )
-                query = query.where(pipeline_runs.c.id.in_(linked))
-            ordered = query.order_by(pipeline_runs.c.created.desc(), pipeline_runs.c.id.desc())
-            rows = conn.execute(ordered.limit(limit).offset(offset))
-            return page([run_record(row) for row in rows], count(conn, query), limit, offset)
+                find_model(conn, model)
+            raise AssertionError("a filter matched nothing, yet both exist")
 
-        return self.read(work)
+        found = self.reading(
+            lambda run: reads.list_runs(
+                run,
+                pipeline=pipeline,
+                status=status,
+                model=model,
+                host=host,
+                limit=limit,
+                offset=offset,
+            ),
+            explain,
+        )
+        return records_page(RunRecord, found)
 
     def delete_run(self, run: str) -> None:
         def work(conn: Connection) -> None:

@@ -10,8 +10,7 @@ comparison), ``tokens.py``, ``webhooks.py`` (promotion events). All of them run 
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
+from modelplane.metadata import reads
 from modelplane.metadata.records import StoreInfo
 from modelplane.metadata.sql.artifacts import ArtifactsMixin
 from modelplane.metadata.sql.compare import CompareMixin
@@ -21,30 +20,10 @@ from modelplane.metadata.sql.links import LinksMixin
 from modelplane.metadata.sql.models import ModelsMixin
 from modelplane.metadata.sql.runs import RunsMixin
 from modelplane.metadata.sql.stages import StagesMixin
-from modelplane.metadata.sql.tables import (
-    artifact_versions,
-    artifacts,
-    model_versions,
-    models,
-    pipeline_runs,
-    pipelines,
-    step_runs,
-)
 from modelplane.metadata.sql.tokens import TokensMixin
 from modelplane.metadata.sql.webhooks import WebhooksMixin
 
 __all__ = ["SqlMetadataStore"]
-
-_COUNTED = {
-    "models": models,
-    "model_versions": model_versions,
-    "pipelines": pipelines,
-    "runs": pipeline_runs,
-    "step_runs": step_runs,
-    "artifacts": artifacts,
-    "artifact_versions": artifact_versions,
-}
-
 
 class SqlMetadataStore(
     LifecycleMixin,
@@ -63,17 +42,11 @@ class SqlMetadataStore(
     """
 
     def info(self) -> StoreInfo:
-        counts = sa.select(
-            *(
-                sa.select(sa.func.count()).select_from(table).scalar_subquery().label(key)
-                for key, table in _COUNTED.items()
-            )
-        )
-        row = self.read(lambda conn: conn.execute(counts).one())
+        counts = self.reading(reads.store_counts)
         return StoreInfo(
             url=display_url(self.url),
             schema_revision=current_revision(self._engine),
-            counts={key: int(value) for key, value in row._mapping.items()},
+            counts=counts,
         )
 
     def __reduce__(self) -> tuple[type[SqlMetadataStore], tuple[str]]:

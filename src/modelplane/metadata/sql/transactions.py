@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelplane.errors import AlreadyExistsError, InvalidInputError, StoreError
+from modelplane.metadata.reads import Missing, Row, Runner
+from modelplane.metadata.sql.queries import statement
 from modelplane.metadata.sql.rows import TRANSACTION_TIME
 from modelplane.metadata.sql.engine import (
     BUSY_TIMEOUT_ENV,
@@ -108,6 +110,32 @@ class StoreCore:
         if conn is not None:
             return work(conn)
         return self._run(work, self._engine)
+
+    def runner(self, conn: Connection) -> Runner:
+        """Runs the declared queries (``queries.py``) on ``conn``, for ``metadata.reads``."""
+
+        def run(name: str, variant: Mapping[str, Any], params: Mapping[str, Any]) -> list[Row]:
+            found = conn.execute(statement(name, self._dialect, dict(variant)), dict(params))
+            return [dict(row._mapping) for row in found]
+
+        return run
+
+    def reading(
+        self, work: Callable[[Runner], T], slow: Callable[[Connection], T] | None = None
+    ) -> T:
+        """Run ``work`` (a function of ``metadata.reads``) with a runner of the declared queries,
+        in one read transaction. When it finds nothing (``Missing``), ``slow`` runs in the same
+        transaction: the long way round (ids, say), or the ``NotFoundError`` saying what exists."""
+
+        def over(conn: Connection) -> T:
+            try:
+                return work(self.runner(conn))
+            except Missing:
+                if slow is None:
+                    raise
+                return slow(conn)
+
+        return self.read(over)
 
     def atomically(self, work: Callable[[Any], T]) -> T:
         """Run ``work(store)`` so that every store call it makes shares one write transaction: how

@@ -1,0 +1,97 @@
+"""Compile every variant of the declared read queries (``queries.py``) to SQLite text.
+
+The result, ``metadata/sqlite_reads.json``, is generated and shipped with the package: the light
+reader (``metadata.light``) runs its statements with the standard library's ``sqlite3``. Each
+entry keeps the SQL, the order of its parameters (and the values of those SQLAlchemy bound
+itself) and, per result column, how to turn the stored text into the record's JSON value and
+what a NULL stands for. ``tests/store/test_light_reads.py`` fails when the file is not
+what this module writes; regenerate it with::
+
+    python -m modelplane.metadata.sql.catalogue
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+
+from modelplane.metadata.records import (
+    ArtifactRecord,
+    ArtifactVersionRecord,
+    ModelRecord,
+    ModelVersionRecord,
+    PipelineRecord,
+    RunRecord,
+)
+from modelplane.metadata.sql.engine import SCHEMA_HEAD
+from modelplane.metadata.sql.queries import all_variants, statement
+from modelplane.metadata.sql.tables import UtcDateTime
+
+__all__ = ["CATALOGUE_PATH", "catalogue_text", "compile_catalogue"]
+
+CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "sqlite_reads.json"
+# The record each query's rows fill: a NULL column takes the record's default ({} for gates).
+_RECORD_OF = {
+    "models": ModelRecord,
+    "model": ModelRecord,
+    "versions": ModelVersionRecord,
+    "version": ModelVersionRecord,
+    "pipelines": PipelineRecord,
+    "pipeline": PipelineRecord,
+    "runs": RunRecord,
+    "artifacts": ArtifactRecord,
+    "artifact_versions": ArtifactVersionRecord,
+}
+
+
+def _kind(column: sa.ColumnElement[Any]) -> str | None:
+    if isinstance(column.type, UtcDateTime):
+        return "time"
+    if isinstance(column.type, sa.JSON):
+        return "json"
+    if isinstance(column.type, sa.Boolean):
+        return "bool"
+    return None
+
+
+def _column(name: str, column: sa.ColumnElement[Any], record: Any) -> list[Any]:
+    field = record.model_fields.get(name) if record is not None else None
+    if_null = None
+    if field is not None and not field.is_required():
+        if_null = field.get_default(call_default_factory=True)
+    return [name, _kind(column), if_null]
+
+
+def compile_catalogue() -> dict[str, Any]:
+    dialect = sqlite.dialect()
+    queries: dict[str, Any] = {}
+    for key, name, variant in all_variants():
+        select = statement(name, "sqlite", variant)
+        compiled = select.compile(dialect=dialect)
+        record = _RECORD_OF.get(name.partition(".")[0])
+        queries[key] = {
+            "sql": compiled.string,
+            "params": list(compiled.positiontup or []),
+            # Values SQLAlchemy bound itself (``LIMIT 1``); the caller passes the others.
+            "fixed": {k: v for k, v in compiled.params.items() if v is not None},
+            "columns": [_column(c.key, c, record) for c in select.selected_columns],
+        }
+    return {"schema_revision": SCHEMA_HEAD, "queries": queries}
+
+
+def catalogue_text() -> str:
+    return json.dumps(compile_catalogue(), indent=1, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    CATALOGUE_PATH.write_text(catalogue_text(), encoding="utf-8")
+    print(f"wrote {CATALOGUE_PATH} ({len(compile_catalogue()['queries'])} queries)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
