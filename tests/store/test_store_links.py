@@ -132,3 +132,37 @@ def test_link_run_refuses_unknown_things(
     with pytest.raises(NotFoundError):
         store.list_model_version_runs(version.model_id, "f" * 32)
     assert store.list_model_version_runs(version.model_id, version.id).total == 0
+
+
+def test_count_version_links_counts_runs_and_each_kind_of_artifact(
+    store: MetadataStore, version: ModelVersionRecord, make_artifact: ArtifactFactory
+) -> None:
+    other = store.create_model_version("iris")
+    for name in ("a", "b"):
+        store.link_artifact(version.id, make_artifact().id, name=name, kind=ArtifactType.DATA)
+    store.link_artifact(version.id, make_artifact().id, name="m", kind=ArtifactType.MODEL)
+    store.link_artifact(other.id, make_artifact().id, name="x", kind=ArtifactType.DEPLOYMENT)
+    pipeline = store.save_pipeline("train", {})
+    for _ in range(3):
+        store.link_run(version.id, store.create_run(pipeline_id=pipeline.id).id)
+
+    counts = store.count_version_links("iris", 1)
+
+    assert counts == {
+        "runs": 3,
+        "data_artifacts": 2,
+        "model_artifacts": 1,
+        "deployment_artifacts": 0,
+    }
+    # every way of naming the version counts the same links
+    assert store.count_version_links(version.model_id, version.id) == counts
+    assert store.count_version_links("iris", "latest") == {
+        "runs": 0,
+        "data_artifacts": 0,
+        "model_artifacts": 0,
+        "deployment_artifacts": 1,
+    }
+    with pytest.raises(NotFoundError, match="version 9"):
+        store.count_version_links("iris", 9)
+    with pytest.raises(NotFoundError, match="nope"):
+        store.count_version_links("nope", 1)

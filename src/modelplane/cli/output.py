@@ -1,8 +1,9 @@
-"""Everything the CLI shows: rich tables for people, JSON for scripts, messages, prompts and errors.
+"""Everything the CLI shows: tables for people, JSON for scripts, messages, prompts and errors.
 
-The only CLI module that prints. rich is imported when a table is drawn, not before: ``-o json``,
-``--help`` and error messages never pay for it. Values arrive as JSON-ready dicts (records go
-through ``model_dump(mode="json")``), so a table and ``-o json`` always show the same data.
+The only CLI module that prints. Tables are drawn with the standard library: a table library costs
+more to import and render than a whole light read (``docs/benchmarks.md``). Values arrive as
+JSON-ready dicts (records go through ``model_dump(mode="json")``), so a table and ``-o json``
+always show the same data.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sys
+import unicodedata
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -118,17 +121,14 @@ def tags(value: Iterable[str] | None) -> str:
 # -- printing ----------------------------------------------------------------------------------
 
 
-def _console() -> Any:
-    # Imported here: rich costs ~100 ms, which --help and -o json must not pay. rich leaves out
-    # colour by itself when the stream is not a terminal (and honours NO_COLOR).
-    from rich.console import Console
-
-    stream = sys.stdout
-    width = None
-    if not _is_terminal(stream) and "COLUMNS" not in os.environ:
-        # Piped output has no width to fit; wrapping cells would only break grep and cut.
-        width = PIPE_WIDTH
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+def _width_available(stream: Any) -> int:
+    if _is_terminal(stream):
+        return shutil.get_terminal_size().columns
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        # Piped output has no width to fit; shortening cells would only break grep and cut.
+        return PIPE_WIDTH
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -138,11 +138,32 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-def _text(value: str) -> Any:
-    # Cells are user data: "[bold]" in a model name must be shown, not interpreted.
-    from rich.text import Text
+def _cell_len(text: str) -> int:
+    """Terminal cells ``text`` takes: wide East Asian characters two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
 
-    return Text(value)
+
+def _fit(text: str, width: int) -> str:
+    """``text`` padded to ``width`` cells, or cut to it with "…"."""
+    size = _cell_len(text)
+    if size <= width:
+        return text + " " * (width - size)
+    cut = ""
+    for ch in text:
+        if _cell_len(cut + ch) > width - 1:
+            break
+        cut += ch
+    return cut + "…" + " " * (width - 1 - _cell_len(cut))
+
+
+def _one_line(value: str) -> str:
+    # A row is one line, whatever a cell holds (user data may carry newlines or tabs).
+    return " ".join(value.split()) if any(ch in value for ch in "\n\r\t") else value
 
 
 def emit_json(value: Any) -> None:
@@ -162,23 +183,27 @@ def text(value: str) -> None:
 def table(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str | None = None
 ) -> None:
-    from rich import box
-    from rich.table import Table
-
-    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    for column in columns:
-        grid.add_column(
-            column.header, no_wrap=True, max_width=column.max_width, overflow="ellipsis"
-        )
-    for row in rows:
-        grid.add_row(*(_text(column.cell(row)) for column in columns))
-    console = _console()
-    with console.capture() as captured:
-        console.print(grid)
+    """Rows under bold headers and a rule, columns three spaces apart, one line per row. A table
+    wider than the terminal shortens its widest cells with "…"; piped output is not shortened
+    below ``PIPE_WIDTH`` cells (``COLUMNS`` sets another width)."""
+    cells = [[_one_line(column.cell(row)) for column in columns] for row in rows]
+    widths = []
+    for index, column in enumerate(columns):
+        width = max([_cell_len(column.header), *(_cell_len(row[index]) for row in cells)])
+        widths.append(min(width, column.max_width) if column.max_width else width)
+    gap = "   "
+    available = _width_available(sys.stdout)
+    while sum(widths) + len(gap) * (len(widths) - 1) > available and max(widths) > 4:
+        widths[widths.index(max(widths))] -= 1
+    header = gap.join(_fit(column.header, width) for column, width in zip(columns, widths))
+    if _is_terminal(sys.stdout) and "NO_COLOR" not in os.environ:
+        header = f"\x1b[1m{header.rstrip()}\x1b[0m"
+    lines = [header, "─" * (sum(widths) + len(gap) * (len(widths) - 1))]
+    lines += [gap.join(_fit(cell, width) for cell, width in zip(row, widths)) for row in cells]
     if title:
         click.echo(title)
-    # rich pads every line to the table width; trailing blanks only get in the way of copying.
-    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+    # Trailing blanks only get in the way of copying.
+    click.echo("\n".join(line.rstrip() for line in lines))
 
 
 def listing(
