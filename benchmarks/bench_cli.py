@@ -162,6 +162,9 @@ def cases(home: Path, pycache: Path) -> list[tuple[str, list[str], dict[str, str
     for args in (READS[1], READS[3]):
         command = " ".join(["modelplane", *args])
         found.append((f"`{command}` through the full store", [*mp, *args], full, None))
+    quiet = child_env(home, pycache, MODELPLANE_LOGGING_VERBOSITY="quiet")
+    script = str(Path(__file__).with_name("one_step_pipeline.py"))
+    found.append(("`python benchmarks/one_step_pipeline.py` (a whole 1-step pipeline run)", [sys.executable, script], quiet, 300))
     return found
 
 

@@ -1,8 +1,10 @@
 """Where modelplane keeps its data, read only when ``load_settings()`` is called.
 
-Precedence, highest first: explicit arguments, ``MODELPLANE_*`` environment variables, the user's
-config file (written by ``modelplane login``), the nearest ``.modelplane/`` folder walking up from the
-working directory (made by ``modelplane init``), and finally the user's data directory.
+The nearest explicit setting wins. Highest first: explicit arguments, ``MODELPLANE_*`` environment
+variables, the nearest ``.modelplane/`` folder walking up from the working directory (made by
+``modelplane init``), the user's config file (written by ``modelplane login``), and finally the
+user's data directory. So a saved login never sends a project's runs, or those of a
+``MODELPLANE_HOME``, to the team store: it applies where nothing nearer chose a store.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ class Settings:
     # What a pipeline call tells on the console (MODELPLANE_LOGGING_VERBOSITY): quiet, info or
     # debug; None says "info on a terminal or in a notebook, quiet otherwise".
     logging_verbosity: str | None = None
+    # Why the store is the one it is, in words (``modelplane status`` shows it), and whether that
+    # is the local store of a folder (a project, MODELPLANE_HOME or the user data directory).
+    store_source: str = "given"
+    store_is_local_default: bool = False
+    # A saved login that a nearer setting overrides here: its store URL (``status`` says so).
+    unused_login: str | None = None
 
     @property
     def is_remote(self) -> bool:
@@ -58,7 +66,11 @@ class Settings:
         return f"modelplane run describe {run_name}"
 
     def with_overrides(self, **changes: object) -> "Settings":
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        given = {k: v for k, v in changes.items() if v is not None}
+        if "store_url" in given and given["store_url"] != self.store_url:
+            given.setdefault("store_source", "given on the command line")
+            given.setdefault("store_is_local_default", False)
+        return dataclasses.replace(self, **given)
 
 
 def find_project_dir(start: Path) -> Path | None:
@@ -169,38 +181,58 @@ def load_settings(
     """Read settings from the environment, the user config file and the project folder."""
     env = os.environ if env is None else env
     user = _read_user_config(user_config_path(env))
+    project = None
     if env.get("MODELPLANE_HOME"):
         home = Path(env["MODELPLANE_HOME"]).expanduser()
+        folder = "MODELPLANE_HOME is set"
     else:
         project = find_project_dir((cwd or Path.cwd()).resolve())
         if project is not None:
             home = project
+            folder = f"project folder {project} (found walking up from the working directory)"
         else:
             import platformdirs
 
             home = Path(platformdirs.user_data_dir("modelplane"))
-    store_url = (
-        overrides.get("store_url")
-        or env.get("MODELPLANE_STORE_URL")
-        or user.get("store_url")
-        or default_store_url(home)
-    )
+            folder = "the user data directory (no .modelplane/ here or above; `modelplane init` makes one)"
+    # A saved login counts only where no MODELPLANE_HOME or project folder chose a store.
+    nearer = bool(env.get("MODELPLANE_HOME")) or project is not None
+    login = {} if nearer else user
+    unused_login = user.get("store_url") if nearer and user.get("store_url") else None
+    if overrides.get("store_url"):
+        store_url, source = str(overrides["store_url"]), "given on the command line"
+    elif env.get("MODELPLANE_STORE_URL"):
+        store_url, source = env["MODELPLANE_STORE_URL"], "MODELPLANE_STORE_URL is set"
+    elif login.get("store_url"):
+        store_url = login["store_url"]
+        source = f"the user config file {user_config_path(env)} (written by `modelplane login`)"
+    else:
+        store_url, source = default_store_url(home), folder
+    if unused_login == store_url:
+        unused_login = None
+    # The login's token and artifact location go with its store, wherever that store was named.
+    with_login = user if user.get("store_url") == store_url else login
     artifact_uri = (
         overrides.get("artifact_uri")
         or env.get("MODELPLANE_ARTIFACT_URI")
-        or user.get("artifact_uri")
+        or with_login.get("artifact_uri")
         or str(home / "artifacts")
     )
     return Settings(
         home=home,
         store_url=_check_store_url(store_url),
         artifact_uri=_check_artifact_uri(artifact_uri),
-        api_token=overrides.get("api_token") or env.get("MODELPLANE_API_TOKEN") or user.get("api_token"),
+        api_token=overrides.get("api_token")
+        or env.get("MODELPLANE_API_TOKEN")
+        or with_login.get("api_token"),
         orchestrator=overrides.get("orchestrator") or env.get("MODELPLANE_ORCHESTRATOR") or "local",
         ray_address=overrides.get("ray_address") or env.get("MODELPLANE_RAY_ADDRESS"),
         actor=env.get("MODELPLANE_ACTOR") or env.get("USER") or _login_name(),
         heartbeat_seconds=_heartbeat_seconds(env.get("MODELPLANE_HEARTBEAT_SECONDS")),
         logging_verbosity=_verbosity(env.get("MODELPLANE_LOGGING_VERBOSITY")),
+        store_source=source,
+        store_is_local_default=source == folder,
+        unused_login=unused_login,
     )
 
 

@@ -352,6 +352,10 @@ class FsspecArtifactStore:
     ``hash_algorithm`` names the content hash of new versions (default: ``xxh3_128`` when the
     ``xxhash`` package is installed, else ``sha256``); reads verify with whatever was recorded.
     ``storage_options`` go to fsspec (for example ``{"client_kwargs": {"endpoint_url": ...}}``).
+
+    New versions are written under this store's root. With ``read_anywhere`` (the default) a version
+    recorded under another root (written before ``MODELPLANE_ARTIFACT_URI`` changed) is still read,
+    checked and deleted where it is; the server turns it off and serves only its own root.
     """
 
     def __init__(
@@ -361,8 +365,12 @@ class FsspecArtifactStore:
         durable: bool = False,
         hash_algorithm: str | None = None,
         storage_options: Mapping[str, Any] | None = None,
+        read_anywhere: bool = True,
     ) -> None:
         self.hash_algorithm = hash_algorithm or default_hash_algorithm()
+        self.read_anywhere = read_anywhere
+        self._storage_options = dict(storage_options or {})
+        self._elsewhere: dict[str, FsspecArtifactStore] = {}
         new_hasher(self.hash_algorithm)  # fail now, not at the first save, if it is unknown
         self._ops: _LocalOps | _FsspecOps
         local = _local_root(uri)
@@ -430,33 +438,69 @@ class FsspecArtifactStore:
                 hint="Check that the artifact store is writable and not full, then retry the step.",
             ) from exc
 
-    def _existing_path(self, uri: str) -> str:
-        path = self._path_of(self.resolve(uri))
-        if not self._ops.exists(path):
+    def holds(self, uri: str) -> bool:
+        """Whether ``uri`` is a version folder under this store's own root."""
+        try:
+            self.resolve(uri)
+        except ArtifactError:
+            return False
+        return True
+
+    def _owner(self, uri: str) -> FsspecArtifactStore:
+        """The store whose root holds ``uri``: this one, or (``read_anywhere``) the one at the
+        URI's parent folder, opened with the same options."""
+        if not self.read_anywhere or self.holds(uri):
+            return self
+        parent, _, name = uri.rstrip("/").rpartition("/")
+        if not parent or not ARTIFACT_ID_PATTERN.fullmatch(name):
+            return self  # its resolve() explains what is wrong with the URI
+        other = self._elsewhere.get(parent)
+        if other is None:
+            other = FsspecArtifactStore(
+                parent,
+                hash_algorithm=self.hash_algorithm,
+                storage_options=self._storage_options,
+                read_anywhere=False,
+            )
+            self._elsewhere[parent] = other
+        return other
+
+    def _existing_path(self, uri: str) -> tuple[_LocalOps | _FsspecOps, str]:
+        store = self._owner(uri)
+        path = store._path_of(store.resolve(uri))
+        if not store._ops.exists(path):
             raise ArtifactError(
                 f"The artifact folder {uri} does not exist.",
                 hint="It was deleted or never finished writing; re-run the step that produced it.",
             )
-        return path
+        return store._ops, path
 
     def folder(self, uri: str) -> ArtifactFolder:
         """The stored folder at ``uri``, read-only."""
-        return ArtifactFolder(self._ops, self._existing_path(uri), writable=False)
+        ops, path = self._existing_path(uri)
+        return ArtifactFolder(ops, path, writable=False)
 
     def size(self, uri: str) -> int:
         """Sum of the sizes of the files at ``uri``."""
-        return sum(self._ops.list_files(self._existing_path(uri)).values())
+        ops, path = self._existing_path(uri)
+        return sum(ops.list_files(path).values())
 
     def content_hash(self, uri: str, algorithm: str) -> str:
         """Recompute the content hash of the files at ``uri`` (reads every byte)."""
-        return folder_hash(self._ops, self._existing_path(uri), algorithm)
+        ops, path = self._existing_path(uri)
+        return folder_hash(ops, path, algorithm)
 
     def exists(self, uri: str) -> bool:
-        return self._ops.exists(self._path_of(self.resolve(uri)))
+        store = self._owner(uri)
+        try:
+            return store._ops.exists(store._path_of(store.resolve(uri)))
+        except (OSError, ConfigError):  # a root that cannot be reached from here
+            return False
 
     def delete(self, uri: str) -> None:
         """Remove the folder at ``uri``; deleting a missing folder is not an error."""
-        self._ops.remove_tree(self._path_of(self.resolve(uri)))
+        store = self._owner(uri)
+        store._ops.remove_tree(store._path_of(store.resolve(uri)))
 
     def list_folders(self) -> list[StoredFolder]:
         """Every version folder under the root, and every unfinished write in ``.tmp``."""

@@ -135,7 +135,7 @@ def prune(older_than: float, dry_run: bool, force: bool, yes: bool, fmt: str) ->
     """
     from modelplane.artifacts.prune import remove_leftovers
 
-    client = session.client()
+    client = session.writer()
     found = client.prune_artifacts(older_than=older_than, dry_run=True, force=force)
     rows = [
         {"uri": f.uri, "reason": f.reason, "size": f.size, "modified": f.modified.isoformat()}

@@ -46,3 +46,12 @@ def login(url: str | None, token: str | None, logout: bool) -> None:
     output.message(
         f"Logged in to {url} as '{who.owner}'. Artifacts: {artifact_uri}. Saved in {path}."
     )
+    from modelplane.config import load_settings
+
+    here = load_settings()
+    if here.unused_login:
+        output.message(
+            f"Note: {here.store_source}, so commands here still use {here.store_url}; the login "
+            "applies outside it (or set MODELPLANE_STORE_URL to the server).",
+            err=True,
+        )

@@ -136,7 +136,7 @@ def register(
 ) -> None:
     """Register a new model."""
     try:
-        record = session.client().create_model(name, tags=tags, gates=_gates_of(gates), **card)
+        record = session.writer().create_model(name, tags=tags, gates=_gates_of(gates), **card)
     except AlreadyExistsError as exc:
         raise AlreadyExistsError(
             exc.message,
@@ -219,7 +219,7 @@ def update(
         raise click.UsageError(
             "Nothing to update: give at least one option, e.g. -t TAG or -d TEXT."
         )
-    client = session.client()
+    client = session.writer()
     gates = None
     if add_gates or remove_gates:
         gates = _merged_gates(client.get_model(name).gates, add_gates, remove_gates)
@@ -263,7 +263,7 @@ def delete(name: str, yes: bool) -> None:
     The versions' links and stage history go too; runs and artifacts stay.
     Asks first unless -y.
     """
-    client = session.client()
+    client = session.writer()
     record = client.get_model(name)
     count = f"{record.version_count} version{'s' if record.version_count != 1 else ''}"
     confirm(f"Delete model '{record.name}' and its {count}?", yes=yes)

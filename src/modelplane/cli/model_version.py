@@ -261,7 +261,7 @@ def update(
     if expect_current is not None and stage not in SINGLE_HOLDER_STAGES:
         only = " or ".join(f"-s {holdable}" for holdable in SINGLE_HOLDER_STAGES)
         raise click.UsageError(f"--expect-current only works with {only}.")
-    client = session.client()
+    client = session.writer()
     record = client.get_model_version(model_name, version_spec)
     if new_name is not None and stage is not None:
         # The stage move and the edits are two transactions: check the name before either runs.
@@ -320,7 +320,7 @@ def delete(model_name: str, version_spec: str, force: bool, yes: bool) -> None:
 
     The runs and artifacts it was linked to stay. Asks first unless -y.
     """
-    client = session.client()
+    client = session.writer()
     record = client.get_model_version(model_name, version_spec)
     label = _version_label(record.number, record.name)
     if record.stage in SINGLE_HOLDER_STAGES and not force:
@@ -380,7 +380,7 @@ def rollback(model_name: str, stage: str, reason: str | None, fmt: str) -> None:
     that stage now); both moves are recorded in the history. Each rollback goes one holder further
     back: a second one does not return to the version just backed out of.
     """
-    client = session.client()
+    client = session.writer()
     client.get_model(model_name)  # an unknown model is reported as such, not as "no earlier holder"
     try:
         record = client.rollback_stage(model_name, stage, reason=reason)

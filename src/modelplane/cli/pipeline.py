@@ -45,7 +45,7 @@ def delete(name: str, yes: bool) -> None:
 
     Artifacts and model versions stay. Asks first unless -y.
     """
-    client = session.client()
+    client = session.writer()
     record = client.get_pipeline(name)
     runs = client.list_runs(pipeline=record.id, limit=1).total
     confirm(

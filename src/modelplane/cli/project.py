@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,31 +9,9 @@ import click
 
 from modelplane.cli import output, session
 from modelplane.cli.options import output_option
-from modelplane.config import PROJECT_DIR_NAME, Settings, find_project_dir, user_config_path
+from modelplane.config import PROJECT_DIR_NAME, find_project_dir
 
-__all__ = ["init", "status", "store_source"]
-
-
-def _user_config_keys() -> set[str]:
-    path = user_config_path()
-    try:
-        return set(json.loads(path.read_text())) if path.is_file() else set()
-    except (OSError, ValueError):
-        return set()  # load_settings reports a broken file itself
-
-
-def store_source(settings: Settings, cwd: Path | None = None) -> str:
-    """Why ``settings`` point where they do, in the words of ``load_settings``' precedence."""
-    if os.environ.get("MODELPLANE_STORE_URL"):
-        return "MODELPLANE_STORE_URL is set"
-    if "store_url" in _user_config_keys():
-        return f"the user config file {user_config_path()} (written by `modelplane login`)"
-    if os.environ.get("MODELPLANE_HOME"):
-        return "MODELPLANE_HOME is set"
-    project = find_project_dir((cwd or Path.cwd()).resolve())
-    if project is not None:
-        return f"project folder {project} (found walking up from the working directory)"
-    return "the user data directory (no .modelplane/ here or above; `modelplane init` makes one)"
+__all__ = ["init", "status"]
 
 
 @click.command()
@@ -68,7 +44,7 @@ def init(fmt: str) -> None:
         )
     if base.store_url != project.store_url:
         output.message(
-            f"Note: {store_source(base)}, so commands here use {base.store_url} instead.", err=True
+            f"Note: {base.store_source}, so commands here use {base.store_url} instead.", err=True
         )
     if fmt == "json":
         output.emit_json(
@@ -94,7 +70,7 @@ def status(fmt: str) -> None:
     Also where artifacts go, the schema revision and how many things are stored.
     """
     settings = session.settings()
-    source = store_source(settings)
+    source = settings.store_source
     info = session.info()
     data: dict[str, Any] = {
         "store_url": info["url"],
@@ -104,12 +80,19 @@ def status(fmt: str) -> None:
         "schema_revision": info["schema_revision"],
         "counts": info["counts"],
     }
+    if settings.unused_login:
+        data["unused_login"] = settings.unused_login
     if fmt == "json":
         output.emit_json(data)
         return
     rows: list[tuple[str, Any]] = [
         ("Store", data["store_url"]),
         ("Chosen by", source),
+        *(
+            [("Saved login", f"{settings.unused_login} (not used here: {source} comes first)")]
+            if settings.unused_login
+            else []
+        ),
         ("Artifacts", data["artifact_uri"]),
         ("Schema revision", data["schema_revision"] or "none (empty database)"),
     ]

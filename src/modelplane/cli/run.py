@@ -235,7 +235,7 @@ def delete(run_name: str, yes: bool) -> None:
 
     The artifacts it made stay. Asks first unless -y.
     """
-    client = session.client()
+    client = session.writer()
     record = client.get_run(run_name)
     confirm(f"Delete run '{record.name}' of pipeline '{record.pipeline_name}'?", yes=yes)
     client.delete_run(record.id)
@@ -252,7 +252,7 @@ def reap(fmt: str) -> None:
     Versions such a run created with ``delete_new_version_on_failure`` are deleted, as the run
     would have done. Pipeline calls and the server do this by themselves.
     """
-    reaped = session.client().reap_abandoned_runs()
+    reaped = session.writer().reap_abandoned_runs()
     if fmt == "json":
         output.emit_json([output.to_json(run) for run in reaped])
         return

@@ -16,7 +16,7 @@ from modelplane.config import Settings, load_settings
 if TYPE_CHECKING:
     from modelplane.client import Client
 
-__all__ = ["client", "client_for", "info", "read", "settings"]
+__all__ = ["client", "client_for", "info", "read", "settings", "writer"]
 
 
 def settings() -> Settings:
@@ -42,6 +42,18 @@ def client() -> Client:
     if found is None:
         found = ctx.meta["modelplane.client"] = client_for(settings())
     return found
+
+
+def writer() -> Client:
+    """The client of a command that changes stored data. When the store is not the local one of
+    this folder (a saved login, MODELPLANE_STORE_URL), the command says which store it writes to,
+    once, on stderr: a "local" change must never land in a team store unnoticed."""
+    chosen = settings()
+    ctx = click.get_current_context()
+    if not chosen.store_is_local_default and not ctx.meta.get("modelplane.said_where"):
+        ctx.meta["modelplane.said_where"] = True
+        click.echo(f"Store: {chosen.store_url} ({chosen.store_source}).", err=True)
+    return client()
 
 
 def _light_reader() -> Any:

@@ -43,7 +43,7 @@ def token() -> None:
 @output_option
 def create(owner: str, role: str, fmt: str) -> None:
     """Create a token for OWNER and print its secret (shown only this once)."""
-    record, secret = session.client().create_token(owner, role=role)
+    record, secret = session.writer().create_token(owner, role=role)
     if fmt == "json":
         output.emit_json({"token": record, "secret": secret})
         return
@@ -73,5 +73,5 @@ def revoke(token_id: str, yes: bool) -> None:
     the database) may still accept the token for up to 2 seconds.
     """
     confirm(f"Revoke token {token_id}?", yes=yes)
-    record = session.client().revoke_token(token_id)
+    record = session.writer().revoke_token(token_id)
     output.message(f"Revoked token {record.id} of '{record.owner}'.")

@@ -84,7 +84,7 @@ def create(
                 f"The environment variable {secret_env} is not set or empty.",
                 hint=f"export {secret_env}=… first, or leave out --secret-env.",
             )
-    record = session.client().create_webhook(
+    record = session.writer().create_webhook(
         url, model=model, stages=[s.lower() for s in stages], secret=secret
     )
     if fmt == "json":
@@ -108,7 +108,7 @@ def list_webhooks(fmt: str) -> None:
 def delete(webhook_id: str, yes: bool) -> None:
     """Delete the webhook WEBHOOK_ID and its delivery log."""
     confirm(f"Delete webhook {webhook_id} and its delivery log?", yes=yes)
-    session.client().delete_webhook(webhook_id)
+    session.writer().delete_webhook(webhook_id)
     output.message(f"Deleted webhook {webhook_id}.")
 
 

@@ -115,6 +115,14 @@ def step_started(name: str) -> None:
         logger.info("Step '%s' started.", name)
 
 
+def cache_unreadable(name: str, outputs: list[str]) -> None:
+    if _talking():
+        logger.info(
+            "Step '%s' has a cached run, but its output%s %s cannot be read any more; running it.",
+            name, "" if len(outputs) == 1 else "s", ", ".join(repr(o) for o in outputs),
+        )
+
+
 def step_ended(name: str, status: ExecutionStatus, seconds: float, error: BaseException | None = None) -> None:
     if not _talking():
         return

@@ -218,9 +218,16 @@ def _try_cache(
     hit = client.find_cached_step_run(key)
     if hit is None:
         return None
+    # A hit is only as good as its outputs' bytes: one deleted, or in a store this process cannot
+    # reach, makes the step run again rather than fail the step that reads it.
+    outputs = {name: client.get_artifact_version(av_id) for name, av_id in hit.outputs.items()}
+    unreadable = [name for name, record in outputs.items() if not client.artifact_store.exists(record.uri)]
+    if unreadable:
+        progress.cache_unreadable(node.id, unreadable)
+        return None
     _, model_version = plan.model_for(node.id)
     kinds = {
-        name: (av_id, client.get_artifact_version(av_id).type) for name, av_id in hit.outputs.items()
+        name: (record.id, record.type) for name, record in outputs.items()
     } if model_version is not None else {}
     # The cached step run, its links to this run's model version and the metadata the cached step
     # logged to its own version, merged into this one: one store call.

@@ -271,6 +271,14 @@ class MetadataStore(ModelOperations, Protocol):
     def delete_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
         """Remove the record (and its model links); returns it so the caller can delete the bytes."""
 
+    @operation('POST', '/artifact-versions/{artifact_version_id}/move', role=TokenRole.ADMIN)
+    def move_artifact_version(
+        self, artifact_version_id: str, uri: str, *, from_uri: str
+    ) -> ArtifactVersionRecord:
+        """Record that the version's bytes now live at ``uri`` (``modelplane artifact migrate``
+        copies them first). Refused, changing nothing, unless the recorded uri is still
+        ``from_uri``: two migrations never both move one version."""
+
     @operation('POST', '/metadata/{target}/{target_id}')
     def add_metadata(
         self,

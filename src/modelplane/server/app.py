@@ -244,6 +244,8 @@ def create_app(
             hint="Pass --store-url sqlite:///… or postgresql+psycopg://… to "
             "`modelplane server start`.",
         )
+    # The server hands out only bytes under its own artifact root, whatever URI a record holds.
+    client.artifact_store.read_anywhere = False
     token_check = TokenCheck(
         client.store,
         admin_token=admin_token,

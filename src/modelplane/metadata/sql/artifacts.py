@@ -235,6 +235,31 @@ class ArtifactsMixin(StoreCore):
         )
         return records_page(ArtifactVersionRecord, found)
 
+    def move_artifact_version(
+        self, artifact_version_id: str, uri: str, *, from_uri: str
+    ) -> ArtifactVersionRecord:
+        if not isinstance(uri, str) or not uri.strip():
+            raise InvalidInputError(
+                f"{uri!r} is not an artifact URI.", hint="Pass the URI the bytes were copied to."
+            )
+
+        def work(conn: Connection) -> ArtifactVersionRecord:
+            row = self._artifact_version_row(conn, artifact_version_id)
+            if row.uri != from_uri:
+                raise InvalidInputError(
+                    f"Artifact version {artifact_version_id} is recorded at {row.uri}, "
+                    f"not {from_uri}.",
+                    hint="Another migration moved it first; read the version again.",
+                )
+            conn.execute(
+                artifact_versions.update()
+                .where(artifact_versions.c.id == row.id)
+                .values(uri=uri)
+            )
+            return artifact_version_record(self._artifact_version_row(conn, artifact_version_id))
+
+        return self.write(work)
+
     def delete_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
         def work(conn: Connection) -> ArtifactVersionRecord:
             record = artifact_version_record(self._artifact_version_row(conn, artifact_version_id))
