@@ -25,6 +25,7 @@ from modelplane.metadata.store import MetadataStore, VersionRef, store_operation
 from modelplane.processes import current_host, is_running
 
 if TYPE_CHECKING:
+    from modelplane.artifacts.migrate import Moved
     from modelplane.artifacts.prune import Leftover
 
 __all__ = ["Client"]
@@ -215,6 +216,25 @@ class Client(_StoreOperations):
         if not dry_run:
             remove_leftovers(self.artifact_store, leftovers)
         return leftovers
+
+    def migrate_artifacts(
+        self,
+        to: str,
+        *,
+        keep: bool = False,
+        dry_run: bool = False,
+        on_moved: Callable[[Moved], None] | None = None,
+    ) -> list[Moved]:
+        """Move the bytes of every artifact version not yet in the artifact store at ``to`` there,
+        each copy verified before its record moves (``artifacts.migrate``); ``keep`` leaves the
+        old folders, ``dry_run`` only lists what would move."""
+        from modelplane.artifacts.migrate import migrate_artifacts
+        from modelplane.artifacts.store import FsspecArtifactStore
+
+        target = FsspecArtifactStore(to)
+        return migrate_artifacts(
+            self.store, self.artifact_store, target, keep=keep, dry_run=dry_run, on_moved=on_moved
+        )
 
     def _known_artifact_version_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = set(ids)

@@ -21,6 +21,7 @@ __all__ = [
     "PROJECT_DIR_NAME",
     "Settings",
     "StepSettings",
+    "check_artifact_uri",
     "default_store_url",
     "find_project_dir",
     "load_settings",
@@ -147,7 +148,7 @@ _COMMON_PROTOCOLS = frozenset(
 )
 
 
-def _check_artifact_uri(uri: str) -> str:
+def check_artifact_uri(uri: str) -> str:
     """``uri`` if it is a local path or a URL whose protocol fsspec knows; else a clear error."""
     if "://" not in uri and "::" not in uri:
         return uri
@@ -221,7 +222,7 @@ def load_settings(
     return Settings(
         home=home,
         store_url=_check_store_url(store_url),
-        artifact_uri=_check_artifact_uri(artifact_uri),
+        artifact_uri=check_artifact_uri(artifact_uri),
         api_token=overrides.get("api_token")
         or env.get("MODELPLANE_API_TOKEN")
         or with_login.get("api_token"),

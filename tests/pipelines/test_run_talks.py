@@ -143,3 +143,11 @@ def test_in_a_notebook_a_returned_run_is_a_small_table_with_where_to_look(client
     stored = client.get_run(run.id)
     assert stored == run  # the record is unchanged: equality and JSON as before
     assert "_repr_html_" not in run.model_dump_json() and "See it" not in run.model_dump_json()
+
+
+def test_a_run_in_a_store_other_than_the_local_one_says_which(mp_home: Path, tmp_path: Path) -> None:
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    done = _run(verbosity="info", extra_env={"MODELPLANE_STORE_URL": elsewhere})
+    first = done.stderr.splitlines()[0]
+    assert first.endswith(f"(2 steps, local orchestrator) in the store {elsewhere}.")
+    assert not (mp_home / "store.db").exists()  # the local store was not touched

@@ -217,3 +217,25 @@ def test_artifact_ids_are_caller_chosen(
     chosen = uuid.uuid4().hex
 
     assert make_artifact(id=chosen).id == chosen
+
+
+def test_move_artifact_version_points_the_record_at_the_new_place_once(
+    store: MetadataStore, make_artifact: ArtifactFactory
+) -> None:
+    version = make_artifact("dataset")
+    new_uri = f"s3://bucket/artifacts/{version.id}"
+
+    moved = store.move_artifact_version(version.id, new_uri, from_uri=version.uri)
+
+    assert moved.uri == new_uri
+    assert moved.model_copy(update={"uri": version.uri}) == version  # nothing else changed
+    assert store.get_artifact_version(version.id).uri == new_uri
+    before = snapshot(store)
+    # a second mover that read the old place is refused, and changes nothing
+    with pytest.raises(InvalidInputError, match="Another migration"):
+        store.move_artifact_version(version.id, "/elsewhere/" + version.id, from_uri=version.uri)
+    with pytest.raises(NotFoundError):
+        store.move_artifact_version("f" * 32, new_uri, from_uri=new_uri)
+    with pytest.raises(InvalidInputError):
+        store.move_artifact_version(version.id, "  ", from_uri=new_uri)
+    assert snapshot(store) == before

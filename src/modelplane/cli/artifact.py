@@ -158,3 +158,78 @@ def prune(older_than: float, dry_run: bool, force: bool, yes: bool, fmt: str) ->
         output.message(f"Removed {len(found)} folders ({output.size(total)}).")
     else:
         output.message("Dry run: nothing was removed.")
+
+
+MOVE_COLUMNS = (
+    Column("ARTIFACT", lambda r: f"{r['name']}:{r['version']}"),
+    Column("FROM", "from_uri", max_width=60),
+    Column("SIZE", "size", output.size),
+    Column("RESULT", lambda r: r["error"] or r["result"], max_width=60),
+)
+
+
+@artifact.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URI",
+    help="The artifact store to move to: a folder, file:///path, s3://bucket/prefix, …",
+)
+@click.option("--keep", is_flag=True, help="Copy only: leave the old folders where they are.")
+@click.option("--dry-run", is_flag=True, help="Only list what would move.")
+@yes_option
+@output_option
+def migrate(target: str, keep: bool, dry_run: bool, yes: bool, fmt: str) -> None:
+    """Move artifact bytes to another artifact store.
+
+    Every artifact version whose bytes are elsewhere is copied to URI, checked against its
+    recorded content hash, and its record pointed at the copy; then the old folder is removed
+    (unless --keep). Artifacts stay readable throughout; a failed copy leaves its version as it
+    was. Afterwards set MODELPLANE_ARTIFACT_URI to URI so that new artifacts go there too.
+    """
+    from modelplane.config import check_artifact_uri
+
+    check_artifact_uri(target)
+    client = session.writer()
+    pending = client.migrate_artifacts(target, dry_run=True)
+    total = sum(item.size for item in pending)
+    if not pending:
+        _say_done(fmt, [], target, dry_run, "Nothing to move: every artifact is already there.")
+        return
+    if fmt != "json":
+        output.message(f"{len(pending)} artifact versions ({output.size(total)}) to move to {target}.")
+    if dry_run:
+        _say_done(fmt, [_moved_row(item, "would move") for item in pending], target, True, "")
+        return
+    confirm(f"Move them{' (keeping the old folders)' if keep else ''}?", yes=yes)
+    done = client.migrate_artifacts(target, keep=keep)
+    rows = [_moved_row(item, "kept a copy" if keep else "moved") for item in done]
+    _say_done(fmt, rows, target, False, "")
+    if any(item.error for item in done):
+        raise click.exceptions.Exit(1)
+
+
+def _moved_row(item: Any, result: str) -> dict[str, Any]:
+    return {**item.__dict__, "result": result if item.error is None else "failed"}
+
+
+def _say_done(fmt: str, rows: list[dict[str, Any]], target: str, dry_run: bool, empty: str) -> None:
+    failed = sum(1 for row in rows if row["error"])
+    if fmt == "json":
+        output.emit_json({"to": target, "items": rows, "dry_run": dry_run, "failed": failed})
+        return
+    if not rows:
+        output.message(empty)
+    else:
+        output.table(rows, MOVE_COLUMNS)
+        if dry_run:
+            output.message("Dry run: nothing was moved.")
+        else:
+            output.message(f"Moved {len(rows) - failed} of {len(rows)}; {failed} failed.")
+    if not dry_run and session.settings().artifact_uri.rstrip("/") != target.rstrip("/"):
+        output.message(
+            f"New artifacts still go to {session.settings().artifact_uri}: set "
+            f"MODELPLANE_ARTIFACT_URI={target} to write there too.",
+            err=True,
+        )

@@ -197,7 +197,12 @@ def _launch(
         discard_created()
         raise
 
-    progress.run_started(run, len(graph.nodes))
+    settings = client.settings
+    progress.run_started(
+        run,
+        len(graph.nodes),
+        where=None if settings.store_is_local_default else settings.store_url,
+    )
     for handle, record in bound.values():
         progress.model_version(record, handle.was_created_in_this_run)
     plan = RunPlan(run, graph, enable_cache, models, versions, externals)

@@ -96,11 +96,13 @@ def _talking() -> bool:
     return logger.isEnabledFor(logging.INFO)
 
 
-def run_started(run: Any, steps: int) -> None:
+def run_started(run: Any, steps: int, where: str | None = None) -> None:
+    """``where``: the store, said when it is not the local one of the working folder."""
     if _talking():
         logger.info(
-            "Running pipeline '%s' as run '%s' (%d step%s, %s orchestrator).",
+            "Running pipeline '%s' as run '%s' (%d step%s, %s orchestrator)%s.",
             run.pipeline_name, run.name, steps, "" if steps == 1 else "s", run.orchestrator,
+            f" in the store {where}" if where else "",
         )
 
 
