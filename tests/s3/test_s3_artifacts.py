@@ -172,3 +172,34 @@ def test_missing_s3fs_is_a_config_error_naming_the_extra(s3_place: S3Place, tmp_
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=dict(os.environ))
     assert "CONFIG-ERROR" in result.stdout, result.stderr
     assert s3_place.uri in result.stdout and "modelplane[s3]" in result.stdout
+
+
+def test_migrate_moves_a_local_store_to_s3_and_everything_stays_readable(
+    s3_place: S3Place, client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's growth story: artifacts written to a local folder, then moved to S3."""
+    from click.testing import CliRunner
+
+    from modelplane.cli import main
+
+    local = tmp_path / "local-artifacts"
+    monkeypatch.setenv("MODELPLANE_ARTIFACT_URI", str(local))
+    pipe, _ = SHAPES["diamond"]
+    run = pipe()
+    records = [
+        client.get_artifact_version(av) for s in client.list_step_runs(run.id) for av in s.outputs.values()
+    ]
+    assert records and all(r.uri.startswith(str(local)) for r in records)
+    before = {r.id: client.load_artifact_version(r) for r in records}
+
+    done = CliRunner().invoke(main, ["artifact", "migrate", "--to", s3_place.uri, "-y"])
+    assert done.exit_code == 0, done.output
+    monkeypatch.setenv("MODELPLANE_ARTIFACT_URI", s3_place.uri)
+    fresh = Client(load_settings())
+    moved = [fresh.get_artifact_version(r.id) for r in records]
+    assert all(r.uri == f"{s3_place.uri}/{r.id}" for r in moved)
+    assert {r.id for r in moved} <= {key.split("/")[1] for key in s3_place.final_keys()}
+    assert not s3_place.temp_keys()
+    assert not [p for p in local.iterdir() if p.name != ".tmp"]  # the local folders went
+    for record in moved:
+        assert repr(fresh.load_artifact_version(record)) == repr(before[record.id])

@@ -9,6 +9,7 @@ already in their final place.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import math
@@ -18,6 +19,9 @@ from typing import Any, ClassVar
 
 from modelplane.artifacts.folder import ArtifactFolder
 from modelplane.artifacts.store import ArtifactStore
+
+# Write errors that say the store has no room, not that the materializer is wrong.
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 from modelplane.enums import ArtifactType
 from modelplane.errors import ArtifactError, MaterializerError, ModelplaneError
 
@@ -322,6 +326,15 @@ def save_value(
         except ModelplaneError:
             raise
         except Exception as exc:
+            if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+                # A full disk or a spent quota is the store's doing, not the materializer's.
+                raise ArtifactError(
+                    f"The artifact store {store.root} could not take the value of type "
+                    f"{type_path(type(value))}: {exc.strerror or exc}.",
+                    hint="Free space (or quota) where the artifacts go, or point "
+                    "MODELPLANE_ARTIFACT_URI elsewhere (`modelplane artifact migrate` moves the "
+                    "existing ones), then run the pipeline again.",
+                ) from exc
             hint = (
                 f"Register a materializer for {type(value).__qualname__} with "
                 "register_materializer(), or return a value modelplane can store."
