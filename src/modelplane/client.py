@@ -192,7 +192,7 @@ class Client(_StoreOperations):
         """Delete the record, its model links and its bytes; returns the deleted record."""
         record = self.get_artifact_version(name_or_id, version)
         deleted = self.store.delete_artifact_version(record.id)
-        self.artifact_store.delete(deleted.uri)
+        self.artifact_store.owner_of(deleted.uri).delete(deleted.uri)  # wherever it was written
         return deleted
 
     def prune_artifacts(

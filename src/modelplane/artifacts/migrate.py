@@ -107,7 +107,7 @@ def migrate_artifacts(
                     item = dataclasses.replace(item, error=exc.message)
                 else:
                     if not keep:
-                        source.delete(record.uri)
+                        source.owner_of(record.uri).delete(record.uri)
         moved.append(item)
         if on_moved is not None:
             on_moved(item)

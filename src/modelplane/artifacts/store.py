@@ -151,6 +151,7 @@ class ArtifactStore(Protocol):
     def content_hash(self, uri: str, algorithm: str) -> str: ...
     def exists(self, uri: str) -> bool: ...
     def delete(self, uri: str) -> None: ...
+    def owner_of(self, uri: str) -> ArtifactStore: ...
     def gc_temp(self, max_age_seconds: float = STALE_TEMP_SECONDS) -> int: ...
     def list_folders(self) -> list[StoredFolder]: ...
     def folder_usage(self, folder: StoredFolder) -> tuple[int, float]: ...
@@ -446,7 +447,7 @@ class FsspecArtifactStore:
             return False
         return True
 
-    def _owner(self, uri: str) -> FsspecArtifactStore:
+    def owner_of(self, uri: str) -> FsspecArtifactStore:
         """The store whose root holds ``uri``: this one, or (``read_anywhere``) the one at the
         URI's parent folder, opened with the same options."""
         if not self.read_anywhere or self.holds(uri):
@@ -466,7 +467,7 @@ class FsspecArtifactStore:
         return other
 
     def _existing_path(self, uri: str) -> tuple[_LocalOps | _FsspecOps, str]:
-        store = self._owner(uri)
+        store = self.owner_of(uri)
         path = store._path_of(store.resolve(uri))
         if not store._ops.exists(path):
             raise ArtifactError(
@@ -491,16 +492,17 @@ class FsspecArtifactStore:
         return folder_hash(ops, path, algorithm)
 
     def exists(self, uri: str) -> bool:
-        store = self._owner(uri)
+        store = self.owner_of(uri)
         try:
             return store._ops.exists(store._path_of(store.resolve(uri)))
         except (OSError, ConfigError):  # a root that cannot be reached from here
             return False
 
     def delete(self, uri: str) -> None:
-        """Remove the folder at ``uri``; deleting a missing folder is not an error."""
-        store = self._owner(uri)
-        store._ops.remove_tree(store._path_of(store.resolve(uri)))
+        """Remove the folder at ``uri``, which must be under this store's root (deleting a missing
+        folder is not an error). To delete a recorded version's folder wherever it was written,
+        ``owner_of(uri).delete(uri)``."""
+        self._ops.remove_tree(self._path_of(self.resolve(uri)))
 
     def list_folders(self) -> list[StoredFolder]:
         """Every version folder under the root, and every unfinished write in ``.tmp``."""
