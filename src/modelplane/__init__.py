@@ -24,7 +24,7 @@ from modelplane._version import __version__
 if TYPE_CHECKING:
     from modelplane.artifacts.external_artifact import ExternalArtifact
     from modelplane.client import Client
-    from modelplane.context import get_pipeline_context, get_step_context, log_metadata
+    from modelplane.context import get_pipeline_context, get_step_context, log_metadata, log_metrics
     from modelplane.enums import ModelStages
     from modelplane.model import ArtifactConfig, Model, ModelConfig, ModelVersion
     from modelplane.pipelines import pipeline
@@ -42,6 +42,7 @@ _PUBLIC_API = {
     "get_pipeline_context": "modelplane.context",
     "get_step_context": "modelplane.context",
     "log_metadata": "modelplane.context",
+    "log_metrics": "modelplane.context",
     "pipeline": "modelplane.pipelines",
     "step": "modelplane.steps",
 }
@@ -58,6 +59,7 @@ __all__ = [
     "get_pipeline_context",
     "get_step_context",
     "log_metadata",
+    "log_metrics",
     "pipeline",
     "step",
 ]

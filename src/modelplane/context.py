@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from modelplane.client import Client
 from modelplane.errors import InvalidInputError, ModelplaneError
 from modelplane.metadata.records import RunRecord, StepRunRecord
+from modelplane.metric_logging import MetricBuffer, check_metric_values
 from modelplane.metadata.json_values import to_json_metadata
 from modelplane.model import Model
 from modelplane.model_handle import ModelVersionHandle, RunningStep, running_step
@@ -20,6 +21,7 @@ __all__ = [
     "get_pipeline_context",
     "get_step_context",
     "log_metadata",
+    "log_metrics",
     "pipeline_context",
     "step_context",
 ]
@@ -32,6 +34,17 @@ class StepContext:
     model: Model | None
     client: Client
     output_names: tuple[str, ...] = ()
+    # What the step logs with log_metrics, on its way to the store (sent when the step ends).
+    metrics: MetricBuffer = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        buffer = MetricBuffer(
+            self.client,
+            model_version_id=self.model.bound_version_id if self.model is not None else None,
+            run_id=self.pipeline_run.id,
+            step_run_id=self.step_run.id,
+        )
+        object.__setattr__(self, "metrics", buffer)
 
     @property
     def step_name(self) -> str:
@@ -115,6 +128,12 @@ def step_context(context: StepContext) -> Iterator[StepContext]:
     try:
         with running_step(running):
             yield context
+    except BaseException:
+        with contextlib.suppress(Exception):  # the step's own error is the one to report
+            context.metrics.flush()
+        raise
+    else:
+        context.metrics.flush()  # a step that cannot record its points fails
     finally:
         _STEP.reset(token)
 
@@ -172,3 +191,47 @@ def log_metadata(
             "log_metadata() outside a step needs a target.",
             hint="Pass model=, model_name= (and model_version=), artifact_name= or step_run_id=.",
         )
+
+
+def log_metrics(
+    metrics: Mapping[str, Any],
+    *,
+    step: int | None = None,
+    model: Model | None = None,
+    model_name: str | None = None,
+    model_version: Any = None,
+    run_id: str | None = None,
+) -> None:
+    """Record points of metric series: ``log_metrics({"loss": 0.31, "acc": 0.9}, step=epoch)``.
+
+    Inside a step with no target named, the points go to the step run, its run and the run's model
+    version; they are buffered and written in batches, the last when the step ends. ``step``
+    defaults to a counter per key (0, 1, 2… in the order logged). Outside a step, name the model
+    version (``model=``, or ``model_name=`` and ``model_version=``, default the latest) or a run
+    (``run_id=``, its id or name); the points are written at once and ``step`` continues the
+    series. Values are numbers (numpy scalars included); NaN and infinities are refused, naming
+    the key.
+    """
+    values = check_metric_values(metrics)
+    running = _STEP.get()
+    if running is not None and model is None and model_name is None and run_id is None:
+        running.metrics.add(values, step)
+        return
+    client = running.client if running else Client()
+    if model is not None or model_name is not None:
+        name = model.name if model is not None else model_name
+        spec = (model.version if model is not None else model_version) or "latest"
+        version = client.get_model_version(name or "", spec)
+        target = {"model_version_id": version.id}
+        done = {s.key: s.last_step + 1 for s in client.list_metric_series(version.model_id, version.id)}
+    elif run_id is not None:
+        target = {"run_id": client.get_run(run_id).id}
+        done = {}  # a run's own series are not summarised: give step= to continue one
+    else:
+        raise InvalidInputError(
+            "log_metrics() outside a step needs a target.",
+            hint="Pass model=, model_name= (and model_version=) or run_id=.",
+        )
+    buffer = MetricBuffer(client, next_steps=done, **target)
+    buffer.add(values, step)
+    buffer.flush()

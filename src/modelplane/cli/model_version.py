@@ -400,10 +400,12 @@ def rollback(model_name: str, stage: str, reason: str | None, fmt: str) -> None:
 for _command in LINK_COMMANDS:
     version.add_command(_command)
 
-# `compare` is listed right after rollback, before the link listings.
+# `compare` and `metrics` are listed right after rollback, before the link listings.
 from modelplane.cli.model_compare import compare  # noqa: E402
+from modelplane.cli.model_metrics import metrics  # noqa: E402
 
 _order = list(version.commands)
-_order.insert(_order.index("rollback") + 1, compare.name or "compare")
+_order[_order.index("rollback") + 1 : _order.index("rollback") + 1] = ["compare", "metrics"]
 version.add_command(compare)
+version.add_command(metrics)
 version.commands = {name: version.commands[name] for name in _order}

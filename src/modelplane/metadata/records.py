@@ -23,10 +23,13 @@ __all__ = [
     "ComparedVersion",
     "CompletedStep",
     "EnsuredVersion",
+    "MetricPoint",
+    "MetricSeries",
     "ModelRecord",
     "ModelVersionRecord",
     "NewArtifactLink",
     "NewArtifactVersion",
+    "NewMetricPoint",
     "NewToken",
     "Page",
     "PipelineRecord",
@@ -399,6 +402,36 @@ class NewArtifactLink(_Record):
     name: str
     kind: ArtifactType
     overwrite: bool = False
+
+
+class NewMetricPoint(_Record):
+    """One point to record with ``log_metrics``: ``value`` of series ``key`` at ``step``, on a
+    model version and/or a run and step run (at least one of them)."""
+
+    key: str
+    value: float
+    step: int
+    model_version_id: str | None = None
+    run_id: str | None = None
+    step_run_id: str | None = None
+
+
+class MetricPoint(NewMetricPoint):
+    """A recorded point; ``created`` is the store's time when it was written."""
+
+    created: datetime
+
+
+class MetricSeries(_Record):
+    """A summary of one series of a model version: how many points, the value at the highest step
+    (``last``), the smallest and largest values."""
+
+    key: str
+    count: int
+    last: float
+    last_step: int
+    min: float
+    max: float
 
 
 class CompletedStep(NamedTuple):

@@ -176,7 +176,7 @@ def find_version(
         )
     if summary == "none":
         raise NotFoundError(
-            f"Model {name!r} has no versions yet, so it has no {spec.describe()}.",
+            f"Model {name!r} has no versions yet, so it has no {spec.describe().removeprefix('the ')}.",
             hint=f"Run a pipeline with model=Model(name={name!r}) to create version 1.",
         )
     raise NotFoundError(

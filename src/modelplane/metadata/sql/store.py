@@ -17,6 +17,7 @@ from modelplane.metadata.sql.compare import CompareMixin
 from modelplane.metadata.sql.engine import current_revision, display_url
 from modelplane.metadata.sql.lifecycle import LifecycleMixin
 from modelplane.metadata.sql.links import LinksMixin
+from modelplane.metadata.sql.metrics import MetricsMixin
 from modelplane.metadata.sql.models import ModelsMixin
 from modelplane.metadata.sql.runs import RunsMixin
 from modelplane.metadata.sql.stages import StagesMixin
@@ -28,7 +29,7 @@ __all__ = ["SqlMetadataStore"]
 class SqlMetadataStore(
     LifecycleMixin,
     RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, CompareMixin, TokensMixin,
-    WebhooksMixin,
+    WebhooksMixin, MetricsMixin,
 ):
     """The metadata store on a SQL database.
 

@@ -20,6 +20,7 @@ __all__ = [
     "artifact_versions",
     "artifacts",
     "metadata",
+    "metric_points",
     "model_version_artifacts",
     "model_version_runs",
     "model_versions",
@@ -338,6 +339,26 @@ stage_changes = sa.Table(
     **_TABLE_OPTIONS,
 )
 
+# -- metric series -------------------------------------------------------------------------------
+
+metric_points = sa.Table(
+    "metric_points",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    # A version's series goes with the version; the run and step that logged a point may go first.
+    _fk("model_version_id", "model_versions.id", "CASCADE", nullable=True),
+    _fk("run_id", "pipeline_runs.id", "SET NULL", nullable=True),
+    _fk("step_run_id", "step_runs.id", "SET NULL", nullable=True),
+    _name("key"),
+    sa.Column("step", sa.BigInteger(), nullable=False),
+    sa.Column("value", sa.Double(), nullable=False),  # DOUBLE on MySQL: FLOAT would be 32-bit
+    _time("created"),
+    sa.Index(None, "model_version_id", "key", "step"),
+    sa.Index(None, "run_id", "key", "step"),
+    sa.Index(None, "step_run_id"),
+    **_TABLE_OPTIONS,
+)
+
 # -- API tokens -----------------------------------------------------------------------------------
 
 api_tokens = sa.Table(
@@ -397,6 +418,7 @@ webhook_deliveries = sa.Table(
 
 # Children before parents: the order in which rows can be deleted.
 ALL_TABLES = (
+    metric_points,
     webhook_deliveries,
     webhooks,
     api_tokens,
