@@ -5,7 +5,8 @@ A model keeps its gates per single-holder stage (``enums.SINGLE_HOLDER_STAGES``)
     {"production": ["accuracy >= current", "accuracy >= 0.9", "dataset_hash exists"]}
 
 A rule is ``KEY OP VALUE`` or ``KEY exists``. ``KEY`` names a metadata entry of the version
-(nested dictionaries are reached with dots: ``eval.f1``). ``OP`` is one of ``>= > <= < == !=``.
+(nested dictionaries are reached with dots: ``eval.f1``), or the last, min or max of a metric
+series logged with ``log_metrics`` (``val_loss.min``, ``auc.last``). ``OP`` is one of ``>= > <= < == !=``.
 ``VALUE`` is a number, a quoted or bare string, or ``current``: the same entry of the version that
 holds the stage now (a rule against ``current`` passes when nobody holds it). The store checks
 every gate of the target stage in the transaction that moves the version, so no client — SDK, CLI

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from modelplane.errors import InvalidInputError, NotFoundError
+from modelplane.errors import InvalidInputError, NotFoundError, PromotionBlockedError
 from modelplane.metadata.records import ModelVersionRecord, NewMetricPoint, RunRecord
 from modelplane.metadata.store import MetadataStore
 from modelplane.metadata.store_metrics import MAX_POINTS_PER_CALL
@@ -101,3 +101,34 @@ def test_series_go_with_their_version_and_unknown_versions_are_named(
     store.delete_model_version("iris", 1)
     second = store.create_model_version("iris")
     assert store.list_metric_series("iris", second.number) == []
+
+
+def test_gates_read_the_last_min_and_max_of_a_series(store: MetadataStore) -> None:
+    store.create_model("g", gates={"production": ["val_loss.min <= 0.3", "val_loss.last <= current"]})
+    first, second, third = (store.create_model_version("g") for _ in range(3))
+    store.log_metrics(_points(first, "val_loss", [0.9, 0.25, 0.28]))
+    store.log_metrics(_points(second, "val_loss", [0.8, 0.5, 0.4]))  # never reaches 0.3
+    store.log_metrics(_points(third, "val_loss", [0.7, 0.2, 0.3]))  # last 0.3 > first's 0.28
+
+    assert store.set_stage("g", 1, "production").stage == "production"
+    with pytest.raises(PromotionBlockedError, match="val_loss.min <= 0.3"):
+        store.set_stage("g", 2, "production")
+    with pytest.raises(PromotionBlockedError, match="val_loss.last <= current"):
+        store.set_stage("g", 3, "production", force=True)
+    assert store.get_model_version("g", "production").number == 1
+    store.log_metrics([NewMetricPoint(key="val_loss", value=0.1, step=9, model_version_id=third.id)])
+    assert store.set_stage("g", 3, "production", force=True).number == 3
+
+
+def test_compare_shows_each_series_last_min_and_max(store: MetadataStore) -> None:
+    store.create_model("c")
+    first, second = store.create_model_version("c"), store.create_model_version("c")
+    store.log_metrics(_points(first, "loss", [0.9, 0.3]))
+    store.log_metrics(_points(second, "loss", [0.8, 0.3]) + _points(second, "auc", [0.7]))
+
+    rows = {row.key: row for row in store.compare_model_versions("c", [1, 2]).metrics}
+
+    assert list(rows) == ["auc.last", "auc.max", "auc.min", "loss.last", "loss.max", "loss.min"]
+    assert (rows["loss.last"].values, rows["loss.last"].differs) == ([0.3, 0.3], False)
+    assert (rows["loss.max"].values, rows["loss.max"].differs) == ([0.9, 0.8], True)
+    assert rows["auc.last"].values == [None, 0.7]

@@ -53,8 +53,14 @@ _SHOW: dict[str, Callable[[Any], str]] = {
 
 
 def _rows(comparison: dict[str, Any]) -> list[Row]:
-    """The comparison's rows in the CLI's sections: details, metadata, parameters, artifacts."""
-    parts = (("details", "overview"), ("metadata", "metadata"), ("parameters", "parameters"))
+    """The comparison's rows in the CLI's sections: details, metadata, metrics, parameters,
+    artifacts."""
+    parts = (
+        ("details", "overview"),
+        ("metadata", "metadata"),
+        ("metrics", "metrics"),
+        ("parameters", "parameters"),
+    )
     rows = [
         Row(section, field["key"], field["values"], field["differs"])
         for section, part in parts
@@ -123,7 +129,8 @@ def compare(
 
     Compares the details (number, name, stage, created, created_by,
     description, tags, training run), the metadata (nested dicts flattened
-    one level: report.f1), the parameters of the run that trained each
+    one level: report.f1), the last, min and max of each metric series
+    (metrics.loss.min), the parameters of the run that trained each
     version (pipeline.KEY, and STEP.KEY for each step run) and the linked
     artifacts by link kind and name (KIND:NAME). A row marked ≠ differs
     between the versions; artifacts differ when their content hashes do,
@@ -137,7 +144,7 @@ def compare(
       {"model": NAME,
        "versions": [{"number", "name", "stage", "id",
                      "training_run": {"id", "name"} | null}],
-       "rows": [{"section": "details" | "metadata" | "parameters" | "artifacts",
+       "rows": [{"section": "details" | "metadata" | "metrics" | "parameters" | "artifacts",
                  "field": "accuracy", "values": [...], "differs": true}]}
 
     A value is null where a version has no such field. An artifacts value is

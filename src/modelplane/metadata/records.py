@@ -373,6 +373,8 @@ class VersionComparison(_Record):
     metadata: list[ComparedField]
     parameters: list[ComparedField]
     artifacts: list[ComparedArtifacts]
+    # The last, min and max of each metric series (``loss.min``), as gates read them.
+    metrics: list[ComparedField] = Field(default_factory=list)
 
 
 # -- what some calls take and give besides single records -----------------------------------------

@@ -27,6 +27,7 @@ from modelplane.metadata.records import (
     RunRecord,
     VersionComparison,
 )
+from modelplane.metadata.sql.metrics import series_values
 from modelplane.metadata.sql.resolve import find_model, find_version, version_summary
 from modelplane.metadata.sql.rows import RUN_SELECT, model_version_record, run_record
 from modelplane.metadata.sql.tables import (
@@ -270,6 +271,7 @@ class CompareMixin(StoreCore):
                 metadata=_keyed([_flat(version.metadata) for version in found]),
                 parameters=_keyed([parameters[version.id] for version in found]),
                 artifacts=_artifacts(found, _linked(conn, ids)),
+                metrics=_keyed([series_values(conn, version.id) for version in found]),
             )
 
         return self.read(work)

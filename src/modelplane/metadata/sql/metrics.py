@@ -20,7 +20,10 @@ from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import VersionRef
 from modelplane.metadata.store_metrics import MAX_POINTS_PER_CALL, MAX_SERIES_PAGE
 
-__all__ = ["MetricsMixin", "check_point"]
+__all__ = ["SERIES_PARTS", "MetricsMixin", "check_point", "series_of", "series_values"]
+
+# What a gate can ask of a series: ``val_loss.min <= current``.
+SERIES_PARTS = ("last", "min", "max")
 
 _MAX_KEY = 255
 _POINT_COLUMNS = (
@@ -84,6 +87,51 @@ def _insert_points(conn: Connection, points: list[NewMetricPoint]) -> None:
     conn.exec_driver_sql(compiled.string, params)
 
 
+def series_of(conn: Connection, model_version_id: str) -> list[MetricSeries]:
+    """A summary of every series of a version, by key (also what gates read: ``loss.min``)."""
+    points = metric_points.c
+    of_version = points.model_version_id == model_version_id
+    summary = conn.execute(
+        sa.select(points.key, sa.func.count(), sa.func.min(points.value), sa.func.max(points.value))
+        .where(of_version)
+        .group_by(points.key)
+        .order_by(points.key)
+    ).all()
+    if not summary:
+        return []
+    ranked = (
+        sa.select(
+            points.key,
+            points.step,
+            points.value,
+            sa.func.row_number()
+            .over(partition_by=points.key, order_by=(points.step.desc(), points.id.desc()))
+            .label("rank"),
+        )
+        .where(of_version)
+        .subquery()
+    )
+    last = {
+        key: (step, value)
+        for key, step, value in conn.execute(
+            sa.select(ranked.c.key, ranked.c.step, ranked.c.value).where(ranked.c.rank == 1)
+        )
+    }
+    return [
+        MetricSeries(key=key, count=count, last=last[key][1], last_step=last[key][0], min=low, max=high)
+        for key, count, low, high in summary
+    ]
+
+
+def series_values(conn: Connection, model_version_id: str) -> dict[str, float]:
+    """``{"loss.last": …, "loss.min": …, "loss.max": …}`` for every series of a version."""
+    values: dict[str, float] = {}
+    for series in series_of(conn, model_version_id):
+        for part in SERIES_PARTS:
+            values[f"{series.key}.{part}"] = getattr(series, part)
+    return values
+
+
 class MetricsMixin(StoreCore):
     def log_metrics(self, points: Sequence[NewMetricPoint]) -> int:
         parsed = parse_records(points, NewMetricPoint, "metric points")
@@ -117,52 +165,9 @@ class MetricsMixin(StoreCore):
         return self.write(work)
 
     def list_metric_series(self, model: str, version: VersionRef) -> list[MetricSeries]:
-        def work(conn: Connection) -> list[MetricSeries]:
-            version_id = find_version(conn, find_model(conn, model), version).id
-            points = metric_points.c
-            of_version = points.model_version_id == version_id
-            summary = conn.execute(
-                sa.select(
-                    points.key,
-                    sa.func.count(),
-                    sa.func.min(points.value),
-                    sa.func.max(points.value),
-                )
-                .where(of_version)
-                .group_by(points.key)
-                .order_by(points.key)
-            ).all()
-            ranked = (
-                sa.select(
-                    points.key,
-                    points.step,
-                    points.value,
-                    sa.func.row_number()
-                    .over(partition_by=points.key, order_by=(points.step.desc(), points.id.desc()))
-                    .label("rank"),
-                )
-                .where(of_version)
-                .subquery()
-            )
-            last = {
-                key: (step, value)
-                for key, step, value in conn.execute(
-                    sa.select(ranked.c.key, ranked.c.step, ranked.c.value).where(ranked.c.rank == 1)
-                )
-            }
-            return [
-                MetricSeries(
-                    key=key,
-                    count=count,
-                    last=last[key][1],
-                    last_step=last[key][0],
-                    min=low,
-                    max=high,
-                )
-                for key, count, low, high in summary
-            ]
-
-        return self.read(work)
+        return self.read(
+            lambda conn: series_of(conn, find_version(conn, find_model(conn, model), version).id)
+        )
 
     def get_metric_history(
         self,

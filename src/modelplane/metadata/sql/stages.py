@@ -21,9 +21,10 @@ from modelplane.errors import (
     PromotionBlockedError,
     StageConflictError,
 )
-from modelplane.gates import failed_gates
+from modelplane.gates import failed_gates, parse_gate
 from modelplane.metadata.records import ModelVersionRecord, Page, StageChangeRecord
 from modelplane.metadata.sql.arguments import check_page
+from modelplane.metadata.sql.metrics import SERIES_PARTS, series_values
 from modelplane.metadata.sql.resolve import find_model, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (
     MODEL_VERSION_SELECT,
@@ -74,17 +75,31 @@ def _holder(conn: Connection, model_id: str, stage: ModelStages) -> Row[Any] | N
     return conn.execute(_HOLDER, {"model_id": model_id, "stage": stage.value}).first()
 
 
+def _gate_view(conn: Connection, row: Row[Any], rules: list[str]) -> dict[str, Any]:
+    """What gates read of a version: its metadata and, when a rule asks (``loss.min``), the last,
+    min and max of its metric series (metadata of the same name wins)."""
+    view = dict(model_version_record(row).metadata)
+    if any(parse_gate(rule).key.rpartition(".")[2] in SERIES_PARTS for rule in rules):
+        for key, value in series_values(conn, row.id).items():
+            view.setdefault(key, value)
+    return view
+
+
 def _gate_failures(
-    model_row: Row[Any], row: Row[Any], holder: Row[Any] | None, target: ModelStages
+    conn: Connection,
+    model_row: Row[Any],
+    row: Row[Any],
+    holder: Row[Any] | None,
+    target: ModelStages,
 ) -> list[str]:
     """Why the gates of ``target`` refuse the version (checked in the caller's transaction,
     against the holder it locked); empty when they let it in."""
     rules = (model_row.gates or {}).get(target.value)
     if not rules:
         return []
-    current = model_version_record(holder).metadata if holder is not None else None
+    current = _gate_view(conn, holder, rules) if holder is not None else None
     label = f"version {holder.number}, now in {target}" if holder is not None else ""
-    return failed_gates(rules, model_version_record(row).metadata, current, current_label=label)
+    return failed_gates(rules, _gate_view(conn, row, rules), current, current_label=label)
 
 
 def _refuse(
@@ -175,7 +190,7 @@ def _stage_to_return_to(
     if other is not None and other.id != restored.id:
         return ModelStages.ARCHIVED, f"archived: {before} is held by version {other.number}"
     rules = (model_row.gates or {}).get(before.value)
-    if rules and failed_gates(rules, model_version_record(holder).metadata, None):
+    if rules and failed_gates(rules, _gate_view(conn, holder, rules), None):
         return ModelStages.ARCHIVED, f"archived: it does not meet the gates for '{before}'"
     return before, None
 
@@ -249,7 +264,7 @@ class StagesMixin(StoreCore):
                 )
             if holder is not None and holder.id == row.id:
                 return model_version_record(row)
-            failures = _gate_failures(model_row, row, holder, target)
+            failures = _gate_failures(conn, model_row, row, holder, target)
             if failures:
                 # Committed, then raised: the history keeps the refusal, nothing else changes.
                 return _refuse(

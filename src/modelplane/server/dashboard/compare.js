@@ -66,7 +66,8 @@ export async function comparePage(ctx) {
     h("h1", {}, `Compare ${comparison.model}: `, versions.map((c) => `v${c.version.number}`).join(", ")),
     h("p", { class: "muted" }, "Rows that differ between the versions are highlighted."),
     section("Overview", grid(versions, overviewRows(comparison), "compare-overview")),
-    section("Metadata and metrics", grid(versions, fieldRows(comparison.metadata), "compare-metadata")),
+    section("Metadata", grid(versions, fieldRows(comparison.metadata), "compare-metadata")),
+    section("Metric series (last, min, max)", grid(versions, fieldRows(comparison.metrics || []), "compare-metrics")),
     section("Training run parameters", grid(versions, fieldRows(comparison.parameters), "compare-parameters")),
     section("Artifacts (by content hash)", grid(versions, artifactRows(comparison), "compare-artifacts")),
   );
