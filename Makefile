@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP_EX := $(VENV)/.examples-installed
 STAMP_DEV := $(VENV)/.dev-installed
 
-.PHONY: demo test install-dev install-examples lint bench clean
+.PHONY: demo test install-dev install-examples lint bench clean dashboard
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,16 +21,27 @@ $(STAMP_DEV): $(BIN)/python pyproject.toml
 install-examples: $(STAMP_EX)
 install-dev: $(STAMP_DEV)
 
-demo: $(STAMP_EX)
+# The dashboard's chart library, from the npm registry (frontend/package-lock.json), built into the
+# package; never committed, never loaded from a CDN.
+DASH_VENDOR := src/modelplane/server/dashboard/vendor
+$(DASH_VENDOR)/uPlot.iife.min.js: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(DASH_VENDOR)
+	cp frontend/node_modules/uplot/dist/uPlot.iife.min.js frontend/node_modules/uplot/dist/uPlot.min.css $(DASH_VENDOR)/
+	cp frontend/node_modules/uplot/LICENSE $(DASH_VENDOR)/uPlot.LICENSE
+dashboard: $(DASH_VENDOR)/uPlot.iife.min.js
+
+demo: $(STAMP_EX) dashboard
 	cd examples/iris && rm -rf .modelplane && ../../$(BIN)/modelplane init && \
 	  ../../$(BIN)/python train.py && ../../$(BIN)/python predict.py && ../../$(BIN)/python predict.py && \
 	  ../../$(BIN)/modelplane model list && \
 	  ../../$(BIN)/modelplane model version list iris_classifier && \
 	  ../../$(BIN)/modelplane model version artifacts iris_classifier 1 && \
 	  ../../$(BIN)/modelplane model version model_objects iris_classifier 1 && \
-	  ../../$(BIN)/modelplane model version runs iris_classifier 1
+	  ../../$(BIN)/modelplane model version runs iris_classifier 1 && \
+	  ../../$(BIN)/modelplane model version metrics iris_classifier 1
 
-test: $(STAMP_DEV)
+test: $(STAMP_DEV) dashboard
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)

@@ -8,7 +8,7 @@ from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
-from modelplane import get_step_context, log_metadata, step
+from modelplane import get_step_context, log_metadata, log_metrics, step
 from modelplane.enums import ModelStages
 from modelplane.model import ArtifactConfig
 
@@ -28,6 +28,11 @@ def svc_trainer(
     dataset: pd.DataFrame, gamma: float = 0.001
 ) -> Tuple[Annotated[ClassifierMixin, "iris_classifier"], Annotated[float, "training_acc"]]:
     X, y = dataset.drop(columns="target"), dataset["target"]
+    # A learning curve, one point per training-set size: `modelplane model version metrics`
+    # and the dashboard's version page show it.
+    for size in range(30, len(X) + 1, 15):
+        partial = SVC(gamma=gamma).fit(X.iloc[:size], y.iloc[:size])
+        log_metrics({"learning_curve_accuracy": float(partial.score(X, y))}, step=size)
     model = SVC(gamma=gamma).fit(X, y)
     accuracy = float(model.score(X, y))
     print(f"training accuracy: {accuracy:.3f}")

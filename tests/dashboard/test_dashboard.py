@@ -287,3 +287,27 @@ def test_promotion_gates_are_shown_and_a_blocked_promotion_changes_nothing(
     changes = admin.list_stage_changes("gated_model").items
     assert [change.kind for change in changes] == ["refused", "move"]
     assert changes[0].version_number == 2 and changes[0].to_stage == "production"
+
+
+def test_a_version_page_charts_each_logged_series(page: Any, iris_server: LiveServer, viewer_token: str) -> None:
+    store = iris_server.store()
+    (series,) = store.list_metric_series(MODEL, 1)
+    store.close()
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/1")
+    chart = page.locator("[data-testid=metric-chart][data-key=learning_curve_accuracy]")
+    chart.wait_for()
+    assert chart.get_attribute("data-points") == str(series.count)
+    assert chart.locator("canvas").count() == 1  # drawn by the chart library, not a fallback
+    assert chart.evaluate("el => el.uplot.data[1].length") == series.count
+    assert chart.evaluate("el => el.uplot.data[1][el.uplot.data[1].length - 1]") == pytest.approx(series.last)
+    assert "learning_curve_accuracy" in page.inner_text("[data-testid=series-table]")
+    assert page.errors == []
+
+
+def test_compare_overlays_the_series_of_each_version(page: Any, iris_server: LiveServer, viewer_token: str) -> None:
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/compare?versions=1,2")
+    chart = page.locator("[data-testid=compare-chart][data-key=learning_curve_accuracy]")
+    chart.wait_for()
+    assert chart.evaluate("el => el.uplot.series.slice(1).map((s) => s.label)") == ["v1", "v2"]
+    assert page.locator("[data-testid=compare-metrics]").count() == 1
+    assert page.errors == []

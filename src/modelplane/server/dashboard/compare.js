@@ -1,9 +1,11 @@
 // Two or more versions of a model side by side. The store computes the comparison
 // (GET /models/{model}/compare, the same one `modelplane model version compare` prints); this page
-// only lays it out: overview, metadata and metrics, the parameters of the runs that trained the
-// versions, and their linked artifacts by link kind and name (compared by content hash).
+// only lays it out: overview, metadata, metric series (their last, min and max, and a chart per
+// series with a line per version), the parameters of the runs that trained the versions, and their
+// linked artifacts by link kind and name (compared by content hash).
 
 import { api, enc } from "./api.js";
+import { overlaySection } from "./charts.js";
 import { h, link, route, section, show, stageBadge, tagList, when } from "./dom.js";
 
 /** A comparison table: one row per compared field, one column per version; the store says which differ. */
@@ -59,6 +61,7 @@ export async function comparePage(ctx) {
   const wanted = (ctx.query.get("versions") || "").split(",").map((s) => s.trim()).filter(Boolean);
   const comparison = await api(`/models/${enc(model)}/compare`, { query: { versions: wanted } });
   const versions = comparison.versions;
+  const overlay = await overlaySection(versions.map((c) => c.version));
   return h(
     "div",
     {},
@@ -68,6 +71,7 @@ export async function comparePage(ctx) {
     section("Overview", grid(versions, overviewRows(comparison), "compare-overview")),
     section("Metadata", grid(versions, fieldRows(comparison.metadata), "compare-metadata")),
     section("Metric series (last, min, max)", grid(versions, fieldRows(comparison.metrics || []), "compare-metrics")),
+    overlay,
     section("Training run parameters", grid(versions, fieldRows(comparison.parameters), "compare-parameters")),
     section("Artifacts (by content hash)", grid(versions, artifactRows(comparison), "compare-artifacts")),
   );

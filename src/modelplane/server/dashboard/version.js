@@ -3,6 +3,7 @@
 
 import { api, download, enc, storeInfo } from "./api.js";
 import { bytes, duration, errorBox, fields, h, link, metrics, route, section, show, stageBadge, statusBadge, table, tagList, when } from "./dom.js";
+import { seriesSection } from "./charts.js";
 import { historyTable } from "./models.js";
 
 const KINDS = ["data", "model", "deployment"];
@@ -166,10 +167,11 @@ function stageControl(ctx, model, version) {
 export async function versionPage(ctx) {
   const [model, spec] = ctx.args;
   const version = await api(`/models/${enc(model)}/versions/${enc(spec)}`);
-  const [links, runs, history] = await Promise.all([
+  const [links, runs, history, series] = await Promise.all([
     api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/artifact-links`, { query: { limit: 500 } }),
     api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/runs`, { query: { limit: 100 } }),
     api(`/models/${enc(model)}/stage-changes`, { query: { version: version.number, limit: 100 } }),
+    seriesSection(version),
   ]);
   const found = metrics(version.metadata);
   const other = Object.entries(version.metadata || {}).filter(([k]) => !(k in found));
@@ -203,6 +205,7 @@ export async function versionPage(ctx) {
       Object.keys(found).length ? table([{ label: "Metric", cell: (r) => r[0] }, { label: "Value", class: "num", cell: (r) => show(r[1]) }], Object.entries(found), { attrs: { "data-testid": "metrics-table" } }) : h("p", { class: "muted" }, "No metrics logged."),
       other.length ? metadataBlock(Object.fromEntries(other)) : null,
     ),
+    series,
     artifactsSection(links.items),
     runsSection(runs.items),
   );
