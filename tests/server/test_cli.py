@@ -24,18 +24,37 @@ def _cli(args: list[str], env: dict[str, str] | None = None, input: str | None =
     return CliRunner().invoke(main, args, env=env, input=input, catch_exceptions=False)
 
 
-def test_login_checks_the_token_and_saves_url_and_token(live_server: LiveServer, mp_home: Path) -> None:
+def test_login_checks_the_token_and_saves_url_and_token(
+    live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODELPLANE_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .modelplane/ here: nothing nearer than the login
     result = _cli(["login", live_server.url, "--token", live_server.admin_token or ""])
 
     assert result.exit_code == 0, result.output
-    assert "as 'admin'" in result.output
+    assert "as 'admin'" in result.output and "Note:" not in result.stderr
     settings = load_settings()
     assert settings.store_url == live_server.url
     assert settings.api_token == live_server.admin_token
     assert settings.is_remote
 
 
-def test_login_with_a_wrong_token_fails_and_saves_nothing(live_server: LiveServer, mp_home: Path) -> None:
+def test_a_login_saved_under_modelplane_home_says_it_does_not_apply_there(
+    live_server: LiveServer, mp_home: Path
+) -> None:
+    result = _cli(["login", live_server.url, "--token", live_server.admin_token or ""])
+
+    assert result.exit_code == 0
+    assert "MODELPLANE_HOME is set, so commands here still use sqlite:///" in result.stderr
+    settings = load_settings()
+    assert not settings.is_remote and settings.unused_login == live_server.url
+
+
+def test_login_with_a_wrong_token_fails_and_saves_nothing(
+    live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODELPLANE_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # where a saved login would apply
     result = _cli(["login", live_server.url, "--token", "mp_wrong"])
 
     assert result.exit_code == 1
@@ -43,8 +62,13 @@ def test_login_with_a_wrong_token_fails_and_saves_nothing(live_server: LiveServe
     assert not load_settings().is_remote
 
 
-def test_logout_forgets_the_server(live_server: LiveServer, mp_home: Path) -> None:
+def test_logout_forgets_the_server(
+    live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODELPLANE_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # where a saved login applies
     _cli(["login", live_server.url, "--token", live_server.admin_token or ""])
+    assert load_settings().is_remote
 
     result = _cli(["login", "--logout"])
 
@@ -56,9 +80,9 @@ def test_token_create_list_and_revoke_through_the_server(live_server: LiveServer
     env = live_server.client_env()
 
     created = _cli(["token", "create", "carol", "-o", "json"], env=env)
-    payload = json.loads(created.output)
+    payload = json.loads(created.stdout)
     secret, token_id = payload["secret"], payload["token"]["id"]
-    listed = json.loads(_cli(["token", "list", "-o", "json"], env=env).output)
+    listed = json.loads(_cli(["token", "list", "-o", "json"], env=env).stdout)
     as_carol = live_server.store(token=secret)
     owner = as_carol.whoami().owner
     as_carol.close()
@@ -197,15 +221,15 @@ def test_a_viewer_token_reads_but_cannot_promote(live_server: LiveServer, admin,
     admin.create_model(unique)
     admin.create_model_version(unique)
     created = _cli(["token", "create", "vera", "--role", "viewer", "-o", "json"], env=live_server.client_env())
-    secret = json.loads(created.output)["secret"]
+    secret = json.loads(created.stdout)["secret"]
     env = live_server.client_env(secret)
 
     listed = _cli(["model", "version", "list", unique, "-o", "json"], env=env)
     promoted = _cli(["model", "version", "update", unique, "1", "-s", "production"], env=env)
     tokens = _cli(["token", "list"], env=env)
 
-    assert json.loads(created.output)["token"]["role"] == "viewer"
-    assert listed.exit_code == 0 and json.loads(listed.output)["total"] == 1
+    assert json.loads(created.stdout)["token"]["role"] == "viewer"
+    assert listed.exit_code == 0 and json.loads(listed.stdout)["total"] == 1
     assert promoted.exit_code == 1
     assert "is a viewer token" in promoted.output and "--role editor" in promoted.output
     assert tokens.exit_code == 1 and "needs admin" in tokens.output
