@@ -90,11 +90,11 @@ def like_pattern(text: str) -> str:
     return f"%{text}%"
 
 
-def check_page(limit: int, offset: int) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+def check_page(limit: int, offset: int, most: int = MAX_PAGE) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= most:
         raise InvalidInputError(
             f"The page size limit={limit!r} is out of range.",
-            hint=f"Use a limit from 1 to {MAX_PAGE}.",
+            hint=f"Use a limit from 1 to {most}.",
         )
     if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_INT:
         raise InvalidInputError(

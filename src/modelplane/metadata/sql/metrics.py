@@ -178,12 +178,7 @@ class MetricsMixin(StoreCore):
         limit: int = 1000,
         offset: int = 0,
     ) -> Page[MetricPoint]:
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SERIES_PAGE:
-            raise InvalidInputError(
-                f"The page size limit={limit!r} is out of range.",
-                hint=f"Use a limit from 1 to {MAX_SERIES_PAGE}.",
-            )
-        check_page(1, offset)
+        check_page(limit, offset, most=MAX_SERIES_PAGE)
 
         def work(conn: Connection) -> Page[MetricPoint]:
             version_id = find_version(conn, find_model(conn, model), version).id
