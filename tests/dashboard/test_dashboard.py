@@ -311,3 +311,37 @@ def test_compare_overlays_the_series_of_each_version(page: Any, iris_server: Liv
     assert chart.evaluate("el => el.uplot.series.slice(1).map((s) => s.label)") == ["v1", "v2"]
     assert page.locator("[data-testid=compare-metrics]").count() == 1
     assert page.errors == []
+
+
+def test_a_preview_shows_the_artifacts_visualizations(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
+    from PIL import Image
+
+    from modelplane.artifacts.materializers import save_value
+    from modelplane.artifacts.store import FsspecArtifactStore, new_artifact_id
+
+    picture_id = new_artifact_id()
+    saved = save_value(FsspecArtifactStore(iris_server.artifact_uri), picture_id, Image.new("RGB", (40, 20), (200, 30, 30)))
+    admin.create_artifact_version(
+        id=picture_id, name="dashboard_picture", type=saved.type, materializer=saved.materializer,
+        data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
+    )  # fmt: skip
+    admin.link_artifact(admin.get_model_version(MODEL, 2).id, picture_id, name="picture", kind="data")
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/2")
+    page.wait_for_selector("[data-testid=artifacts-data]")
+
+    page.click("[data-testid=artifact][data-name=picture] [data-testid=preview-button]")
+    image = page.locator("[data-testid=artifact][data-name=picture] [data-testid=visual-image]")
+    image.wait_for()
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=image.element_handle())
+    assert image.evaluate("el => [el.naturalWidth, el.naturalHeight]") == [40, 20]
+
+    page.click("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=preview-button]")
+    frame = page.locator("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=visual-html]")
+    frame.wait_for()
+    assert frame.get_attribute("sandbox") == ""  # no scripts, an origin of its own
+    rows = page.frame_locator("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=visual-html]").locator("tr")
+    rows.first.wait_for()
+    assert rows.count() == 21
+    assert page.errors == []

@@ -151,3 +151,29 @@ def test_a_dangling_link_in_an_artifact_folder_does_not_break_the_listing(
 
     assert listing.status_code == 200
     assert "dangling" not in [f["name"] for f in listing.json()["files"]]
+
+
+def test_visualizations_are_listed_and_served_with_their_type_html_sandboxed(
+    live_server: LiveServer, save_artifact: Any
+) -> None:
+    from modelplane.types import HTMLString
+
+    frame = save_artifact(pd.DataFrame({"a": [1, 2]}), name="viz_frame")
+    page = save_artifact(HTMLString("<script>alert(1)</script><p>hi</p>"), name="viz_page")
+
+    listing = _get(live_server, f"/artifact-versions/{frame.id}/visualizations").json()["items"]
+    assert [(v["name"], v["content_type"]) for v in listing] == [
+        ("head.html", "text/html; charset=utf-8"),
+        ("table.csv", "text/csv; charset=utf-8"),
+    ]
+    csv = _get(live_server, f"/artifact-versions/{frame.id}/visualizations/table.csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines() == [",a", "0,1", "1,2"]
+    html = _get(live_server, f"/artifact-versions/{page.id}/visualizations/page.html")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    policy = html.headers["content-security-policy"]
+    assert policy.startswith("sandbox;") and "default-src 'none'" in policy and "script-src" not in policy
+    assert html.headers["x-content-type-options"] == "nosniff"
+    for missing in ("nope.png", "..%2Fhead.html", "%2E%2E%2Fetc%2Fpasswd"):
+        assert _get(live_server, f"/artifact-versions/{frame.id}/visualizations/{missing}").status_code == 404
+    assert _get(live_server, f"/artifact-versions/{'f' * 32}/visualizations").status_code == 404

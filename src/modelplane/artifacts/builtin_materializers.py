@@ -13,7 +13,7 @@ from typing import Any
 
 from modelplane.artifacts.materializers import ArtifactFolder, Materializer
 
-__all__ = ["BytesMaterializer", "CloudpickleMaterializer", "JsonMaterializer"]
+__all__ = ["BytesMaterializer", "CloudpickleMaterializer", "JsonMaterializer", "TextMaterializer"]
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _MAX_EXACT_JSON_INT = 2**53
@@ -138,6 +138,29 @@ class BytesMaterializer(Materializer):
 
     def extract_metadata(self, value: Any) -> dict[str, Any]:
         return {"length": len(value)}
+
+
+class TextMaterializer(Materializer):
+    """``MarkdownString`` and ``HTMLString``: the text as UTF-8, and itself as a visualization."""
+
+    _FILE = "text.txt"
+
+    def save(self, value: Any, folder: ArtifactFolder) -> None:
+        with folder.open(self._FILE, "wb") as fileobj:
+            fileobj.write(str(value).encode("utf-8"))
+
+    def load(self, data_type: type, folder: ArtifactFolder) -> Any:
+        with folder.open(self._FILE, "rb") as fileobj:
+            return data_type(fileobj.read().decode("utf-8"))
+
+    def extract_metadata(self, value: Any) -> dict[str, Any]:
+        return {"length": len(value)}
+
+    def visualize(self, value: Any) -> dict[str, bytes]:
+        from modelplane.types import HTMLString
+
+        kind = "page.html" if isinstance(value, HTMLString) else "text.md"
+        return {kind: str(value).encode("utf-8")}
 
 
 class CloudpickleMaterializer(Materializer):

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from modelplane.artifacts.folder import ArtifactFolder
 from modelplane.artifacts.store import ArtifactStore
+from modelplane.artifacts.visualizations import write_visualizations
 
 # Write errors that say the store has no room, not that the materializer is wrong.
 _STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
@@ -57,6 +58,8 @@ BUILTINS: dict[str, str] = {
     },
     "builtins.bytes": f"{_BUILTIN_MODULE}:BytesMaterializer",
     "builtins.bytearray": f"{_BUILTIN_MODULE}:BytesMaterializer",
+    "modelplane.types.MarkdownString": f"{_BUILTIN_MODULE}:TextMaterializer",
+    "modelplane.types.HTMLString": f"{_BUILTIN_MODULE}:TextMaterializer",
 }
 
 # In-tree integrations: "<package>.<attribute path of the type>" → "module:Class".
@@ -66,12 +69,18 @@ INTEGRATIONS: dict[str, str] = {
     "pandas.DataFrame": "modelplane.integrations.pandas:DataFrameMaterializer",
     "pandas.Series": "modelplane.integrations.pandas:SeriesMaterializer",
     "sklearn.base.BaseEstimator": "modelplane.integrations.sklearn:SklearnEstimatorMaterializer",
+    "matplotlib.figure.Figure": "modelplane.integrations.matplotlib:FigureMaterializer",
+    "PIL.Image.Image": "modelplane.integrations.pillow:ImageMaterializer",
 }
 
 # Used when nothing else handles a value. Loading it runs code: the dashboard never does.
 PICKLE_FALLBACK = f"{_BUILTIN_MODULE}:CloudpickleMaterializer"
 _PICKLE_BASED = frozenset(
-    {PICKLE_FALLBACK, INTEGRATIONS["sklearn.base.BaseEstimator"]},
+    {
+        PICKLE_FALLBACK,
+        INTEGRATIONS["sklearn.base.BaseEstimator"],
+        INTEGRATIONS["matplotlib.figure.Figure"],
+    },
 )
 
 _INSTALL_HINT = {
@@ -79,6 +88,8 @@ _INSTALL_HINT = {
     "pandas": "pip install 'modelplane[pandas]'",
     "pyarrow": "pip install 'modelplane[pandas]'",
     "sklearn": "pip install 'modelplane[sklearn]'",
+    "matplotlib": "pip install matplotlib",
+    "PIL": "pip install pillow",
 }
 
 
@@ -105,6 +116,12 @@ class Materializer:
 
     def extract_metadata(self, value: Any) -> dict[str, Any]:
         """A cheap, JSON-able summary shown beside the artifact (shape, rows, length…)."""
+        return {}
+
+    def visualize(self, value: Any) -> dict[str, bytes]:
+        """Pictures of ``value`` stored beside it: ``{"name.png": bytes}`` (also ``.jpg``,
+        ``.html``, ``.md``, ``.csv``, ``.txt``). The dashboard shows them; the server serves them
+        with their content type (HTML sandboxed). None by default."""
         return {}
 
 
@@ -323,6 +340,7 @@ def save_value(
     with store.begin_write(artifact_version_id) as write:
         try:
             instance.save(value, write.folder)
+            write_visualizations(instance, value, write.folder, name)
         except ModelplaneError:
             raise
         except Exception as exc:

@@ -35,6 +35,19 @@ def _read_parquet(folder: ArtifactFolder) -> pd.DataFrame:
         return pd.read_parquet(fileobj, engine="pyarrow")
 
 
+_HEAD_ROWS = 20
+_CSV_ROWS = 200  # a table this small is also stored as CSV, to download or open anywhere
+
+
+def _frame_pictures(frame: Any) -> dict[str, bytes]:
+    """The first rows as an HTML table, and small frames whole as CSV."""
+    shown = frame.head(_HEAD_ROWS)
+    pictures = {"head.html": shown.to_html(border=0, max_cols=_MAX_LISTED_COLUMNS).encode("utf-8")}
+    if len(frame) <= _CSV_ROWS:
+        pictures["table.csv"] = frame.to_csv().encode("utf-8")
+    return pictures
+
+
 class DataFrameMaterializer(Materializer):
     """A DataFrame with unique string column names; anything else goes to the next materializer."""
 
@@ -63,6 +76,9 @@ class DataFrameMaterializer(Materializer):
             "dtypes": {str(name): str(value.dtypes[name]) for name in shown},
         }
 
+    def visualize(self, value: Any) -> dict[str, bytes]:
+        return _frame_pictures(value)
+
 
 class SeriesMaterializer(Materializer):
     """A Series, stored as a one-column Parquet file; its name goes in ``series.json``."""
@@ -85,3 +101,6 @@ class SeriesMaterializer(Materializer):
 
     def extract_metadata(self, value: Any) -> dict[str, Any]:
         return {"rows": len(value), "dtype": str(value.dtype), "name": value.name}
+
+    def visualize(self, value: Any) -> dict[str, bytes]:
+        return _frame_pictures(value.to_frame())

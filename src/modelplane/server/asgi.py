@@ -118,7 +118,7 @@ class BodyLimit:
 _DASHBOARD_HEADERS = [
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
         b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     ),
     (b"referrer-policy", b"no-referrer"),

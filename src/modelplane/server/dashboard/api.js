@@ -104,6 +104,13 @@ export async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(href), 10000);
 }
 
+/** A file the API serves, as a Blob (images are shown from it: an <img> cannot send the token). */
+export async function blob(path) {
+  const response = await send(path);
+  if (!response.ok) throw await failure(response);
+  return response.blob();
+}
+
 /** Check a token by asking the server who it belongs to. */
 export async function whoami(secret) {
   return api("/me", { secret });

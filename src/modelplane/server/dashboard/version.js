@@ -4,6 +4,7 @@
 import { api, download, enc, storeInfo } from "./api.js";
 import { bytes, duration, errorBox, fields, h, link, metrics, route, section, show, stageBadge, statusBadge, table, tagList, when } from "./dom.js";
 import { seriesSection } from "./charts.js";
+import { visualsOf } from "./visuals.js";
 import { historyTable } from "./models.js";
 
 const KINDS = ["data", "model", "deployment"];
@@ -48,7 +49,8 @@ function artifactRow(linked) {
     if (slot.childNodes.length) return slot.replaceChildren();
     slot.replaceChildren(h("p", { class: "muted" }, "Loading preview…"));
     try {
-      slot.replaceChildren(previewBody(await api(`/artifact-versions/${enc(av.id)}/preview`)));
+      const [preview, visuals] = await Promise.all([api(`/artifact-versions/${enc(av.id)}/preview`), visualsOf(av)]);
+      slot.replaceChildren(...[visuals, previewBody(preview)].filter(Boolean));
     } catch (error) {
       slot.replaceChildren(errorBox(error));
     }

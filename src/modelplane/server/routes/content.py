@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
+from modelplane.artifacts import visualizations
 from modelplane.artifacts.folder import check_file_name
 from modelplane.errors import ArtifactError, NotFoundError
 from modelplane.metadata.records import ArtifactVersionRecord
@@ -117,3 +118,50 @@ def preview(artifact_version_id: str, request: Request, store: StoreDep) -> Resp
     _checked(artifacts, record)
     limit = request.app.state.max_preview_bytes
     return json_response(preview_artifact(artifacts, record, max_bytes=limit))
+
+
+# A visualization is served as what it is, but never able to act: HTML runs no script, loads
+# nothing and gets an origin of its own (sandbox); the dashboard frames it sandboxed too.
+# (nosniff comes from the SecurityHeaders middleware, on every response.)
+_VISUAL_HEADERS = {
+    "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+    "Cache-Control": "private, max-age=3600",  # artifact bytes never change
+}
+
+
+@router.get(
+    "/artifact-versions/{artifact_version_id:name}/visualizations",
+    summary="The visualizations of an artifact version (name, content type, size)",
+)
+def list_visualizations(artifact_version_id: str, request: Request, store: StoreDep) -> Response:
+    record = store.get_artifact_version(artifact_version_id)
+    artifacts = _artifact_store(request)
+    _checked(artifacts, record)
+    return json_response({"items": visualizations.listed(artifacts.folder(record.uri).files())})
+
+
+@router.get(
+    "/artifact-versions/{artifact_version_id:name}/visualizations/{name}",
+    summary="One visualization, served with its content type (HTML sandboxed)",
+)
+def get_visualization(
+    artifact_version_id: str, name: str, request: Request, store: StoreDep
+) -> Response:
+    record = store.get_artifact_version(artifact_version_id)
+    artifacts = _artifact_store(request)
+    _checked(artifacts, record)
+    folder = artifacts.folder(record.uri)
+    found = {item["name"]: item for item in visualizations.listed(folder.files())}
+    item = found.get(unquote(name))
+    if item is None:
+        raise NotFoundError(
+            f"Artifact version {record.name}:{record.version} has no visualization {name!r}.",
+            hint=f"List them at /api/v1/artifact-versions/{record.id}/visualizations.",
+        )
+    path = f"{visualizations.FOLDER}/{item['name']}"
+    local = folder.local_path(path)
+    if local is not None:
+        _checked(artifacts, record, local)
+    with folder.open(path, "rb") as fileobj:
+        body = fileobj.read(visualizations.MAX_BYTES + 1)
+    return Response(body, media_type=item["content_type"], headers=_VISUAL_HEADERS)
