@@ -97,3 +97,29 @@ def test_the_cli_shows_each_series_and_its_points(client: Client) -> None:
     assert [p["step"] for p in data["series"][0]["points"]] == [0, 1, 2]
     missing = runner.invoke(main, ["model", "version", "metrics", "curves", "1", "nope"])
     assert missing.exit_code == 2 and "it has acc, loss, lr" in missing.stderr
+
+
+@step
+def cached_train(epochs: int) -> int:
+    for epoch in range(epochs):
+        log_metrics({"loss": 1.0 / (epoch + 1)})
+    return epochs
+
+
+@pipeline(model=Model(name="cached_curves"))
+def cached_training(epochs: int = 4) -> None:
+    cached_train(epochs)
+
+
+def test_a_cache_hit_gives_the_new_version_the_curves_of_the_first_run(client: Client, orchestrator: str) -> None:
+    first = cached_training.with_options(orchestrator=orchestrator)()
+    second = cached_training.with_options(orchestrator=orchestrator)()
+    (hit,) = client.list_step_runs(second.id)
+    assert hit.status is ExecutionStatus.CACHED
+    versions = client.list_model_versions("cached_curves", sort="number").items
+    assert [v.number for v in versions] == [1, 2]
+    original = [(p.step, p.value) for p in client.get_metric_history("cached_curves", 1, "loss")]
+    replayed = client.get_metric_history("cached_curves", 2, "loss")
+    assert [(p.step, p.value) for p in replayed] == original and len(original) == 4
+    assert {(p.run_id, p.step_run_id) for p in replayed} == {(second.id, hit.id)}
+    assert first.id != second.id

@@ -20,7 +20,14 @@ from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import VersionRef
 from modelplane.metadata.store_metrics import MAX_POINTS_PER_CALL, MAX_SERIES_PAGE
 
-__all__ = ["SERIES_PARTS", "MetricsMixin", "check_point", "series_of", "series_values"]
+__all__ = [
+    "SERIES_PARTS",
+    "MetricsMixin",
+    "check_point",
+    "replay_metric_points",
+    "series_of",
+    "series_values",
+]
 
 # What a gate can ask of a series: ``val_loss.min <= current``.
 SERIES_PARTS = ("last", "min", "max")
@@ -130,6 +137,34 @@ def series_values(conn: Connection, model_version_id: str) -> dict[str, float]:
         for part in SERIES_PARTS:
             values[f"{series.key}.{part}"] = getattr(series, part)
     return values
+
+
+def replay_metric_points(
+    conn: Connection,
+    cached_from: str,
+    step_run_id: str,
+    run_id: str,
+    model_version_id: str | None,
+) -> None:
+    """A cache hit's copy of the series its original step logged (to its own model version), for
+    this run's version: a re-run leaves the new version with the curves the first run drew."""
+    if model_version_id is None:
+        return
+    points = metric_points.c
+    rows = conn.execute(
+        sa.select(points.key, points.value, points.step)
+        .where(points.step_run_id == cached_from, points.model_version_id.is_not(None))
+        .order_by(points.id)
+    ).all()
+    if rows:
+        copies = [
+            NewMetricPoint.model_construct(
+                key=key, value=value, step=step, model_version_id=model_version_id,
+                run_id=run_id, step_run_id=step_run_id,
+            )
+            for key, value, step in rows
+        ]  # fmt: skip
+        _insert_points(conn, copies)
 
 
 class MetricsMixin(StoreCore):

@@ -47,6 +47,7 @@ from modelplane.metadata.sql.rows import (
     step_run_records,
     utcnow,
 )
+from modelplane.metadata.sql.metrics import replay_metric_points
 from modelplane.metadata.sql.step_changes import replay_step_changes, step_meta
 from modelplane.metadata.sql.tables import (
     model_version_runs,
@@ -410,6 +411,7 @@ class RunsMixin(StoreCore):
             metadata: dict[str, Any] = {}
             if values["cached_from"] is not None:
                 replay_step_changes(conn, values["cached_from"], row["id"], replay_to)
+                replay_metric_points(conn, values["cached_from"], row["id"], run_row.id, replay_to)
                 metadata = step_meta(conn, row["id"])
             return StepRunRecord.model_validate(
                 {**row, "inputs": ins, "outputs": outs, "metadata": metadata}
