@@ -345,3 +345,47 @@ def test_a_preview_shows_the_artifacts_visualizations(
     rows.first.wait_for()
     assert rows.count() == 21
     assert page.errors == []
+
+
+def test_the_versions_table_pages_sorts_filters_and_chooses_columns(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
+    admin.create_model("many_versions")
+    for number in range(1, 61):
+        admin.create_model_version(
+            "many_versions",
+            name=f"cand-{number}" if number % 20 == 0 else None,
+            metadata={"auc": number / 100, "eval": {"f1": number / 200}},
+        )
+    log_in(page, iris_server, viewer_token, "#/models/many_versions")
+
+    def numbers() -> list[str]:
+        return page.locator("[data-testid=version-row]").evaluate_all("rows => rows.map((r) => r.dataset.number)")
+
+    page.wait_for_selector("[data-testid=version-row]")
+    assert len(numbers()) == 50 and numbers()[0] == "60"  # newest first, a page of 50
+    assert page.inner_text("[data-testid=versions-range]") == "1–50 of 60"
+    page.click("[data-testid=versions-next]")
+    page.wait_for_function("() => document.querySelector('[data-testid=versions-range]')?.textContent === '51–60 of 60'")
+    assert numbers() == [str(n) for n in range(10, 0, -1)]
+
+    page.click("[data-testid=sort-number]")  # from newest first to oldest first, back on page 1
+    page.wait_for_function("() => document.querySelector('[data-testid=version-row]')?.dataset.number === '1'")
+    assert numbers()[:3] == ["1", "2", "3"]
+
+    page.fill("[data-testid=version-filter]", "cand")
+    page.press("[data-testid=version-filter]", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 3")
+    assert numbers() == ["20", "40", "60"]
+    assert "vq=cand" in page.url  # the view is in the link: it can be shared or reopened
+
+    page.click("[data-testid=column-chooser] summary")
+    page.uncheck("[data-testid=column-auc]")
+    page.check("[data-testid='column-eval.f1']")
+    page.click("[data-testid=columns-apply]")
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=versions-table] th')].some((th) => th.textContent === 'eval.f1')")
+    heads = page.locator("[data-testid=versions-table] th").evaluate_all("ths => ths.map((th) => th.textContent)")
+    assert "eval.f1" in heads and "auc" not in heads
+    first = page.locator("[data-testid=version-row]").first.locator("td").all_inner_texts()
+    assert first[-1] == "0.1"  # version 20: f1 = 20 / 200
+    assert page.errors == []

@@ -1,5 +1,5 @@
 // The models list (search, tags, latest version, stage holders) and one model's page
-// (card, versions with key metrics, stage history).
+// (card, gates, the versions table sorted, filtered and paged by the store, stage history).
 
 import { api, enc, storeInfo } from "./api.js";
 import { fields, h, link, metrics, route, section, show, stageBadge, table, tagList, when } from "./dom.js";
@@ -103,14 +103,20 @@ export function historyTable(changes, model) {
   });
 }
 
-export async function modelPage(ctx) {
-  const [name] = ctx.args;
-  const model = await api(`/models/${enc(name)}`);
-  const [versions, history] = await Promise.all([
-    api(`/models/${enc(name)}/versions`, { query: { limit: 200 } }),
-    api(`/models/${enc(name)}/stage-changes`, { query: { limit: 100 } }),
-  ]);
-  const keys = keyMetrics(versions.items);
+const VERSION_PAGE = 50;
+const SORTABLE = { "#": "number", Name: "name", Created: "created" };
+
+/** The versions table: sorted, filtered and paged by the store (any number of versions), with
+ *  the metadata columns the user picks (kept in the URL, so a link shows the same table). */
+function versionsSection(ctx, name, versions, view) {
+  const { sort, q, stage, page, cols } = view;
+  const go = (changes) => {
+    const next = new URLSearchParams({ vsort: sort, vq: q, vstage: stage, vpage: String(page), vcols: cols.join(","), ...changes });
+    for (const [key, value] of [...next.entries()]) {
+      if (!value || (key === "vpage" && value === "1") || (key === "vsort" && value === "-number")) next.delete(key);
+    }
+    ctx.navigate(`${route("models", name)}${next.toString() ? `?${next}` : ""}`);
+  };
   const selected = new Set();
   const compare = h("button", { type: "button", class: "primary", disabled: true, "data-testid": "compare-button" }, "Compare selected");
   compare.addEventListener("click", () => ctx.navigate(`${route("models", name, "compare")}?versions=${[...selected].sort((a, b) => a - b).join(",")}`));
@@ -119,14 +125,96 @@ export async function modelPage(ctx) {
     else selected.delete(number);
     compare.disabled = selected.size < 2;
   };
+  const header = (label) => {
+    const field = SORTABLE[label];
+    if (!field) return label;
+    const active = sort.replace(/^-/, "") === field;
+    const descending = active && sort.startsWith("-");
+    const next = active && !descending ? `-${field}` : field;
+    const arrow = active ? (descending ? " ↓" : " ↑") : "";
+    return h("button", { type: "button", class: "link sort", onclick: () => go({ vsort: next, vpage: "1" }), "data-testid": `sort-${field}` }, label + arrow);
+  };
   const columns = [
     { label: "", class: "select", cell: (v) => h("input", { type: "checkbox", "aria-label": `Select version ${v.number}`, "data-testid": `select-${v.number}`, onchange: pick(v.number) }) },
-    { label: "#", class: "num", cell: (v) => link(String(v.number), route("models", name, "versions", v.number), { "data-testid": "version-link" }) },
-    { label: "Name", cell: (v) => v.name },
+    { label: header("#"), class: "num", cell: (v) => link(String(v.number), route("models", name, "versions", v.number), { "data-testid": "version-link" }) },
+    { label: header("Name"), cell: (v) => v.name },
     { label: "Stage", cell: (v) => stageBadge(v.stage) },
-    { label: "Created", cell: (v) => when(v.created) },
-    ...keys.map((key) => ({ label: key, class: "num", cell: (v) => show(metrics(v.metadata)[key]) })),
+    { label: header("Created"), cell: (v) => when(v.created) },
+    ...cols.map((key) => ({ label: key, class: "num", cell: (v) => show(flatMetadata(v.metadata)[key]) })),
   ];
+  const search = h("input", { type: "search", placeholder: "Filter by version name", value: q, "data-testid": "version-filter" });
+  const stages = h(
+    "select",
+    { "data-testid": "version-stage-filter", onchange: (e) => go({ vstage: e.target.value, vpage: "1" }) },
+    ["", "production", "staging", "archived", "none", "latest"].map((s) => h("option", { value: s, selected: s === stage }, s ? `stage: ${s}` : "any stage")),
+  );
+  const toolbar = h(
+    "form",
+    { class: "toolbar", onsubmit: (e) => (e.preventDefault(), go({ vq: search.value.trim(), vpage: "1" })) },
+    search,
+    h("button", { type: "submit" }, "Filter"),
+    stages,
+    columnChooser(versions.items, cols, (chosen) => go({ vcols: chosen.join(",") })),
+  );
+  const first = versions.total ? versions.offset + 1 : 0;
+  const last = versions.offset + versions.items.length;
+  const pager = h(
+    "div",
+    { class: "pager", "data-testid": "versions-pager" },
+    page > 1 ? h("button", { type: "button", onclick: () => go({ vpage: String(page - 1) }), "data-testid": "versions-previous" }, "← Previous") : null,
+    h("span", { class: "muted", "data-testid": "versions-range" }, `${first}–${last} of ${versions.total}`),
+    last < versions.total ? h("button", { type: "button", onclick: () => go({ vpage: String(page + 1) }), "data-testid": "versions-next" }, "Next →") : null,
+  );
+  return section(
+    `Versions (${versions.total})`,
+    toolbar,
+    table(columns, versions.items, {
+      empty: q || stage ? "No versions match." : "No versions yet.",
+      rowAttrs: (v) => ({ "data-testid": "version-row", "data-number": v.number, "data-stage": v.stage }),
+      attrs: { "data-testid": "versions-table" },
+    }),
+    pager,
+    h("div", { class: "actions" }, compare, h("span", { class: "muted" }, " Tick two or more versions to compare them.")),
+  );
+}
+
+/** Metadata one level deep, as compare shows it: {"eval": {"f1": 1}} → {"eval.f1": 1}. */
+function flatMetadata(metadata) {
+  const flat = {};
+  for (const [key, value] of Object.entries(metadata || {})) {
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      for (const [sub, item] of Object.entries(value)) flat[`${key}.${sub}`] = item;
+    } else flat[key] = value;
+  }
+  return flat;
+}
+
+function columnChooser(versions, chosen, apply) {
+  const keys = [...new Set([...chosen, ...versions.flatMap((v) => Object.keys(flatMetadata(v.metadata)))])].sort();
+  if (!keys.length) return null;
+  const boxes = keys.map((key) => h("label", { class: "choice" }, h("input", { type: "checkbox", value: key, checked: chosen.includes(key), "data-testid": `column-${key}` }), ` ${key}`));
+  const done = h("button", { type: "button", "data-testid": "columns-apply", onclick: () => apply(boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value)) }, "Show");
+  return h("details", { class: "columns", "data-testid": "column-chooser" }, h("summary", {}, "Columns"), h("div", { class: "choices" }, ...boxes, done));
+}
+
+export async function modelPage(ctx) {
+  const [name] = ctx.args;
+  const query = ctx.query;
+  const view = {
+    sort: query.get("vsort") || "-number",
+    q: query.get("vq") || "",
+    stage: query.get("vstage") || "",
+    page: Math.max(1, Number(query.get("vpage")) || 1),
+    cols: (query.get("vcols") || "").split(",").filter(Boolean),
+  };
+  const model = await api(`/models/${enc(name)}`);
+  const [versions, history] = await Promise.all([
+    api(`/models/${enc(name)}/versions`, {
+      query: { sort: view.sort, name: view.q, stage: view.stage, limit: VERSION_PAGE, offset: (view.page - 1) * VERSION_PAGE },
+    }),
+    api(`/models/${enc(name)}/stage-changes`, { query: { limit: 100 } }),
+  ]);
+  if (!query.has("vcols")) view.cols = keyMetrics(versions.items);
   const card = fields(CARD.map(([label, key]) => [label, model[key] ? h("span", { class: "prose" }, model[key]) : null]), { "data-testid": "model-card" });
   return h(
     "div",
@@ -135,20 +223,11 @@ export async function modelPage(ctx) {
     h("h1", { "data-testid": "model-name" }, model.name, " ", tagList(model.tags)),
     section("Model card", card),
     gatesSection(model.gates),
-    section(
-      `Versions (${versions.total})`,
-      table(columns, versions.items, {
-        empty: "No versions yet.",
-        rowAttrs: (v) => ({ "data-testid": "version-row", "data-number": v.number, "data-stage": v.stage }),
-        attrs: { "data-testid": "versions-table" },
-      }),
-      h("div", { class: "actions" }, compare, h("span", { class: "muted" }, " Tick two or more versions to compare them.")),
-    ),
+    versionsSection(ctx, name, versions, view),
     section("Stage history", historyTable(history.items, name)),
   );
 }
 
-/** The rules a version must meet to enter each stage (enforced by the store on every promotion). */
 function gatesSection(gates) {
   const stages = Object.entries(gates || {});
   if (!stages.length) return null;
