@@ -364,6 +364,10 @@ def test_the_versions_table_pages_sorts_filters_and_chooses_columns(
 
     page.wait_for_selector("[data-testid=version-row]")
     assert len(numbers()) == 50 and numbers()[0] == "60"  # newest first, a page of 50
+    trend = page.locator("[data-testid=trend-chart][data-key=auc]")  # every version, not the page
+    trend.wait_for()
+    assert trend.evaluate("el => el.uplot.data[0]") == list(range(1, 61))
+    assert trend.evaluate("el => el.uplot.data[1][59]") == pytest.approx(0.6)
     assert page.inner_text("[data-testid=versions-range]") == "1–50 of 60"
     page.click("[data-testid=versions-next]")
     page.wait_for_function("() => document.querySelector('[data-testid=versions-range]')?.textContent === '51–60 of 60'")
@@ -383,7 +387,7 @@ def test_the_versions_table_pages_sorts_filters_and_chooses_columns(
     page.uncheck("[data-testid=column-auc]")
     page.check("[data-testid='column-eval.f1']")
     page.click("[data-testid=columns-apply]")
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=versions-table] th')].some((th) => th.textContent === 'eval.f1')")
+    page.wait_for_function("() => ![...document.querySelectorAll('[data-testid=versions-table] th')].some((th) => th.textContent === 'auc')")
     heads = page.locator("[data-testid=versions-table] th").evaluate_all("ths => ths.map((th) => th.textContent)")
     assert "eval.f1" in heads and "auc" not in heads
     first = page.locator("[data-testid=version-row]").first.locator("td").all_inner_texts()

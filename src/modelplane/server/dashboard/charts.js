@@ -8,8 +8,9 @@ const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"
 const MAX_POINTS = 10000; // per request; a longer series is drawn from its first pages
 const MAX_CHARTS = 12;
 
-/** One chart of ``lines`` ([{label, points: [{step, value}]}]) sharing the x axis (step). */
-export function seriesChart(key, lines, testid = "metric-chart") {
+/** One chart of ``lines`` ([{label, points: [{step, value}], markers?}]) sharing the x axis; a
+ *  ``markers`` line is drawn as points only (versions that entered a stage, say). */
+export function seriesChart(key, lines, testid = "metric-chart", xLabel = "step") {
   const total = lines.reduce((n, line) => n + line.points.length, 0);
   const box = h("figure", { class: "chart", "data-testid": testid, "data-key": key, "data-points": String(total) });
   if (typeof window.uPlot !== "function") {
@@ -29,16 +30,14 @@ export function seriesChart(key, lines, testid = "metric-chart") {
     width: Math.max(260, Math.min(720, room - 48)),
     height: 220,
     scales: { x: { time: false } },
-    axes: [{ label: "step" }, {}],
+    axes: [{ label: xLabel }, {}],
     series: [
-      { label: "step" },
-      ...lines.map((line, i) => ({
-        label: line.label,
-        stroke: COLORS[i % COLORS.length],
-        width: 2,
-        spanGaps: true,
-        points: { show: line.points.length <= 50 },
-      })),
+      { label: xLabel },
+      ...lines.map((line, i) =>
+        line.markers
+          ? { label: line.label, stroke: COLORS[i % COLORS.length], paths: () => null, points: { show: true, size: 9 } }
+          : { label: line.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { show: line.points.length <= 50 } },
+      ),
     ],
   };
   box.uplot = new window.uPlot(options, [steps, ...ys], box);
@@ -89,4 +88,18 @@ export async function overlaySection(versions) {
     }),
   );
   return section("Metric series", h("div", { class: "charts" }, ...charts));
+}
+
+/** The trend of metadata ``keys`` across a model's versions (x = version number), the versions
+ *  that entered production marked. ``versions`` come sorted by number. */
+export function trendSection(keys, versions, promoted, flat) {
+  if (!keys.length) return null;
+  const charts = keys.slice(0, 4).map((key) => {
+    const points = versions
+      .map((v) => ({ step: v.number, value: flat(v.metadata)[key] }))
+      .filter((p) => typeof p.value === "number");
+    const marked = points.filter((p) => promoted.has(p.step));
+    return seriesChart(key, [{ label: key, points }, { label: "entered production", points: marked, markers: true }], "trend-chart", "version");
+  });
+  return section("Trends across versions", h("div", { class: "charts" }, ...charts));
 }

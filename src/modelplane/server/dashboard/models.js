@@ -1,7 +1,8 @@
 // The models list (search, tags, latest version, stage holders) and one model's page
 // (card, gates, the versions table sorted, filtered and paged by the store, stage history).
 
-import { api, enc, storeInfo } from "./api.js";
+import { all, api, enc, storeInfo } from "./api.js";
+import { trendSection } from "./charts.js";
 import { fields, h, link, metrics, route, section, show, stageBadge, table, tagList, when } from "./dom.js";
 
 const PAGE_SIZE = 50;
@@ -215,6 +216,9 @@ export async function modelPage(ctx) {
     api(`/models/${enc(name)}/stage-changes`, { query: { limit: 100 } }),
   ]);
   if (!query.has("vcols")) view.cols = keyMetrics(versions.items);
+  // The trend charts read up to the 1,000 newest versions, oldest first.
+  const everyVersion = view.cols.length ? (await all(`/models/${enc(name)}/versions`, { sort: "-number" }, 1000)).reverse() : [];
+  const promoted = new Set(history.items.filter((c) => c.to_stage === "production" && c.kind !== "refused").map((c) => c.version_number));
   const card = fields(CARD.map(([label, key]) => [label, model[key] ? h("span", { class: "prose" }, model[key]) : null]), { "data-testid": "model-card" });
   return h(
     "div",
@@ -224,6 +228,7 @@ export async function modelPage(ctx) {
     section("Model card", card),
     gatesSection(model.gates),
     versionsSection(ctx, name, versions, view),
+    trendSection(view.cols, everyVersion, promoted, flatMetadata),
     section("Stage history", historyTable(history.items, name)),
   );
 }
