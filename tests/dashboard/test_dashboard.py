@@ -393,3 +393,30 @@ def test_the_versions_table_pages_sorts_filters_and_chooses_columns(
     first = page.locator("[data-testid=version-row]").first.locator("td").all_inner_texts()
     assert first[-1] == "0.1"  # version 20: f1 = 20 / 200
     assert page.errors == []
+
+
+def test_sign_in_once_deep_links_open_in_a_new_tab_and_logout_ends_the_session(
+    page: Any, iris_server: LiveServer, viewer_token: str
+) -> None:
+    log_in(page, iris_server, viewer_token)
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "modelplane_session"]
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert cookie["value"] != viewer_token  # the API token itself never sits in the browser
+    assert "modelplane_session" not in page.evaluate("document.cookie")  # scripts cannot read it
+    assert page.evaluate("Object.keys(sessionStorage).length + Object.keys(localStorage).length") == 0
+
+    tab = page.context.new_page()
+    tab_errors: list[str] = []
+    tab.on("pageerror", lambda error: tab_errors.append(str(error)))
+    tab.goto(f"{iris_server.url}/#/models/{MODEL}/versions/1")
+    tab.wait_for_selector("[data-testid=version-stage]")
+    assert tab.locator("[data-testid=login-form]").count() == 0
+    assert "Signed in as dora" in tab.inner_text("[data-testid=owner]")
+
+    tab.click("[data-testid=logout]")
+    tab.wait_for_selector("[data-testid=login-form]")
+    replayed = httpx.get(f"{iris_server.url}/api/v1/me", cookies={"modelplane_session": cookie["value"]})
+    assert replayed.status_code == 401  # ended on the server, not only forgotten by the browser
+    page.reload()  # the first tab's session ended too
+    page.wait_for_selector("[data-testid=login-form]")
+    assert page.errors == [] and tab_errors == []

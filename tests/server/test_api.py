@@ -172,8 +172,9 @@ def test_every_store_operation_is_a_route_with_its_declared_role(live_server: Li
     for op in store_operations():
         spec = routes.pop((op.verb, "/api/v1" + op.path))
         assert spec["description"] == f"Needs a {op.role} token.", op.name
-    # What is left is not a store call: artifact bytes, and who the caller is.
-    assert all("/artifact-versions/" in path or path == "/api/v1/me" for _, path in routes if path.startswith("/api/"))
+    # What is left is not a store call: artifact bytes, who the caller is, and the sign-in session.
+    left = {path for _, path in routes if path.startswith("/api/")}
+    assert all("/artifact-versions/" in path or path in ("/api/v1/me", "/api/v1/session") for path in left)
 
 
 def test_info_tells_clients_the_servers_artifact_uri(
@@ -244,3 +245,31 @@ def test_client_uses_the_server_from_the_environment(
         assert admin.get_model(unique).license == "MIT"
     finally:
         admin.close()
+
+
+def test_a_session_cookie_is_made_from_a_token_and_guarded(live_server: LiveServer) -> None:
+    base = f"{live_server.url}/api/v1"
+    refused = httpx.post(f"{base}/session", json={"token": "mp_wrong"})
+    assert refused.status_code == 401 and "set-cookie" not in refused.headers
+
+    made = httpx.post(f"{base}/session", json={"token": live_server.admin_token})
+    assert made.status_code == 200
+    header = made.headers["set-cookie"].lower()
+    assert "httponly" in header and "samesite=strict" in header and "path=/" in header
+    session = made.json()
+    assert session["owner"] == "admin" and session["expires"] is not None
+    cookies = {"modelplane_session": made.cookies["modelplane_session"]}
+
+    assert httpx.get(f"{base}/me", cookies=cookies).json()["id"] == session["id"]
+    # a change carried by the cookie from another site's page is refused
+    evil = httpx.post(f"{base}/models", json={"name": "csrf"}, cookies=cookies, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403
+    own = httpx.post(f"{base}/models", json={"name": "from-dashboard"}, cookies=cookies, headers={"Origin": live_server.url})
+    assert own.status_code == 201 or own.status_code == 200
+
+    ended = httpx.delete(f"{base}/session", cookies=cookies)
+    assert ended.status_code == 204
+    assert httpx.get(f"{base}/me", cookies=cookies).status_code == 401
+    # signing out never revokes an API token, even one sent as the cookie
+    httpx.delete(f"{base}/session", cookies={"modelplane_session": live_server.admin_token})
+    assert httpx.get(f"{base}/me", headers={"Authorization": f"Bearer {live_server.admin_token}"}).status_code == 200

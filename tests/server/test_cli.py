@@ -234,3 +234,16 @@ def test_a_viewer_token_reads_but_cannot_promote(live_server: LiveServer, admin,
     assert "is a viewer token" in promoted.output and "--role editor" in promoted.output
     assert tokens.exit_code == 1 and "needs admin" in tokens.output
     assert admin.get_model_version(unique, 1).stage.value == "none"
+
+
+def test_token_create_expires_makes_a_token_that_ends_on_its_own(tmp_path: Path) -> None:
+    env = {"MODELPLANE_STORE_URL": f"sqlite:///{tmp_path / 'store.db'}"}
+    made = _cli(["token", "create", "temp", "--expires", "2h", "-o", "json"], env=env)
+    token = json.loads(made.stdout)["token"]
+    assert made.exit_code == 0 and token["expires"] is not None
+    listed = _cli(["token", "list"], env=env)
+    assert "EXPIRES" in listed.stdout
+    bad = _cli(["token", "create", "temp", "--expires", "soon"], env=env)
+    assert bad.exit_code == 2 and "not a duration" in bad.output
+    too_long = _cli(["token", "create", "temp", "--expires", "40d"], env=env)
+    assert too_long.exit_code == 1 and "30 days" in too_long.output

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from modelplane.enums import TokenRole
 from modelplane.errors import AuthError, InvalidInputError, NotFoundError
+from modelplane.metadata.sql.store import SqlMetadataStore
 from modelplane.metadata.store import MetadataStore
 
 
@@ -80,3 +83,28 @@ def test_an_unknown_role_is_refused_and_creates_nothing(store: MetadataStore, ro
     with pytest.raises(InvalidInputError, match="role"):
         store.create_token("ana", role=role)  # type: ignore[arg-type]
     assert store.list_tokens() == []
+
+
+def test_a_token_may_expire(store: MetadataStore) -> None:
+    token, secret = store.create_token("session", role="viewer", expires_in=3600)
+    assert token.expires is not None
+    assert (token.expires - token.created).total_seconds() == pytest.approx(3600)
+    assert store.authenticate(secret).id == token.id
+    assert store.create_token("forever").token.expires is None
+    for bad in (0, -1, 40 * 24 * 3600, "soon", True):
+        with pytest.raises(InvalidInputError):
+            store.create_token("session", expires_in=bad)  # type: ignore[arg-type]
+
+
+def test_an_expired_token_is_refused_by_the_stores_clock(sql_store: SqlMetadataStore) -> None:
+    now = [datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)]
+    clocked = SqlMetadataStore(sql_store.url, clock=lambda: now[0])
+    try:
+        token, secret = clocked.create_token("session", role="viewer", expires_in=60)
+        now[0] += timedelta(seconds=59)
+        assert clocked.authenticate(secret).id == token.id
+        now[0] += timedelta(seconds=2)
+        with pytest.raises(AuthError, match="expired"):
+            clocked.authenticate(secret)
+    finally:
+        clocked.close()

@@ -4,14 +4,20 @@ folders nothing refers to."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import click
 
 from modelplane.cli import output, session
 from modelplane.cli.lazy import OrderedGroup
-from modelplane.cli.options import confirm, offset_of, output_option, paging_options, yes_option
+from modelplane.cli.options import (
+    confirm,
+    offset_of,
+    output_option,
+    paging_options,
+    seconds_of,
+    yes_option,
+)
 from modelplane.cli.output import Column
 
 __all__ = ["artifact"]
@@ -28,8 +34,6 @@ LEFTOVER_COLUMNS = (
     Column("SIZE", "size", output.size),
     Column("LAST WRITTEN", "modified", output.when),
 )
-_AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
-_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 VERSION_COLUMNS = (
     Column("NAME", "name"),
     Column("VERSION", "version"),
@@ -103,20 +107,13 @@ def describe(spec: str, fmt: str) -> None:
     output.fields(rows)
 
 
-def _age(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    match = _AGE.fullmatch(value.strip().lower())
-    if match is None:
-        raise click.BadParameter(f"{value!r} is not an age; use e.g. 90s, 30m, 1h or 2d.")
-    return float(match.group(1)) * _AGE_UNITS[match.group(2)]
-
-
 @artifact.command()
 @click.option(
     "--older-than",
     default="1h",
     show_default=True,
     metavar="AGE",
-    callback=_age,
+    callback=seconds_of,
     help="Only folders untouched this long (90s, 30m, 1h, 2d), so writes in flight are spared.",
 )
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")

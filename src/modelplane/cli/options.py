@@ -1,7 +1,9 @@
-"""Options many commands share (-o/--output, --limit/--page, -y/--yes) and the confirmation rule."""
+"""Options many commands share (-o/--output, --limit/--page, -y/--yes, durations) and the
+confirmation rule."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, TypeVar
 
 import click
@@ -9,7 +11,7 @@ import click
 from modelplane.cli import output
 from modelplane.errors import InvalidInputError
 
-__all__ = ["confirm", "offset_of", "output_option", "paging_options", "yes_option"]
+__all__ = ["confirm", "offset_of", "output_option", "paging_options", "seconds_of", "yes_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_LIMIT = 50
@@ -69,3 +71,17 @@ def confirm(question: str, *, yes: bool) -> None:
     if not answer:
         output.message("Cancelled; nothing was changed.", err=True)
         raise click.exceptions.Exit(1)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds_of(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """A click callback: ``90s``, ``30m``, ``1h``, ``2d`` (or plain seconds) as seconds."""
+    if value is None:
+        return None
+    match = _DURATION.fullmatch(value.strip().lower())
+    if match is None:
+        raise click.BadParameter(f"{value!r} is not a duration; use e.g. 90s, 30m, 1h or 2d.")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]

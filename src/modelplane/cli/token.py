@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from modelplane.cli import output, session
-from modelplane.cli.options import confirm, output_option, yes_option
+from modelplane.cli.options import confirm, output_option, seconds_of, yes_option
 from modelplane.cli.output import Column
 
 __all__ = ["token"]
@@ -17,6 +17,7 @@ TOKEN_COLUMNS = (
     Column("CREATED", "created", output.when),
     Column("LAST USED", "last_used", output.when),
     Column("REVOKED", "revoked", output.when),
+    Column("EXPIRES", "expires", output.when),
 )
 
 
@@ -40,10 +41,16 @@ def token() -> None:
     help="viewer: read only; editor: also change models, versions, runs and artifacts; admin: "
     "also manage tokens and webhooks.",
 )
+@click.option(
+    "--expires",
+    metavar="DURATION",
+    callback=seconds_of,
+    help="Make it stop working after this long (30m, 12h, 7d; at most 30d). Default: never.",
+)
 @output_option
-def create(owner: str, role: str, fmt: str) -> None:
+def create(owner: str, role: str, expires: float | None, fmt: str) -> None:
     """Create a token for OWNER and print its secret (shown only this once)."""
-    record, secret = session.writer().create_token(owner, role=role)
+    record, secret = session.writer().create_token(owner, role=role, expires_in=expires)
     if fmt == "json":
         output.emit_json({"token": record, "secret": secret})
         return

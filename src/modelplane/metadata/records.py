@@ -265,6 +265,7 @@ class TokenRecord(_Record):
     created: datetime
     revoked: datetime | None = None
     last_used: datetime | None = None
+    expires: datetime | None = None  # a session's end; None: until revoked
 
 
 class WebhookRecord(_Record):

@@ -352,10 +352,15 @@ class MetadataStore(ModelOperations, MetricOperations, Protocol):
     # -- API tokens (used by the server) ------------------------------------------------------
     @operation('POST', '/tokens', role=TokenRole.ADMIN)
     def create_token(
-        self, owner: str, *, role: TokenRole | str = TokenRole.EDITOR
+        self,
+        owner: str,
+        *,
+        role: TokenRole | str = TokenRole.EDITOR,
+        expires_in: Annotated[float, Field(gt=0, le=2_592_000)] | None = None,
     ) -> NewToken:
         """A new token with ``role`` (viewer, editor, admin); the secret is returned once and
-        stored only as a hash."""
+        stored only as a hash. With ``expires_in`` (seconds, up to 30 days) it stops working on
+        its own then (a sign-in session); without, it lasts until revoked."""
 
     @operation('GET', '/tokens', role=TokenRole.ADMIN)
     def list_tokens(self) -> list[TokenRecord]: ...

@@ -179,6 +179,7 @@ def _add_api(app: FastAPI, token_check: TokenCheck) -> None:
     viewer = [Depends(token_check.require(TokenRole.VIEWER))]
     app.include_router(content.router, prefix="/api/v1", dependencies=viewer)
     app.include_router(session.router, dependencies=viewer)
+    app.include_router(session.signin_router)
 
 
 def _add_api_docs(app: FastAPI) -> None:

@@ -27,6 +27,8 @@ __all__ = [
     "ADMIN_TOKEN_ENV",
     "AUTH_CACHE_SECONDS",
     "MIN_ADMIN_TOKEN_LENGTH",
+    "SESSION_COOKIE",
+    "SESSION_SECONDS",
     "TokenCheck",
     "bootstrap_admin_token",
     "check_admin_token",
@@ -40,6 +42,10 @@ ADMIN_OWNER = "admin"
 # about as much as the call it guards, and a revoke made through the server applies at once anyway.
 AUTH_CACHE_SECONDS = 2.0
 MIN_ADMIN_TOKEN_LENGTH = 16
+# The dashboard's sign-in: a session token in an HttpOnly, SameSite=Strict cookie, ending on its own
+# after SESSION_SECONDS or at logout (API clients keep sending bearer tokens).
+SESSION_COOKIE = "modelplane_session"
+SESSION_SECONDS = 12 * 3600
 _CACHE_LIMIT = 1024
 _LOGIN_HINT = (
     "Send the header 'Authorization: Bearer <token>'. Set MODELPLANE_API_TOKEN or run "
@@ -61,6 +67,20 @@ def check_admin_token(secret: str | None) -> str | None:
     return secret
 
 
+def _same_origin(request: Request) -> None:
+    """A change made with the session cookie must come from the dashboard's own pages. The cookie
+    is SameSite=Strict already; this also refuses a cross-origin form that carries it."""
+    if request.method in _SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if origin is not None and origin != own:
+        raise PermissionDeniedError(
+            f"A request from {origin} may not use this server's sign-in session.",
+            hint="Send an API token in the Authorization header instead.",
+        )
+
+
 def bootstrap_admin_token(store: MetadataStore) -> str | None:
     """On a store with no tokens at all, create one for ``admin`` and return its secret (to be
     shown once); otherwise ``None``."""
@@ -69,9 +89,18 @@ def bootstrap_admin_token(store: MetadataStore) -> str | None:
     return store.create_token(ADMIN_OWNER, role=TokenRole.ADMIN).secret
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _bearer_secret(request: Request) -> str:
+    """The token of a request: its ``Authorization: Bearer`` header (API clients), else the
+    dashboard's session cookie."""
     header = request.headers.get("authorization")
     if not header:
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            _same_origin(request)
+            return session
         raise AuthError("This request carries no API token.", hint=_LOGIN_HINT)
     scheme, _, secret = header.partition(" ")
     secret = secret.strip()
@@ -122,12 +151,14 @@ class TokenCheck:
 
         return check
 
-    async def _check(self, request: Request, needed: TokenRole) -> TokenRecord:
-        secret = _bearer_secret(request)
+    async def identify(self, secret: str) -> TokenRecord:
+        """The token with ``secret`` (the environment's admin token included), or AuthError."""
         if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin.encode()):
-            token = self._admin_record
-        else:
-            token = await self._lookup(secret)
+            return self._admin_record
+        return await self._lookup(secret)
+
+    async def _check(self, request: Request, needed: TokenRole) -> TokenRecord:
+        token = await self.identify(_bearer_secret(request))
         if token.role.rank < needed.rank:
             raise PermissionDeniedError(
                 f"The token of '{token.owner}' is a {token.role} token; {request.method} "

@@ -373,6 +373,8 @@ api_tokens = sa.Table(
     _time("created"),
     _time("revoked", nullable=True),
     _time("last_used", nullable=True),
+    # A token that ends on its own (0010): the dashboard's sign-in sessions.
+    _time("expires", nullable=True),
     sa.UniqueConstraint("secret_hash"),
     **_TABLE_OPTIONS,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -30,7 +30,9 @@ _COLUMNS = (
     api_tokens.c.created,
     api_tokens.c.revoked,
     api_tokens.c.last_used,
+    api_tokens.c.expires,
 )
+MAX_EXPIRES_IN = 30 * 24 * 3600.0
 
 
 def _role(role: object) -> TokenRole:
@@ -50,14 +52,29 @@ def _hash(secret: str) -> str:
 
 class TokensMixin(StoreCore):
     def create_token(
-        self, owner: str, *, role: TokenRole | str = TokenRole.EDITOR
+        self,
+        owner: str,
+        *,
+        role: TokenRole | str = TokenRole.EDITOR,
+        expires_in: float | None = None,
     ) -> NewToken:
         check_name(owner, "token owner")
+        if expires_in is not None and (
+            isinstance(expires_in, bool)
+            or not isinstance(expires_in, (int, float))
+            or not 0 < expires_in <= MAX_EXPIRES_IN
+        ):
+            raise InvalidInputError(
+                f"expires_in={expires_in!r} is not a number of seconds up to 30 days.",
+                hint="Leave it out for a token that lasts until revoked.",
+            )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         values = {"id": new_id(), "owner": owner, "role": _role(role).value}
 
         def work(conn: Connection) -> TokenRecord:
-            row = {**values, "created": utcnow()}
+            now = utcnow()
+            ends = None if expires_in is None else now + timedelta(seconds=expires_in)
+            row = {**values, "created": now, "expires": ends}
             conn.execute(api_tokens.insert().values(secret_hash=_hash(secret), **row))
             return TokenRecord.model_validate(row)
 
@@ -100,7 +117,7 @@ class TokensMixin(StoreCore):
             )
         digest = _hash(secret)
 
-        def find(conn: Connection) -> TokenRecord:
+        def find(conn: Connection) -> tuple[TokenRecord, datetime]:
             row = conn.execute(
                 sa.select(*_COLUMNS).where(api_tokens.c.secret_hash == digest)
             ).first()
@@ -110,10 +127,13 @@ class TokensMixin(StoreCore):
                     hint="Ask the server's admin for a new token and log in again with "
                     "`modelplane login`.",
                 )
-            return TokenRecord.model_validate(dict(row._mapping))
+            return TokenRecord.model_validate(dict(row._mapping)), utcnow()  # the store's time
 
-        token = self.read(find)
-        now = utcnow()
+        token, now = self.read(find)
+        if token.expires is not None and token.expires <= now:
+            raise AuthError(
+                "The API token has expired.", hint="Sign in again (or log in with a new token)."
+            )
         if token.last_used is not None and now - token.last_used < _LAST_USED_EVERY:
             return token
 

@@ -1,7 +1,6 @@
-// The dashboard's only way to data: the server's public /api/v1, with the bearer token the user
-// logged in with (kept in this tab's sessionStorage).
-
-const TOKEN_KEY = "modelplane.token";
+// The dashboard's only way to data: the server's public /api/v1. Signing in trades the API token
+// for a session cookie (HttpOnly, SameSite=Strict) that the browser sends by itself: no script here
+// ever holds a secret, and a deep link opened in a new tab is signed in too.
 
 export class ApiError extends Error {
   constructor(status, type, message, hint) {
@@ -10,18 +9,6 @@ export class ApiError extends Error {
     this.type = type;
     this.hint = hint;
   }
-}
-
-export function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-export function setToken(value) {
-  sessionStorage.setItem(TOKEN_KEY, value);
-}
-
-export function clearToken() {
-  sessionStorage.removeItem(TOKEN_KEY);
 }
 
 /** One URL path segment: reserved characters and dots encoded, as the server expects. */
@@ -39,10 +26,8 @@ function url(path, query) {
   return target;
 }
 
-async function send(path, { method = "GET", query, body, secret } = {}) {
+async function send(path, { method = "GET", query, body } = {}) {
   const headers = { Accept: "application/json" };
-  const bearer = secret || token();
-  if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -51,6 +36,7 @@ async function send(path, { method = "GET", query, body, secret } = {}) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
+      credentials: "same-origin",
     });
   } catch (error) {
     throw new ApiError(0, "ConnectionError", `The server cannot be reached (${error.message}).`, "Is it running?");
@@ -111,9 +97,19 @@ export async function blob(path) {
   return response.blob();
 }
 
-/** Check a token by asking the server who it belongs to. */
-export async function whoami(secret) {
-  return api("/me", { secret });
+/** Who is signed in (the session's owner and role), or an ApiError 401. */
+export async function whoami() {
+  return api("/me");
+}
+
+/** Sign in with an API token: the server answers with the session (and sets its cookie). */
+export async function signIn(secret) {
+  return api("/session", { method: "POST", body: { token: secret } });
+}
+
+/** End the session on the server (its cookie stops working everywhere). */
+export async function signOut() {
+  return api("/session", { method: "DELETE" });
 }
 
 /** Every item of a paged listing, up to `max`. */

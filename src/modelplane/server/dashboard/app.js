@@ -1,7 +1,7 @@
 // The dashboard shell: hash routes → views, the login page, and who is signed in.
 // Views are async functions (ctx) → Node; ctx = {args, query, rerender, navigate}.
 
-import { ApiError, clearToken, setToken, token, whoami } from "./api.js";
+import { ApiError, signIn, signOut, whoami } from "./api.js";
 import { comparePage } from "./compare.js";
 import { errorBox, h } from "./dom.js";
 import { modelPage, modelsPage } from "./models.js";
@@ -33,7 +33,7 @@ function navigate(hash) {
 
 function showSession() {
   const box = document.getElementById("session");
-  if (!token()) {
+  if (owner === null) {
     box.replaceChildren();
     return;
   }
@@ -41,10 +41,13 @@ function showSession() {
   box.replaceChildren(owner ? h("span", { "data-testid": "owner" }, `Signed in as ${owner}`) : "", " ", logout);
 }
 
-function logOut() {
-  clearToken();
-  owner = null;
-  navigate("#/login");
+async function logOut() {
+  try {
+    await signOut();
+  } finally {
+    owner = null;
+    navigate("#/login");
+  }
 }
 
 function loginPage(ctx) {
@@ -62,8 +65,7 @@ function loginPage(ctx) {
     const secret = input.value.trim();
     message.replaceChildren();
     try {
-      const who = await whoami(secret);
-      setToken(secret);
+      const who = await signIn(secret);
       owner = `${who.owner} (${who.role})`;
       navigate(ctx.query.get("next") || "#/models");
     } catch (error) {
@@ -85,23 +87,21 @@ async function render() {
   const mine = ++renderCount;
   const main = document.getElementById("main");
   const { path, query } = parseHash();
-  if (path === "/login" || !token()) {
-    if (path !== "/login") {
-      location.replace(`#/login?next=${encodeURIComponent(location.hash || "#/models")}`);
+  if (owner === null && path !== "/login") {
+    try {
+      const who = await whoami(); // a session cookie from an earlier sign-in, this tab or another
+      owner = `${who.owner} (${who.role})`;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return expired();
+      if (mine === renderCount) main.replaceChildren(errorBox(error));
       return;
     }
+  }
+  if (path === "/login") {
     showSession();
     main.replaceChildren(loginPage({ query }));
     main.querySelector("input")?.focus();
     return;
-  }
-  if (owner === null) {
-    try {
-      const who = await whoami();
-      owner = `${who.owner} (${who.role})`;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return expired();
-    }
   }
   showSession();
   const match = ROUTES.map(([pattern, view, nav]) => [path.match(pattern), view, nav]).find(([m]) => m);
@@ -125,7 +125,6 @@ async function render() {
 }
 
 function expired() {
-  clearToken();
   owner = null;
   location.replace(`#/login?next=${encodeURIComponent(location.hash)}`);
 }
