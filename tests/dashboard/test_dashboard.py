@@ -420,3 +420,26 @@ def test_sign_in_once_deep_links_open_in_a_new_tab_and_logout_ends_the_session(
     page.reload()  # the first tab's session ended too
     page.wait_for_selector("[data-testid=login-form]")
     assert page.errors == [] and tab_errors == []
+
+
+@pytest.mark.parametrize("path", ["#/models", f"#/models/{MODEL}", f"#/models/{MODEL}/versions/1", "#/runs"])
+def test_a_phone_wide_screen_in_dark_mode(browser: Any, iris_server: LiveServer, viewer_token: str, path: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    try:
+        log_in(page, iris_server, viewer_token, path)
+        page.wait_for_selector("main:not([aria-busy]) h1")
+        background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+        assert background == "rgb(16, 20, 28)"  # the dark palette, as the system asked
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out
+        broken = page.evaluate(
+            "[...document.querySelectorAll('.badge, .tag, .topbar a')].filter((el) => el.getClientRects().length > 1).length"
+        )
+        assert broken == 0  # no badge, tag or header link wraps mid-word
+        tall = page.evaluate("[...document.querySelectorAll('table.grid td')].filter((td) => td.offsetHeight > 60).length")
+        assert tall == 0  # a wide table scrolls sideways instead of squeezing its cells a letter wide
+        assert page.errors == []
+    finally:
+        context.close()

@@ -8,6 +8,13 @@ const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"
 const MAX_POINTS = 10000; // per request; a longer series is drawn from its first pages
 const MAX_CHARTS = 12;
 
+function axis() {
+  const style = getComputedStyle(document.documentElement);
+  const ink = style.getPropertyValue("--ink").trim() || "#1d2330";
+  const line = style.getPropertyValue("--line").trim() || "#e3e6eb";
+  return { stroke: ink, grid: { stroke: line }, ticks: { stroke: line } };
+}
+
 /** One chart of ``lines`` ([{label, points: [{step, value}], markers?}]) sharing the x axis; a
  *  ``markers`` line is drawn as points only (versions that entered a stage, say). */
 export function seriesChart(key, lines, testid = "metric-chart", xLabel = "step") {
@@ -30,7 +37,8 @@ export function seriesChart(key, lines, testid = "metric-chart", xLabel = "step"
     width: Math.max(260, Math.min(720, room - 48)),
     height: 220,
     scales: { x: { time: false } },
-    axes: [{ label: xLabel }, {}],
+    // Axis text and grid in the page's own colours (dark mode included).
+    axes: [{ label: xLabel, ...axis() }, axis()],
     series: [
       { label: xLabel },
       ...lines.map((line, i) =>
