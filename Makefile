@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP_EX := $(VENV)/.examples-installed
 STAMP_DEV := $(VENV)/.dev-installed
 
-.PHONY: demo test install-dev install-examples lint bench clean dashboard
+.PHONY: demo test install-dev install-examples lint bench clean dashboard screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,10 @@ demo: $(STAMP_EX) dashboard
 
 test: $(STAMP_DEV) dashboard
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The pictures of docs/dashboard.md, taken by the dashboard tests from a real server in Chromium.
+screenshots: $(STAMP_DEV) dashboard
+	MODELPLANE_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q tests/dashboard/test_screenshots.py
 
 lint: $(STAMP_DEV)
 	$(BIN)/lint-imports
