@@ -443,3 +443,48 @@ def test_a_phone_wide_screen_in_dark_mode(browser: Any, iris_server: LiveServer,
         assert page.errors == []
     finally:
         context.close()
+
+
+def test_admins_manage_tokens_and_webhooks_and_others_do_not_see_the_page(
+    browser: Any, iris_server: LiveServer, viewer_token: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    try:
+        log_in(page, iris_server, viewer_token)
+        assert page.locator("[data-nav=admin]").is_hidden()  # a viewer has no admin page
+        page.click("[data-testid=logout]")
+        page.wait_for_selector("[data-testid=login-form]")
+
+        log_in(page, iris_server, iris_server.admin_token or "", "#/admin")
+        assert page.locator("[data-nav=admin]").is_visible()
+        page.wait_for_selector("[data-testid=tokens-table]")
+        page.fill("[data-testid=token-owner]", "nightly-job")
+        page.select_option("[data-testid=token-role]", "viewer")
+        page.click("[data-testid=token-form] button[type=submit]")
+        secret = page.locator("[data-testid=token-secret]").inner_text()
+        me = httpx.get(f"{iris_server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
+        assert (me["owner"], me["role"]) == ("nightly-job", "viewer")
+
+        page.goto(f"{iris_server.url}/#/admin")
+        page.reload()
+        row = page.locator("[data-testid=token-row][data-owner=nightly-job]")
+        row.locator("[data-testid=revoke]").click()
+        page.wait_for_selector("[data-testid=token-row][data-owner=nightly-job][data-revoked=yes]")
+        assert httpx.get(f"{iris_server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+        page.fill("[data-testid=webhook-url]", "https://hooks.example.com/modelplane")
+        page.fill("[data-testid=webhook-model]", MODEL)
+        page.check("[data-testid=webhook-form] input[value=production]")
+        page.click("[data-testid=webhook-form] button[type=submit]")
+        hook = page.locator("[data-testid=webhook-row][data-url='https://hooks.example.com/modelplane']")
+        hook.wait_for()
+        assert "production" in hook.inner_text() and MODEL in hook.inner_text()
+        hook.locator("[data-testid=webhook-delete]").click()
+        hook.wait_for(state="detached")
+        assert page.errors == []
+    finally:
+        context.close()

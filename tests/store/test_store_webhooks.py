@@ -138,3 +138,22 @@ def test_deleting_a_webhook_drops_its_deliveries(store: MetadataStore, iris: str
     store.delete_webhook(hook.id)
 
     assert store.list_webhook_deliveries().total == 0
+
+
+def test_a_failed_or_delivered_delivery_can_be_sent_again(store: MetadataStore, iris: str) -> None:
+    store.create_webhook("https://a.example.com")
+    for number in (1, 2):
+        store.set_stage(iris, number, "archived")
+    first, second = store.claim_webhook_deliveries(limit=2, lease_seconds=600)
+    failed = store.finish_webhook_delivery(first.id, delivered=False, error="ConnectError")
+    done = store.finish_webhook_delivery(second.id, delivered=True, status_code=200)
+
+    again = store.redeliver_webhook_delivery(failed.id)
+    assert (again.status, again.attempts, again.last_error) == ("pending", 1, "ConnectError")
+    resent = store.redeliver_webhook_delivery(done.id)
+    assert (resent.status, resent.delivered) == ("pending", None)
+    assert store.redeliver_webhook_delivery(failed.id) == again  # pending already: unchanged
+    time.sleep(0.01)
+    assert {d.id for d in store.claim_webhook_deliveries(limit=5)} == {failed.id, done.id}
+    with pytest.raises(NotFoundError):
+        store.redeliver_webhook_delivery("f" * 32)

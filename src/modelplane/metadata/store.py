@@ -350,6 +350,11 @@ class MetadataStore(ModelOperations, MetricOperations, Protocol):
         given up, status ``failed``)."""
 
     # -- API tokens (used by the server) ------------------------------------------------------
+    @operation('POST', '/webhook-deliveries/{delivery_id}/redeliver', role=TokenRole.ADMIN)
+    def redeliver_webhook_delivery(self, delivery_id: str) -> WebhookDeliveryRecord:
+        """Send a delivered or failed delivery again (the dispatcher picks it up at once, attempts
+        counting on); a pending one is left as it is."""
+
     @operation('POST', '/tokens', role=TokenRole.ADMIN)
     def create_token(
         self,

@@ -264,13 +264,32 @@ class WebhooksMixin(StoreCore):
                 values.update(status="failed")
             else:
                 values.update(status="pending", next_attempt=now + timedelta(seconds=retry_in))
-            conn.execute(
-                webhook_deliveries.update()
-                .where(webhook_deliveries.c.id == delivery_id)
-                .values(**values)
-            )
-            return _delivery_record(
-                conn.execute(_DELIVERY_SELECT.where(webhook_deliveries.c.id == delivery_id)).one()
-            )
+            return _updated(conn, delivery_id, values)
 
         return self.write(work)
+
+    def redeliver_webhook_delivery(self, delivery_id: str) -> WebhookDeliveryRecord:
+        def work(conn: Connection) -> WebhookDeliveryRecord:
+            row = conn.execute(
+                _DELIVERY_SELECT.where(webhook_deliveries.c.id == delivery_id).with_for_update()
+            ).first()
+            if row is None:
+                raise NotFoundError(
+                    f"There is no webhook delivery with id {delivery_id!r}.",
+                    hint="It was deleted with its webhook.",
+                )
+            if row.status == "pending":
+                return _delivery_record(row)  # already on its way
+            values = {"status": "pending", "next_attempt": utcnow(), "delivered": None}
+            return _updated(conn, delivery_id, values)
+
+        return self.write(work)
+
+
+def _updated(conn: Connection, delivery_id: str, values: dict[str, Any]) -> WebhookDeliveryRecord:
+    conn.execute(
+        webhook_deliveries.update().where(webhook_deliveries.c.id == delivery_id).values(**values)
+    )
+    return _delivery_record(
+        conn.execute(_DELIVERY_SELECT.where(webhook_deliveries.c.id == delivery_id)).one()
+    )

@@ -2,6 +2,7 @@
 // Views are async functions (ctx) → Node; ctx = {args, query, rerender, navigate}.
 
 import { ApiError, signIn, signOut, whoami } from "./api.js";
+import { adminPage } from "./admin.js";
 import { comparePage } from "./compare.js";
 import { errorBox, h } from "./dom.js";
 import { modelPage, modelsPage } from "./models.js";
@@ -15,10 +16,12 @@ const ROUTES = [
   [/^\/(?:models)?$/, modelsPage, "models"],
   [/^\/runs\/([^/]+)$/, runPage, "runs"],
   [/^\/runs$/, runsPage, "runs"],
+  [/^\/admin$/, adminPage, "admin"],
 ];
 
 let renderCount = 0;
 let owner = null;
+let role = null;
 
 function parseHash() {
   const raw = location.hash.replace(/^#/, "") || "/models";
@@ -33,6 +36,7 @@ function navigate(hash) {
 
 function showSession() {
   const box = document.getElementById("session");
+  document.querySelector("[data-nav=admin]").hidden = owner === null || role !== "admin";
   if (owner === null) {
     box.replaceChildren();
     return;
@@ -46,6 +50,7 @@ async function logOut() {
     await signOut();
   } finally {
     owner = null;
+    role = null;
     navigate("#/login");
   }
 }
@@ -67,6 +72,7 @@ function loginPage(ctx) {
     try {
       const who = await signIn(secret);
       owner = `${who.owner} (${who.role})`;
+      role = who.role;
       navigate(ctx.query.get("next") || "#/models");
     } catch (error) {
       message.replaceChildren(errorBox(error));
@@ -91,6 +97,7 @@ async function render() {
     try {
       const who = await whoami(); // a session cookie from an earlier sign-in, this tab or another
       owner = `${who.owner} (${who.role})`;
+      role = who.role;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return expired();
       if (mine === renderCount) main.replaceChildren(errorBox(error));
@@ -126,6 +133,7 @@ async function render() {
 
 function expired() {
   owner = null;
+  role = null;
   location.replace(`#/login?next=${encodeURIComponent(location.hash)}`);
 }
 
