@@ -488,3 +488,31 @@ def test_admins_manage_tokens_and_webhooks_and_others_do_not_see_the_page(
         assert page.errors == []
     finally:
         context.close()
+
+
+def test_artifact_pages_show_versions_preview_lineage_links_and_files(
+    page: Any, iris_server: LiveServer, viewer_token: str
+) -> None:
+    log_in(page, iris_server, viewer_token, "#/artifacts")
+    page.fill("[data-testid=artifact-search]", "iris_training")
+    page.press("[data-testid=artifact-search]", "Enter")
+    page.click("[data-testid=artifact-row][data-name=iris_training_dataset] [data-testid=artifact-link]")
+    page.click("[data-testid=artifact-version-row][data-version='1'] [data-testid=artifact-version-link]")
+    page.wait_for_selector("[data-testid=uses-table]")
+
+    uses = page.locator("[data-testid=use-row]")
+    produced = uses.filter(has_text="produced as")
+    assert produced.first.get_attribute("data-step") == "training_data_loader"
+    assert uses.filter(has_text="read as 'dataset'").count() >= 1  # svc_trainer and evaluator read it
+    assert f"{MODEL} v1" in page.inner_text("[data-testid=artifact-model-links]")
+    page.wait_for_selector("[data-testid=visual-html]")  # the DataFrame's HTML head, sandboxed
+    files = page.inner_text("[data-testid=artifact-files]")
+    assert "visualizations/head.html" in files and ".parquet" in files
+    assert page.errors == []
+
+
+def test_a_version_pages_artifact_links_to_its_artifact_page(page: Any, iris_server: LiveServer, viewer_token: str) -> None:
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/1")
+    page.click("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=artifact-page-link]")
+    page.wait_for_selector("[data-testid=uses-table]")
+    assert "#/artifacts/iris_training_dataset/" in page.url

@@ -239,3 +239,35 @@ def test_move_artifact_version_points_the_record_at_the_new_place_once(
     with pytest.raises(InvalidInputError):
         store.move_artifact_version(version.id, "  ", from_uri=new_uri)
     assert snapshot(store) == before
+
+
+def test_lineage_names_the_producer_the_readers_the_cache_hits_and_the_linked_versions(
+    store: MetadataStore, run: RunRecord, make_artifact: ArtifactFactory
+) -> None:
+    load = store.create_step_run(run_id=run.id, name="load", step_name="load")
+    data = make_artifact("dataset", producer_step_run_id=load.id)
+    store.finish_step_run(load.id, status=ExecutionStatus.COMPLETED, outputs={"output": data.id})
+    train = store.create_step_run(run_id=run.id, name="train", step_name="train", inputs={"rows": data.id})
+    again = store.create_run(pipeline_id=run.pipeline_id)
+    store.create_step_run(
+        run_id=again.id, name="load", step_name="load", status=ExecutionStatus.CACHED,
+        outputs={"output": data.id}, cached_from=load.id,
+    )  # fmt: skip
+    store.create_model("m")
+    version = store.create_model_version("m")
+    store.link_artifact(version.id, data.id, name="training_data", kind=ArtifactType.DATA)
+
+    lineage = store.get_artifact_lineage(data.id)
+
+    assert lineage.artifact_version == store.get_artifact_version(data.id)
+    assert [(u.direction, u.name, u.step_name, u.run_id, u.step_status) for u in lineage.uses] == [
+        ("output", "output", "load", run.id, ExecutionStatus.COMPLETED),
+        ("input", "rows", "train", run.id, ExecutionStatus.RUNNING),
+        ("output", "output", "load", again.id, ExecutionStatus.CACHED),
+    ]
+    assert lineage.uses[1].step_run_id == train.id and lineage.uses[0].pipeline_name == "training"
+    assert [(m.model_name, m.version_number, m.name, m.kind) for m in lineage.model_versions] == [
+        ("m", 1, "training_data", ArtifactType.DATA)
+    ]
+    with pytest.raises(NotFoundError):
+        store.get_artifact_lineage("f" * 32)

@@ -14,8 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from modelplane.enums import SINGLE_HOLDER_STAGES, ArtifactType, ExecutionStatus, ModelStages, TokenRole
 
 __all__ = [
+    "ArtifactLineage",
     "ArtifactLinkRecord",
+    "ArtifactModelLink",
     "ArtifactRecord",
+    "ArtifactUse",
     "ArtifactVersionRecord",
     "ComparedArtifact",
     "ComparedArtifacts",
@@ -405,6 +408,39 @@ class NewArtifactLink(_Record):
     name: str
     kind: ArtifactType
     overwrite: bool = False
+
+
+class ArtifactUse(_Record):
+    """A step run that wrote (``output``) or read (``input``) an artifact version, under ``name``."""
+
+    direction: str  # input | output
+    name: str
+    step_run_id: str
+    step_name: str
+    step_status: ExecutionStatus
+    run_id: str
+    run_name: str
+    pipeline_name: str
+    created: datetime
+
+
+class ArtifactModelLink(_Record):
+    """A model version the artifact version is linked to, and how."""
+
+    model_name: str
+    version_number: int
+    model_version_id: str
+    name: str
+    kind: ArtifactType
+
+
+class ArtifactLineage(_Record):
+    """Where an artifact version comes from and where it went: the step run that produced it, every
+    step run that read it (or reused it from the cache), and the model versions it is linked to."""
+
+    artifact_version: ArtifactVersionRecord
+    uses: list[ArtifactUse]
+    model_versions: list[ArtifactModelLink]
 
 
 class NewMetricPoint(_Record):

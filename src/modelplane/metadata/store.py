@@ -39,6 +39,7 @@ from modelplane.metadata.store_types import (
     VersionRef,
 )
 from modelplane.metadata.records import (
+    ArtifactLineage,
     ArtifactRecord,
     ArtifactVersionRecord,
     CompletedStep,
@@ -271,6 +272,11 @@ class MetadataStore(ModelOperations, MetricOperations, Protocol):
     @operation('DELETE', '/artifact-versions/{artifact_version_id}')
     def delete_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
         """Remove the record (and its model links); returns it so the caller can delete the bytes."""
+
+    @operation('GET', '/artifact-versions/{artifact_version_id}/lineage')
+    def get_artifact_lineage(self, artifact_version_id: str) -> ArtifactLineage:
+        """The step runs that wrote and read the version (oldest first) and the model versions it
+        is linked to."""
 
     @operation('POST', '/artifact-versions/{artifact_version_id}/move', role=TokenRole.ADMIN)
     def move_artifact_version(

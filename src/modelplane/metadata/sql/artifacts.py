@@ -11,7 +11,14 @@ from sqlalchemy.engine import Connection, Row
 from modelplane.enums import ArtifactType
 from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from modelplane.metadata import reads
-from modelplane.metadata.records import ArtifactRecord, ArtifactVersionRecord, Page
+from modelplane.metadata.records import (
+    ArtifactLineage,
+    ArtifactModelLink,
+    ArtifactRecord,
+    ArtifactUse,
+    ArtifactVersionRecord,
+    Page,
+)
 from modelplane.metadata.sql.arguments import (
     MAX_INT,
     MAX_NUMBER,
@@ -32,8 +39,12 @@ from modelplane.metadata.sql.step_changes import merge_metadata, record_version_
 from modelplane.metadata.sql.tables import (
     artifact_versions,
     artifacts,
+    model_version_artifacts,
     model_versions,
+    models,
     pipeline_runs,
+    pipelines,
+    step_run_artifacts,
     step_runs,
 )
 from modelplane.metadata.sql.transactions import StoreCore
@@ -68,6 +79,39 @@ _BUMP = (
 _BUMP_RETURNING = _BUMP.returning(artifacts.c.last_version)
 _LAST_VERSION = sa.select(artifacts.c.last_version).where(artifacts.c.id == sa.bindparam("id"))
 _VERSION_BY_ID = ARTIFACT_VERSION_SELECT.where(artifact_versions.c.id == sa.bindparam("id"))
+
+
+_USES = (
+    sa.select(
+        step_run_artifacts.c.direction,
+        step_run_artifacts.c.name,
+        step_runs.c.id.label("step_run_id"),
+        step_runs.c.name.label("step_name"),
+        step_runs.c.status.label("step_status"),
+        pipeline_runs.c.id.label("run_id"),
+        pipeline_runs.c.name.label("run_name"),
+        pipelines.c.name.label("pipeline_name"),
+        step_runs.c.created,
+    )
+    .join(step_runs, step_runs.c.id == step_run_artifacts.c.step_run_id)
+    .join(pipeline_runs, pipeline_runs.c.id == step_runs.c.run_id)
+    .join(pipelines, pipelines.c.id == pipeline_runs.c.pipeline_id)
+    .where(step_run_artifacts.c.artifact_version_id == sa.bindparam("id"))
+    .order_by(step_runs.c.created, step_runs.c.id)
+)
+_MODEL_LINKS = (
+    sa.select(
+        models.c.name.label("model_name"),
+        model_versions.c.number.label("version_number"),
+        model_versions.c.id.label("model_version_id"),
+        model_version_artifacts.c.name,
+        model_version_artifacts.c.kind,
+    )
+    .join(model_versions, model_versions.c.id == model_version_artifacts.c.model_version_id)
+    .join(models, models.c.id == model_versions.c.model_id)
+    .where(model_version_artifacts.c.artifact_version_id == sa.bindparam("id"))
+    .order_by(models.c.name, model_versions.c.number)
+)
 
 
 def _artifact_named(conn: Connection, name: str) -> Row[Any]:
@@ -259,6 +303,21 @@ class ArtifactsMixin(StoreCore):
             return artifact_version_record(self._artifact_version_row(conn, artifact_version_id))
 
         return self.write(work)
+
+    def get_artifact_lineage(self, artifact_version_id: str) -> ArtifactLineage:
+        def work(conn: Connection) -> ArtifactLineage:
+            record = artifact_version_record(self._artifact_version_row(conn, artifact_version_id))
+            uses = [
+                ArtifactUse.model_validate(dict(row._mapping))
+                for row in conn.execute(_USES, {"id": record.id})
+            ]
+            linked = [
+                ArtifactModelLink.model_validate(dict(row._mapping))
+                for row in conn.execute(_MODEL_LINKS, {"id": record.id})
+            ]
+            return ArtifactLineage(artifact_version=record, uses=uses, model_versions=linked)
+
+        return self.read(work)
 
     def delete_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
         def work(conn: Connection) -> ArtifactVersionRecord:

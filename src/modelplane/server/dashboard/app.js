@@ -3,6 +3,7 @@
 
 import { ApiError, signIn, signOut, whoami } from "./api.js";
 import { adminPage } from "./admin.js";
+import { artifactPage, artifactsPage, artifactVersionPage } from "./artifacts.js";
 import { comparePage } from "./compare.js";
 import { errorBox, h } from "./dom.js";
 import { modelPage, modelsPage } from "./models.js";
@@ -17,6 +18,9 @@ const ROUTES = [
   [/^\/runs\/([^/]+)$/, runPage, "runs"],
   [/^\/runs$/, runsPage, "runs"],
   [/^\/admin$/, adminPage, "admin"],
+  [/^\/artifacts\/([^/]+)\/([^/]+)$/, artifactVersionPage, "artifacts"],
+  [/^\/artifacts\/([^/]+)$/, artifactPage, "artifacts"],
+  [/^\/artifacts$/, artifactsPage, "artifacts"],
 ];
 
 let renderCount = 0;

@@ -10,7 +10,7 @@ import { historyTable } from "./models.js";
 const KINDS = ["data", "model", "deployment"];
 const TARGETS = ["staging", "production", "archived", "none"];
 
-function previewBody(preview) {
+export function previewBody(preview) {
   if (!preview.loaded) {
     return h("div", {}, h("p", { class: "muted", "data-testid": "preview-reason" }, preview.reason || "Not loaded."), metadataBlock(preview.metadata));
   }
@@ -73,7 +73,8 @@ function artifactRow(linked) {
       { class: "artifact-head" },
       h("strong", {}, linked.name),
       " ",
-      h("span", { class: "muted" }, `${av.name} v${av.version} · ${av.data_type} · ${bytes(av.size)}`),
+      link(`${av.name} v${av.version}`, route("artifacts", av.name, av.version), { "data-testid": "artifact-page-link" }),
+      h("span", { class: "muted" }, ` · ${av.data_type} · ${bytes(av.size)}`),
       " ",
       h("button", { type: "button", class: "link", onclick: toggle, "data-testid": "preview-button" }, "Preview"),
       " ",
