@@ -516,3 +516,23 @@ def test_a_version_pages_artifact_links_to_its_artifact_page(page: Any, iris_ser
     page.click("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=artifact-page-link]")
     page.wait_for_selector("[data-testid=uses-table]")
     assert "#/artifacts/iris_training_dataset/" in page.url
+
+
+def test_a_running_run_page_follows_the_run_until_it_ends(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
+    from modelplane.enums import ExecutionStatus
+
+    pipeline = admin.save_pipeline("live_pipeline", {})
+    run = admin.create_run(pipeline_id=pipeline.id, name="live-run-1")
+    first = admin.create_step_run(run_id=run.id, name="first", step_name="first")
+    log_in(page, iris_server, viewer_token, f"#/runs/{run.id}")
+    page.wait_for_selector("[data-testid=live]")
+
+    admin.finish_step_run(first.id, status=ExecutionStatus.COMPLETED, logs="done\n")
+    admin.create_step_run(run_id=run.id, name="second", step_name="second", upstream=["first"])
+    page.wait_for_function("() => document.querySelectorAll('svg.dag .dag-node').length === 2", timeout=15000)
+    admin.finish_run(run.id, ExecutionStatus.COMPLETED)
+    page.wait_for_selector("[data-testid=live]", state="detached", timeout=15000)
+    assert "completed" in page.inner_text("h1")
+    assert page.errors == []

@@ -116,6 +116,27 @@ async function stepDetails(node) {
   );
 }
 
+const FOLLOW_MS = 2000;
+
+/** While a run runs, look at it every FOLLOW_MS and draw the page again when a step or the run
+ *  changed (and stop when the user went to another page). */
+function follow(ctx, run, steps) {
+  const here = location.hash;
+  const seen = JSON.stringify([run.status, steps.map((s) => [s.name, s.status])]);
+  const look = async () => {
+    if (location.hash !== here) return;
+    try {
+      const [now, nowSteps] = await Promise.all([api(`/runs/${enc(run.id)}`), api(`/runs/${enc(run.id)}/steps`)]);
+      if (location.hash !== here) return;
+      if (JSON.stringify([now.status, nowSteps.map((s) => [s.name, s.status])]) !== seen) return ctx.rerender();
+    } catch {
+      // a network hiccup: try again at the next tick
+    }
+    setTimeout(look, FOLLOW_MS);
+  };
+  setTimeout(look, FOLLOW_MS);
+}
+
 export async function runPage(ctx) {
   const [id] = ctx.args;
   const run = await api(`/runs/${enc(id)}`);
@@ -132,11 +153,13 @@ export async function runPage(ctx) {
   };
   const params = Object.entries(run.parameters || {});
   const cached = steps.filter((s) => s.status === "cached" || s.cached_from).length;
+  if (run.status === "running") follow(ctx, run, steps);
   return h(
     "div",
     {},
     h("p", { class: "crumbs" }, link("Runs", "#/runs"), " / "),
     h("h1", {}, run.name, " ", statusBadge(run.status)),
+    run.status === "running" ? h("p", { class: "muted", "data-testid": "live" }, "Running: this page follows it (every 2 s) until it ends.") : null,
     section(
       "Run",
       fields([
