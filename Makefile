@@ -21,14 +21,16 @@ $(STAMP_DEV): $(BIN)/python pyproject.toml
 install-examples: $(STAMP_EX)
 install-dev: $(STAMP_DEV)
 
-# The dashboard's chart library, from the npm registry (frontend/package-lock.json), built into the
-# package; never committed, never loaded from a CDN.
+# The dashboard's chart (uPlot) and graph layout (dagre) libraries, from the npm registry
+# (frontend/package-lock.json), built into the package; never committed, never loaded from a CDN.
 DASH_VENDOR := src/modelplane/server/dashboard/vendor
 $(DASH_VENDOR)/uPlot.iife.min.js: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(DASH_VENDOR)
 	cp frontend/node_modules/uplot/dist/uPlot.iife.min.js frontend/node_modules/uplot/dist/uPlot.min.css $(DASH_VENDOR)/
 	cp frontend/node_modules/uplot/LICENSE $(DASH_VENDOR)/uPlot.LICENSE
+	cp frontend/node_modules/@dagrejs/dagre/dist/dagre.min.js $(DASH_VENDOR)/
+	cp frontend/node_modules/@dagrejs/dagre/LICENSE $(DASH_VENDOR)/dagre.LICENSE
 dashboard: $(DASH_VENDOR)/uPlot.iife.min.js
 
 demo: $(STAMP_EX) dashboard

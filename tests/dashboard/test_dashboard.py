@@ -536,3 +536,58 @@ def test_a_running_run_page_follows_the_run_until_it_ends(
     page.wait_for_selector("[data-testid=live]", state="detached", timeout=15000)
     assert "completed" in page.inner_text("h1")
     assert page.errors == []
+
+
+def test_a_fifty_step_wide_dag_is_laid_out_without_overlaps_and_zooms(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
+    from modelplane.enums import ExecutionStatus
+
+    pipeline = admin.save_pipeline("wide_pipeline", {})
+    run = admin.create_run(pipeline_id=pipeline.id, name="wide-run-1")
+    root = admin.create_step_run(run_id=run.id, name="split", step_name="split")
+    admin.finish_step_run(root.id, status=ExecutionStatus.COMPLETED)
+    middle = [f"part_{i:02d}" for i in range(50)]
+    for name in middle:
+        made = admin.create_step_run(run_id=run.id, name=name, step_name="part", upstream=["split"])
+        admin.finish_step_run(made.id, status=ExecutionStatus.COMPLETED)
+    admin.create_step_run(run_id=run.id, name="join", step_name="join", upstream=["split", *middle])
+    admin.finish_run(run.id, ExecutionStatus.COMPLETED)
+
+    log_in(page, iris_server, viewer_token, f"#/runs/{run.id}")
+    page.wait_for_selector("[data-testid=dag]")
+    assert page.locator("[data-testid=dag-node]").count() == 52
+    problems = page.evaluate(
+        """() => {
+          const boxes = [...document.querySelectorAll('[data-testid=dag-node]')].map((g) => {
+            const r = g.querySelector('rect').getBBox();
+            const m = g.transform.baseVal.consolidate().matrix;
+            return { id: g.dataset.step, x: m.e, y: m.f, w: r.width, h: r.height };
+          });
+          const inside = (p, b, pad) => p.x > b.x + pad && p.x < b.x + b.w - pad && p.y > b.y + pad && p.y < b.y + b.h - pad;
+          let overlaps = 0, crossings = 0;
+          for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+            const a = boxes[i], b = boxes[j];
+            if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps++;
+          }
+          for (const edge of document.querySelectorAll('svg.dag path.edge')) {
+            const ends = [edge.dataset.from, edge.dataset.to];
+            const length = edge.getTotalLength();
+            for (let at = 0; at <= length; at += 4) {
+              const p = edge.getPointAtLength(at);
+              if (boxes.some((b) => !ends.includes(b.id) && inside(p, b, 2))) { crossings++; break; }
+            }
+          }
+          return { overlaps, crossings };
+        }"""
+    )
+    assert problems == {"overlaps": 0, "crossings": 0}
+    dag = page.locator("[data-testid=dag]")
+    before = float(dag.get_attribute("width"))
+    page.click("[data-testid=zoom-in]")
+    assert float(dag.get_attribute("width")) > before
+    page.click("[data-testid=zoom-fit]")
+    assert float(dag.get_attribute("width")) <= page.evaluate("document.querySelector('.dag-scroll').clientWidth")
+    page.click("[data-testid=dag-node][data-step=part_07]")  # selecting a step still works
+    page.wait_for_function("() => document.querySelector('.step-panel').textContent.includes('part_07')")
+    assert page.errors == []

@@ -1,6 +1,8 @@
-// A run's DAG as an SVG drawing: steps in rows by depth (top to bottom), edges from each step to
-// the steps that consume it, each box coloured by status with its duration and cache hits.
-// An edge that skips rows bends around the steps in between, on the right.
+// A run's DAG as an SVG drawing: steps top to bottom, edges from each step to the steps that consume
+// it, each box coloured by status with its duration and cache hits. The layout comes from dagre (a
+// graph layout library from the npm registry, built into static/vendor/ by `make dashboard`): it
+// places the boxes so they never overlap and routes edges around them. Without it the rows-by-depth
+// layout below is used. The drawing can be zoomed (buttons, ctrl + wheel) and dragged.
 
 import { duration, svg } from "./dom.js";
 
@@ -31,8 +33,37 @@ function depths(nodes) {
   return depth;
 }
 
+/** dagre's layout: node corners, each edge's route (points), and the drawing's size. */
+function dagreLayout(nodes) {
+  const graph = new window.dagre.graphlib.Graph();
+  graph.setGraph({ rankdir: "TB", nodesep: GAP_X, ranksep: GAP_Y, edgesep: 12, marginx: PAD, marginy: PAD });
+  graph.setDefaultEdgeLabel(() => ({}));
+  for (const node of nodes) graph.setNode(node.id, { width: NODE_W, height: NODE_H });
+  for (const node of nodes) for (const up of node.upstream) if (graph.hasNode(up) && up !== node.id) graph.setEdge(up, node.id);
+  window.dagre.layout(graph);
+  const positions = new Map(nodes.map((n) => {
+    const p = graph.node(n.id);
+    return [n.id, { x: p.x - NODE_W / 2, y: p.y - NODE_H / 2 }];
+  }));
+  const routes = new Map(graph.edges().map((e) => [`${e.v}\u0000${e.w}`, graph.edge(e).points]));
+  const size = graph.graph();
+  return { positions, routes, width: Math.ceil(size.width), height: Math.ceil(size.height) };
+}
+
+function routePath(points) {
+  // Straight through the first and last points, smooth through the ones between.
+  let d = `M ${points[0].x} ${points[0].y}`;
+  for (let i = 1; i < points.length - 1; i++) {
+    const mid = { x: (points[i].x + points[i + 1].x) / 2, y: (points[i].y + points[i + 1].y) / 2 };
+    d += ` Q ${points[i].x} ${points[i].y}, ${i === points.length - 2 ? `${points[i + 1].x} ${points[i + 1].y}` : `${mid.x} ${mid.y}`}`;
+  }
+  if (points.length === 2) d += ` L ${points[1].x} ${points[1].y}`;
+  return d;
+}
+
 /** Positions of every node; within a row, nodes follow the mean place of their upstream steps. */
 export function layout(nodes) {
+  if (typeof window.dagre === "object" && window.dagre.layout) return dagreLayout(nodes);
   const depth = depths(nodes);
   const rows = [];
   for (const node of nodes) (rows[depth.get(node.id)] ||= []).push(node);
@@ -78,7 +109,7 @@ function clip(text, max) {
  * onSelect(node) is called when a step is clicked.
  */
 export function drawDag(nodes, onSelect) {
-  const { positions, width, height } = layout(nodes);
+  const { positions, routes, width, height } = layout(nodes);
   const defs = svg(
     "defs",
     {},
@@ -90,7 +121,9 @@ export function drawDag(nodes, onSelect) {
     for (const up of node.upstream) {
       const from = positions.get(up);
       if (!from) continue;
-      edges.push(svg("path", { class: "edge", d: edgePath(from, to), "marker-end": "url(#arrow)", "data-from": up, "data-to": node.id }));
+      const route = routes && routes.get(`${up}\u0000${node.id}`);
+      const d = route ? routePath(route) : edgePath(from, to);
+      edges.push(svg("path", { class: "edge", d, "marker-end": "url(#arrow)", "data-from": up, "data-to": node.id }));
     }
   }
   const boxes = nodes.map((node) => {
@@ -117,4 +150,61 @@ export function drawDag(nodes, onSelect) {
     edges,
     boxes,
   );
+}
+
+/** ``drawing`` (an SVG of ``width`` × ``height``) in a scrolling frame that zooms (the buttons, or
+ *  ctrl + wheel) and pans (drag, or the scroll bars). */
+export function zoomable(drawing) {
+  const width = Number(drawing.getAttribute("width"));
+  const height = Number(drawing.getAttribute("height"));
+  const frame = document.createElement("div");
+  frame.className = "dag-scroll";
+  frame.append(drawing);
+  let scale = 1;
+  const zoom = (factor) => {
+    scale = Math.min(3, Math.max(0.04, scale * factor));
+    drawing.setAttribute("width", String(Math.round(width * scale)));
+    drawing.setAttribute("height", String(Math.round(height * scale)));
+    drawing.dataset.scale = scale.toFixed(2);
+  };
+  const fit = () => {
+    scale = 1;
+    zoom(Math.min(1, (frame.clientWidth - 4) / width, 600 / height));
+  };
+  frame.addEventListener("wheel", (event) => {
+    if (!event.ctrlKey) return;
+    event.preventDefault();
+    zoom(event.deltaY < 0 ? 1.15 : 1 / 1.15);
+  }, { passive: false });
+  let drag = null;
+  frame.addEventListener("pointerdown", (event) => {
+    if (event.target.closest(".dag-node")) return; // a click on a step selects it
+    drag = { x: event.clientX, y: event.clientY, left: frame.scrollLeft, top: frame.scrollTop };
+    frame.classList.add("dragging");
+  });
+  window.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    frame.scrollLeft = drag.left - (event.clientX - drag.x);
+    frame.scrollTop = drag.top - (event.clientY - drag.y);
+  });
+  window.addEventListener("pointerup", () => {
+    drag = null;
+    frame.classList.remove("dragging");
+  });
+  const button = (label, title, onclick, testid) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.title = title;
+    b.dataset.testid = testid;
+    b.addEventListener("click", onclick);
+    return b;
+  };
+  const tools = document.createElement("div");
+  tools.className = "dag-tools";
+  tools.append(button("−", "Zoom out", () => zoom(1 / 1.25), "zoom-out"), button("+", "Zoom in", () => zoom(1.25), "zoom-in"), button("Fit", "Fit to the frame", fit, "zoom-fit"));
+  const box = document.createElement("div");
+  box.className = "dag-box";
+  box.append(tools, frame);
+  return box;
 }

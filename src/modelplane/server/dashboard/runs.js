@@ -1,7 +1,7 @@
 // Runs: the list (filter by pipeline and status) and one run with its DAG, step details and logs.
 
 import { api, enc } from "./api.js";
-import { drawDag } from "./dag.js";
+import { drawDag, zoomable } from "./dag.js";
 import { duration, errorBox, fields, h, link, route, section, show, statusBadge, table, when } from "./dom.js";
 
 const PAGE_SIZE = 50;
@@ -175,6 +175,6 @@ export async function runPage(ctx) {
       ]),
       run.error ? h("pre", { class: "log error-log" }, run.error) : null,
     ),
-    section("DAG", h("div", { class: "dag-wrap" }, h("div", { class: "dag-scroll" }, drawDag(nodes, select)), panel)),
+    section("DAG", h("div", { class: "dag-wrap" }, zoomable(drawDag(nodes, select)), panel)),
   );
 }
