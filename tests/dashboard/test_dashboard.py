@@ -591,3 +591,23 @@ def test_a_fifty_step_wide_dag_is_laid_out_without_overlaps_and_zooms(
     page.click("[data-testid=dag-node][data-step=part_07]")  # selecting a step still works
     page.wait_for_function("() => document.querySelector('.step-panel').textContent.includes('part_07')")
     assert page.errors == []
+
+
+def test_a_version_page_draws_its_lineage_and_clicks_through(
+    page: Any, iris_server: LiveServer, viewer_token: str
+) -> None:
+    log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/1")
+    page.wait_for_selector("[data-testid=lineage]")
+    labels = page.locator("[data-testid=lineage-node]").evaluate_all(
+        "nodes => nodes.map((n) => [n.dataset.kind, n.dataset.label])"
+    )
+    steps = {label for kind, label in labels if kind == "step"}
+    artifacts = {label for kind, label in labels if kind == "artifact"}
+    assert {"training_data_loader", "svc_trainer", "evaluator"} <= steps  # the training run
+    assert {"inference_data_loader", "predict"} <= steps  # and the prediction run that used it
+    assert "iris_training_dataset v1" in artifacts
+    assert page.locator("[data-testid=lineage] .lineage-artifact.linked").count() >= 1
+    page.click("[data-testid=lineage-node][data-label='iris_training_dataset v1']")
+    page.wait_for_selector("[data-testid=uses-table]")
+    assert page.url.endswith("#/artifacts/iris_training_dataset/1")
+    assert page.errors == []

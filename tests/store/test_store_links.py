@@ -166,3 +166,32 @@ def test_count_version_links_counts_runs_and_each_kind_of_artifact(
         store.count_version_links("iris", 9)
     with pytest.raises(NotFoundError, match="nope"):
         store.count_version_links("nope", 1)
+
+
+def test_version_lineage_has_the_runs_their_steps_and_artifacts(
+    store: MetadataStore, version: ModelVersionRecord, make_artifact: ArtifactFactory
+) -> None:
+    from modelplane.enums import ExecutionStatus
+
+    pipeline = store.save_pipeline("train", {})
+    train_run = store.create_run(pipeline_id=pipeline.id, model_version_id=version.id)
+    trainer = store.create_step_run(run_id=train_run.id, name="trainer", step_name="trainer")
+    weights = make_artifact("weights", type=ArtifactType.MODEL, producer_step_run_id=trainer.id)
+    store.finish_step_run(trainer.id, status=ExecutionStatus.COMPLETED, outputs={"output": weights.id})
+    store.link_artifact(version.id, weights.id, name="model", kind=ArtifactType.MODEL)
+    predict = store.save_pipeline("predict", {})
+    predict_run = store.create_run(pipeline_id=predict.id)
+    store.create_step_run(run_id=predict_run.id, name="predictor", step_name="predictor", inputs={"model": weights.id})
+    for run in (train_run, predict_run):
+        store.link_run(version.id, run.id)
+    other = make_artifact("unrelated")
+
+    lineage = store.get_version_lineage("iris", 1)
+
+    assert lineage.model_version_id == version.id
+    assert {run.id for run in lineage.runs} == {train_run.id, predict_run.id} and lineage.runs_total == 2
+    assert sorted(step.name for step in lineage.steps) == ["predictor", "trainer"]
+    assert [a.id for a in lineage.artifacts] == [weights.id] and other.id not in lineage.linked
+    assert lineage.linked == {weights.id: ArtifactType.MODEL}
+    with pytest.raises(NotFoundError):
+        store.get_version_lineage("iris", 9)

@@ -42,6 +42,7 @@ __all__ = [
     "StoreInfo",
     "TokenRecord",
     "VersionComparison",
+    "VersionLineage",
     "WebhookDeliveryRecord",
     "WebhookRecord",
 ]
@@ -441,6 +442,19 @@ class ArtifactLineage(_Record):
     artifact_version: ArtifactVersionRecord
     uses: list[ArtifactUse]
     model_versions: list[ArtifactModelLink]
+
+
+class VersionLineage(_Record):
+    """Everything a model version came from and went into: its linked runs (the newest
+    ``MAX_LINEAGE_RUNS`` of ``runs_total``), their step runs with the artifact versions each read
+    and wrote, those artifact versions, and which of them are linked to the version (id → kind)."""
+
+    model_version_id: str
+    runs: list[RunRecord]
+    runs_total: int
+    steps: list[StepRunRecord]
+    artifacts: list[ArtifactVersionRecord]
+    linked: dict[str, ArtifactType]
 
 
 class NewMetricPoint(_Record):

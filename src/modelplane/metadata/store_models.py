@@ -20,6 +20,7 @@ from modelplane.metadata.records import (
     RunRecord,
     StageChangeRecord,
     VersionComparison,
+    VersionLineage,
 )
 from modelplane.metadata.store_types import PageLimit, PageOffset, VersionRef
 
@@ -215,6 +216,12 @@ class ModelOperations(Protocol):
 
     @operation('PUT', '/model-versions/{model_version_id}/runs/{run_id}')
     def link_run(self, model_version_id: str, run_id: str) -> None: ...
+
+    @operation('GET', '/models/{model}/versions/{version}/lineage')
+    def get_version_lineage(self, model: str, version: VersionRef) -> VersionLineage:
+        """The version's linked runs (newest first, at most 50), their step runs and the artifact
+        versions those read and wrote, and which artifact versions are linked to it: enough to
+        draw where the version came from and where it went."""
 
     @operation('GET', '/models/{model}/versions/{version}/link-counts')
     def count_version_links(self, model: str, version: VersionRef) -> dict[str, int]:

@@ -16,6 +16,7 @@ from modelplane.metadata.sql.artifacts import ArtifactsMixin
 from modelplane.metadata.sql.compare import CompareMixin
 from modelplane.metadata.sql.engine import current_revision, display_url
 from modelplane.metadata.sql.lifecycle import LifecycleMixin
+from modelplane.metadata.sql.lineage import LineageMixin
 from modelplane.metadata.sql.links import LinksMixin
 from modelplane.metadata.sql.metrics import MetricsMixin
 from modelplane.metadata.sql.models import ModelsMixin
@@ -29,7 +30,7 @@ __all__ = ["SqlMetadataStore"]
 class SqlMetadataStore(
     LifecycleMixin,
     RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, CompareMixin, TokensMixin,
-    WebhooksMixin, MetricsMixin,
+    WebhooksMixin, MetricsMixin, LineageMixin,
 ):
     """The metadata store on a SQL database.
 

@@ -4,6 +4,7 @@
 import { api, download, enc, storeInfo } from "./api.js";
 import { bytes, duration, errorBox, fields, h, link, metrics, route, section, show, stageBadge, statusBadge, table, tagList, when } from "./dom.js";
 import { seriesSection } from "./charts.js";
+import { lineageSection } from "./lineage.js";
 import { visualsOf } from "./visuals.js";
 import { historyTable } from "./models.js";
 
@@ -170,11 +171,12 @@ function stageControl(ctx, model, version) {
 export async function versionPage(ctx) {
   const [model, spec] = ctx.args;
   const version = await api(`/models/${enc(model)}/versions/${enc(spec)}`);
-  const [links, runs, history, series] = await Promise.all([
+  const [links, runs, history, series, lineage] = await Promise.all([
     api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/artifact-links`, { query: { limit: 500 } }),
     api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/runs`, { query: { limit: 100 } }),
     api(`/models/${enc(model)}/stage-changes`, { query: { version: version.number, limit: 100 } }),
     seriesSection(version),
+    lineageSection(ctx, model, version),
   ]);
   const found = metrics(version.metadata);
   const other = Object.entries(version.metadata || {}).filter(([k]) => !(k in found));
@@ -209,6 +211,7 @@ export async function versionPage(ctx) {
       other.length ? metadataBlock(Object.fromEntries(other)) : null,
     ),
     series,
+    lineage,
     artifactsSection(links.items),
     runsSection(runs.items),
   );
