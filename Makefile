@@ -21,7 +21,7 @@ $(STAMP_DEV): $(BIN)/python pyproject.toml
 install-examples: $(STAMP_EX)
 install-dev: $(STAMP_DEV)
 
-# The dashboard's chart (uPlot) and graph layout (dagre) libraries, from the npm registry
+# The dashboard's chart (uPlot), graph layout (dagre) and Markdown (marked) libraries, from the npm registry
 # (frontend/package-lock.json), built into the package; never committed, never loaded from a CDN.
 DASH_VENDOR := src/modelplane/server/dashboard/vendor
 $(DASH_VENDOR)/uPlot.iife.min.js: frontend/package.json frontend/package-lock.json
@@ -31,6 +31,8 @@ $(DASH_VENDOR)/uPlot.iife.min.js: frontend/package.json frontend/package-lock.js
 	cp frontend/node_modules/uplot/LICENSE $(DASH_VENDOR)/uPlot.LICENSE
 	cp frontend/node_modules/@dagrejs/dagre/dist/dagre.min.js $(DASH_VENDOR)/
 	cp frontend/node_modules/@dagrejs/dagre/LICENSE $(DASH_VENDOR)/dagre.LICENSE
+	cp frontend/node_modules/marked/lib/marked.umd.js $(DASH_VENDOR)/
+	cp frontend/node_modules/marked/LICENSE $(DASH_VENDOR)/marked.LICENSE
 dashboard: $(DASH_VENDOR)/uPlot.iife.min.js
 
 demo: $(STAMP_EX) dashboard

@@ -35,12 +35,12 @@ def _run_example(script: str, server: LiveServer, home: Path) -> subprocess.Comp
 
 @pytest.fixture(scope="package")
 def iris_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A server after the reference flow (train, predict when something is in production, train
-    again), then with version 1 in production so that promoting version 2 archives it."""
+    """A server after the reference flow (train, predict twice when something is in production,
+    train again), then with version 1 in production so that promoting version 2 archives it."""
     root = tmp_path_factory.mktemp("dashboard-server")
     with LiveServer(root) as server:
         store = server.store()
-        for script in ("train.py", "predict.py", "train.py"):
+        for script in ("train.py", "predict.py", "predict.py", "train.py"):
             if script == "predict.py" and not store.list_model_versions(MODEL, stage="production").total:
                 continue
             done = _run_example(script, server, root / "client-home")

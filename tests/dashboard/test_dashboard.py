@@ -328,6 +328,16 @@ def test_a_preview_shows_the_artifacts_visualizations(
         data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
     )  # fmt: skip
     admin.link_artifact(admin.get_model_version(MODEL, 2).id, picture_id, name="picture", kind="data")
+    from modelplane.types import MarkdownString
+
+    report_id = new_artifact_id()
+    report = MarkdownString("# Report\n\n**all good** <script>parent.document.title='hacked'</script>")
+    saved = save_value(FsspecArtifactStore(iris_server.artifact_uri), report_id, report)
+    admin.create_artifact_version(
+        id=report_id, name="dashboard_report", type=saved.type, materializer=saved.materializer,
+        data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
+    )  # fmt: skip
+    admin.link_artifact(admin.get_model_version(MODEL, 2).id, report_id, name="report", kind="data")
     log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/2")
     page.wait_for_selector("[data-testid=artifacts-data]")
 
@@ -344,6 +354,12 @@ def test_a_preview_shows_the_artifacts_visualizations(
     rows = page.frame_locator("[data-testid=artifact][data-name=iris_training_dataset] [data-testid=visual-html]").locator("tr")
     rows.first.wait_for()
     assert rows.count() == 21
+
+    page.click("[data-testid=artifact][data-name=report] [data-testid=preview-button]")
+    rendered = page.frame_locator("[data-testid=artifact][data-name=report] [data-testid=visual-markdown]")
+    assert rendered.locator("h1").inner_text() == "Report"
+    assert rendered.locator("strong").inner_text() == "all good"
+    assert page.title() != "hacked"  # its script never ran
     assert page.errors == []
 
 
@@ -604,7 +620,8 @@ def test_a_version_page_draws_its_lineage_and_clicks_through(
     steps = {label for kind, label in labels if kind == "step"}
     artifacts = {label for kind, label in labels if kind == "artifact"}
     assert {"training_data_loader", "svc_trainer", "evaluator"} <= steps  # the training run
-    assert {"inference_data_loader", "predict"} <= steps  # and the prediction run that used it
+    assert {"inference_data_loader", "predict"} <= steps  # and the prediction runs that used it
+    assert [label for kind, label in labels if kind == "step"].count("predict") == 2
     assert "iris_training_dataset v1" in artifacts
     assert page.locator("[data-testid=lineage] .lineage-artifact.linked").count() >= 1
     page.click("[data-testid=lineage-node][data-label='iris_training_dataset v1']")

@@ -1,5 +1,6 @@
 // The visualizations a materializer made of an artifact (figures, images, tables, reports):
-// images inline, HTML in a sandboxed frame (no scripts, an origin of its own), text as text.
+// images inline, HTML and rendered Markdown in a sandboxed frame (no scripts, an origin of its
+// own), other text as text.
 
 import { api, blob, enc } from "./api.js";
 import { errorBox, h } from "./dom.js";
@@ -13,10 +14,13 @@ async function shown(av, item) {
     return img;
   }
   const text = await data.text();
-  if (item.content_type.startsWith("text/html")) {
-    // sandbox="": no scripts, no forms, no top navigation, a unique origin.
-    const frame = h("iframe", { sandbox: "", title: item.name, class: "visual-frame", "data-testid": "visual-html" });
-    frame.srcdoc = text;
+  const markdown = item.content_type.startsWith("text/markdown") && typeof window.marked === "object";
+  if (item.content_type.startsWith("text/html") || markdown) {
+    // sandbox="": no scripts, no forms, no top navigation, a unique origin. Markdown is rendered
+    // (by marked, vendored like the other libraries) into the same kind of frame: any HTML it
+    // carries stays as inert as an HTML visualization.
+    const frame = h("iframe", { sandbox: "", title: item.name, class: "visual-frame", "data-testid": markdown ? "visual-markdown" : "visual-html" });
+    frame.srcdoc = markdown ? window.marked.parse(text) : text;
     return frame;
   }
   return h("pre", { class: "visual-text", "data-testid": "visual-text" }, text);
