@@ -338,6 +338,16 @@ def test_a_preview_shows_the_artifacts_visualizations(
         data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
     )  # fmt: skip
     admin.link_artifact(admin.get_model_version(MODEL, 2).id, report_id, name="report", kind="data")
+    from modelplane.types import HTMLString
+
+    evil_id = new_artifact_id()
+    evil = HTMLString("<p id=x>page</p><img src=x onerror=alert(1)><script>alert(2)</script>")
+    saved = save_value(FsspecArtifactStore(iris_server.artifact_uri), evil_id, evil)
+    admin.create_artifact_version(
+        id=evil_id, name="dashboard_evil_page", type=saved.type, materializer=saved.materializer,
+        data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
+    )  # fmt: skip
+    admin.link_artifact(admin.get_model_version(MODEL, 2).id, evil_id, name="evil", kind="data")
     log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/2")
     page.wait_for_selector("[data-testid=artifacts-data]")
 
@@ -360,6 +370,12 @@ def test_a_preview_shows_the_artifacts_visualizations(
     assert rendered.locator("h1").inner_text() == "Report"
     assert rendered.locator("strong").inner_text() == "all good"
     assert page.title() != "hacked"  # its script never ran
+
+    page.click("[data-testid=artifact][data-name=evil] [data-testid=preview-button]")
+    shown = page.frame_locator("[data-testid=artifact][data-name=evil] [data-testid=visual-html]")
+    assert shown.locator("#x").inner_text() == "page"  # the HTML is shown …
+    page.wait_for_timeout(300)
+    assert page.dialogs == []  # … and neither its onerror nor its script ran (sandboxed frame)
     assert page.errors == []
 
 
