@@ -313,41 +313,33 @@ def test_compare_overlays_the_series_of_each_version(page: Any, iris_server: Liv
     assert page.errors == []
 
 
+def _link_saved(admin: HttpMetadataStore, server: LiveServer, value: Any, name: str, link: str) -> None:
+    """Save ``value`` into the server's artifact store as artifact ``name`` and link it to version
+    2 of the iris model under ``link``, as a pipeline would."""
+    from modelplane.artifacts.materializers import save_value
+    from modelplane.artifacts.store import FsspecArtifactStore, new_artifact_id
+
+    artifact_id = new_artifact_id()
+    saved = save_value(FsspecArtifactStore(server.artifact_uri), artifact_id, value)
+    admin.create_artifact_version(
+        id=artifact_id, name=name, type=saved.type, materializer=saved.materializer,
+        data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
+    )  # fmt: skip
+    admin.link_artifact(admin.get_model_version(MODEL, 2).id, artifact_id, name=link, kind="data")
+
+
 def test_a_preview_shows_the_artifacts_visualizations(
     page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
 ) -> None:
     from PIL import Image
 
-    from modelplane.artifacts.materializers import save_value
-    from modelplane.artifacts.store import FsspecArtifactStore, new_artifact_id
+    from modelplane.types import HTMLString, MarkdownString
 
-    picture_id = new_artifact_id()
-    saved = save_value(FsspecArtifactStore(iris_server.artifact_uri), picture_id, Image.new("RGB", (40, 20), (200, 30, 30)))
-    admin.create_artifact_version(
-        id=picture_id, name="dashboard_picture", type=saved.type, materializer=saved.materializer,
-        data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
-    )  # fmt: skip
-    admin.link_artifact(admin.get_model_version(MODEL, 2).id, picture_id, name="picture", kind="data")
-    from modelplane.types import MarkdownString
-
-    report_id = new_artifact_id()
+    _link_saved(admin, iris_server, Image.new("RGB", (40, 20), (200, 30, 30)), "dashboard_picture", "picture")
     report = MarkdownString("# Report\n\n**all good** <script>parent.document.title='hacked'</script>")
-    saved = save_value(FsspecArtifactStore(iris_server.artifact_uri), report_id, report)
-    admin.create_artifact_version(
-        id=report_id, name="dashboard_report", type=saved.type, materializer=saved.materializer,
-        data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
-    )  # fmt: skip
-    admin.link_artifact(admin.get_model_version(MODEL, 2).id, report_id, name="report", kind="data")
-    from modelplane.types import HTMLString
-
-    evil_id = new_artifact_id()
+    _link_saved(admin, iris_server, report, "dashboard_report", "report")
     evil = HTMLString("<p id=x>page</p><img src=x onerror=alert(1)><script>alert(2)</script>")
-    saved = save_value(FsspecArtifactStore(iris_server.artifact_uri), evil_id, evil)
-    admin.create_artifact_version(
-        id=evil_id, name="dashboard_evil_page", type=saved.type, materializer=saved.materializer,
-        data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
-    )  # fmt: skip
-    admin.link_artifact(admin.get_model_version(MODEL, 2).id, evil_id, name="evil", kind="data")
+    _link_saved(admin, iris_server, evil, "dashboard_evil_page", "evil")
     log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/2")
     page.wait_for_selector("[data-testid=artifacts-data]")
 

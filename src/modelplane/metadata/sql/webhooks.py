@@ -244,14 +244,7 @@ class WebhooksMixin(StoreCore):
             )
 
         def work(conn: Connection) -> WebhookDeliveryRecord:
-            row = conn.execute(
-                _DELIVERY_SELECT.where(webhook_deliveries.c.id == delivery_id).with_for_update()
-            ).first()
-            if row is None:
-                raise NotFoundError(
-                    f"There is no webhook delivery with id {delivery_id!r}.",
-                    hint="It was deleted with its webhook.",
-                )
+            row = _locked_delivery(conn, delivery_id)
             now = utcnow()
             values: dict[str, Any] = {
                 "attempts": row.attempts + 1,
@@ -270,20 +263,26 @@ class WebhooksMixin(StoreCore):
 
     def redeliver_webhook_delivery(self, delivery_id: str) -> WebhookDeliveryRecord:
         def work(conn: Connection) -> WebhookDeliveryRecord:
-            row = conn.execute(
-                _DELIVERY_SELECT.where(webhook_deliveries.c.id == delivery_id).with_for_update()
-            ).first()
-            if row is None:
-                raise NotFoundError(
-                    f"There is no webhook delivery with id {delivery_id!r}.",
-                    hint="It was deleted with its webhook.",
-                )
+            row = _locked_delivery(conn, delivery_id)
             if row.status == "pending":
                 return _delivery_record(row)  # already on its way
             values = {"status": "pending", "next_attempt": utcnow(), "delivered": None}
             return _updated(conn, delivery_id, values)
 
         return self.write(work)
+
+
+def _locked_delivery(conn: Connection, delivery_id: str) -> Row[Any]:
+    """The delivery's row, locked until commit, or the NotFoundError."""
+    row = conn.execute(
+        _DELIVERY_SELECT.where(webhook_deliveries.c.id == delivery_id).with_for_update()
+    ).first()
+    if row is None:
+        raise NotFoundError(
+            f"There is no webhook delivery with id {delivery_id!r}.",
+            hint="It was deleted with its webhook.",
+        )
+    return row
 
 
 def _updated(conn: Connection, delivery_id: str, values: dict[str, Any]) -> WebhookDeliveryRecord:

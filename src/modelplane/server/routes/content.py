@@ -38,6 +38,16 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
 
 
+def _located(
+    store: Any, request: Request, artifact_version_id: str
+) -> tuple[ArtifactVersionRecord, Any]:
+    """The version's record and the server's artifact store, its folder checked to be inside."""
+    record = store.get_artifact_version(artifact_version_id)
+    artifacts = _artifact_store(request)
+    _checked(artifacts, record)
+    return record, artifacts
+
+
 def _checked(artifacts: Any, record: ArtifactVersionRecord, path: str | None = None) -> None:
     """On a local store, refuse a folder or file whose real path leaves the root (symlinks)."""
     if not artifacts.is_local:
@@ -55,9 +65,7 @@ def _checked(artifacts: Any, record: ArtifactVersionRecord, path: str | None = N
     summary="The files of an artifact version and their sizes",
 )
 def list_files(artifact_version_id: str, request: Request, store: StoreDep) -> Response:
-    record = store.get_artifact_version(artifact_version_id)
-    artifacts = _artifact_store(request)
-    _checked(artifacts, record)
+    record, artifacts = _located(store, request, artifact_version_id)
     files = artifacts.folder(record.uri).files()
     listed = [{"name": name, "size": size} for name, size in sorted(files.items())]
     return json_response({"files": listed, "size": record.size})
@@ -76,10 +84,8 @@ def _chunks(fileobj: Any) -> Iterator[bytes]:
 def download_file(
     artifact_version_id: str, file_name: str, request: Request, store: StoreDep
 ) -> Response:
-    record = store.get_artifact_version(artifact_version_id)
+    record, artifacts = _located(store, request, artifact_version_id)
     name = check_file_name(unquote(file_name))
-    artifacts = _artifact_store(request)
-    _checked(artifacts, record)
     folder = artifacts.folder(record.uri)
     local = folder.local_path(name)
     if local is not None:
@@ -113,9 +119,7 @@ def _quoted(name: str) -> str:
     summary="Shape, type and first items of a safe artifact; metadata only for pickles",
 )
 def preview(artifact_version_id: str, request: Request, store: StoreDep) -> Response:
-    record = store.get_artifact_version(artifact_version_id)
-    artifacts = _artifact_store(request)
-    _checked(artifacts, record)
+    record, artifacts = _located(store, request, artifact_version_id)
     limit = request.app.state.max_preview_bytes
     return json_response(preview_artifact(artifacts, record, max_bytes=limit))
 
@@ -134,9 +138,7 @@ _VISUAL_HEADERS = {
     summary="The visualizations of an artifact version (name, content type, size)",
 )
 def list_visualizations(artifact_version_id: str, request: Request, store: StoreDep) -> Response:
-    record = store.get_artifact_version(artifact_version_id)
-    artifacts = _artifact_store(request)
-    _checked(artifacts, record)
+    record, artifacts = _located(store, request, artifact_version_id)
     return json_response({"items": visualizations.listed(artifacts.folder(record.uri).files())})
 
 
@@ -147,9 +149,7 @@ def list_visualizations(artifact_version_id: str, request: Request, store: Store
 def get_visualization(
     artifact_version_id: str, name: str, request: Request, store: StoreDep
 ) -> Response:
-    record = store.get_artifact_version(artifact_version_id)
-    artifacts = _artifact_store(request)
-    _checked(artifacts, record)
+    record, artifacts = _located(store, request, artifact_version_id)
     folder = artifacts.folder(record.uri)
     found = {item["name"]: item for item in visualizations.listed(folder.files())}
     item = found.get(unquote(name))
