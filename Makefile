@@ -25,6 +25,7 @@ install-dev: $(STAMP_DEV)
 # (frontend/package-lock.json), built into the package; never committed, never loaded from a CDN.
 DASH_VENDOR := src/modelplane/server/dashboard/vendor
 $(DASH_VENDOR)/uPlot.iife.min.js: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "make dashboard needs npm (Node.js): apt-get install -y nodejs npm" >&2; exit 1; }
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(DASH_VENDOR)
 	cp frontend/node_modules/uplot/dist/uPlot.iife.min.js frontend/node_modules/uplot/dist/uPlot.min.css $(DASH_VENDOR)/
