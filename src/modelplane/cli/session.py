@@ -68,35 +68,33 @@ def _light_reader() -> Any:
     return ctx.meta["modelplane.light"]
 
 
+def _answer(light: Any, full: Any) -> Any:
+    """``light(reader)`` when the light reader can answer, else ``full(client)`` as JSON."""
+    from modelplane.metadata.light import Unavailable
+
+    reader = _light_reader()
+    if reader is not None:
+        try:
+            return light(reader)
+        except Unavailable:
+            pass
+    from modelplane.cli.output import to_json
+
+    return to_json(full(client()))
+
+
 def read(operation: str, *args: Any, **kwargs: Any) -> Any:
     """The JSON of ``Client.<operation>(*args, **kwargs)``, one of ``metadata.reads``.
 
     A local SQLite store answers through the light reader; anything it cannot answer (another
     store, a name that matches nothing) goes to the client, which answers or raises the real error.
     """
-    from modelplane.metadata.light import Unavailable
-
-    reader = _light_reader()
-    if reader is not None:
-        try:
-            return reader.call(operation, *args, **kwargs)
-        except Unavailable:
-            pass
-    from modelplane.cli.output import to_json
-
-    return to_json(getattr(client(), operation)(*args, **kwargs))
+    return _answer(
+        lambda reader: reader.call(operation, *args, **kwargs),
+        lambda found: getattr(found, operation)(*args, **kwargs),
+    )
 
 
 def info() -> dict[str, Any]:
     """``Client.info()`` as JSON, through the light reader when it can."""
-    reader = _light_reader()
-    if reader is not None:
-        from modelplane.metadata.light import Unavailable
-
-        try:
-            return reader.info()
-        except Unavailable:
-            pass
-    from modelplane.cli.output import to_json
-
-    return to_json(client().info())
+    return _answer(lambda reader: reader.info(), lambda found: found.info())  # type: ignore[no-any-return]

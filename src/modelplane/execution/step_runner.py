@@ -220,7 +220,10 @@ def _try_cache(
         return None
     # A hit is only as good as its outputs' bytes: one deleted, or in a store this process cannot
     # reach, makes the step run again rather than fail the step that reads it.
-    outputs = {name: client.get_artifact_version(av_id) for name, av_id in hit.outputs.items()}
+    outputs = {
+        name: plan.artifact_records.get(av_id) or client.get_artifact_version(av_id)
+        for name, av_id in hit.outputs.items()
+    }
     unreadable = [name for name, record in outputs.items() if not client.artifact_store.exists(record.uri)]
     if unreadable:
         progress.cache_unreadable(node.id, unreadable)

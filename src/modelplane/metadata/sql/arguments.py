@@ -11,34 +11,21 @@ from pydantic import BaseModel, ValidationError
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import InvalidInputError
 from modelplane.metadata.json_depth import MAX_JSON_DEPTH, format_json_path, too_deep_path
-from modelplane.metadata.reads import (
-    MAX_INT,
-    MAX_NUMBER,
-    MAX_PAGE,
-    check_page,
-    check_sort,
-    parse_status,
-)
+from modelplane.metadata.reads import parse_status
 from modelplane.metadata.store import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name
 
 __all__ = [
-    "MAX_INT",
-    "MAX_NUMBER",
-    "MAX_PAGE",
     "check_card",
     "check_dict",
     "check_ids",
     "check_json",
-    "check_page",
-    "check_sort",
     "check_tags",
     "check_text",
     "merge_tags",
     "parse_finished_status",
     "parse_kind",
     "parse_records",
-    "parse_status",
 ]
 
 R = TypeVar("R", bound=BaseModel)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Row
 from modelplane.enums import ArtifactType
 from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from modelplane.metadata import reads
+from modelplane.metadata.reads import MAX_INT, MAX_NUMBER
 from modelplane.metadata.records import (
     ArtifactLineage,
     ArtifactModelLink,
@@ -19,14 +20,7 @@ from modelplane.metadata.records import (
     ArtifactVersionRecord,
     Page,
 )
-from modelplane.metadata.sql.arguments import (
-    MAX_INT,
-    MAX_NUMBER,
-    check_dict,
-    check_tags,
-    check_text,
-    parse_kind,
-)
+from modelplane.metadata.sql.arguments import check_dict, check_tags, check_text, parse_kind
 from modelplane.metadata.sql.resolve import find_step_run, looks_like_id
 from modelplane.metadata.sql.rows import (
     ARTIFACT_VERSION_SELECT,

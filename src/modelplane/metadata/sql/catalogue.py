@@ -4,7 +4,7 @@ The result, ``metadata/sqlite_reads.json``, is generated and shipped with the pa
 reader (``metadata.light``) runs its statements with the standard library's ``sqlite3``. Each
 entry keeps the SQL, the order of its parameters (and the values of those SQLAlchemy bound
 itself) and, per result column, how to turn the stored text into the record's JSON value and
-what a NULL stands for. ``tests/store/test_light_reads.py`` fails when the file is not
+what a NULL stands for. ``tests/cli/test_light_reads.py`` fails when the file is not
 what this module writes; regenerate it with::
 
     python -m modelplane.metadata.sql.catalogue
@@ -84,13 +84,14 @@ def compile_catalogue() -> dict[str, Any]:
     return {"schema_revision": SCHEMA_HEAD, "queries": queries}
 
 
-def catalogue_text() -> str:
-    return json.dumps(compile_catalogue(), indent=1, sort_keys=True) + "\n"
+def catalogue_text(catalogue: dict[str, Any] | None = None) -> str:
+    return json.dumps(catalogue or compile_catalogue(), indent=1, sort_keys=True) + "\n"
 
 
 def main() -> None:
-    CATALOGUE_PATH.write_text(catalogue_text(), encoding="utf-8")
-    print(f"wrote {CATALOGUE_PATH} ({len(compile_catalogue()['queries'])} queries)", file=sys.stderr)
+    catalogue = compile_catalogue()
+    CATALOGUE_PATH.write_text(catalogue_text(catalogue), encoding="utf-8")
+    print(f"wrote {CATALOGUE_PATH} ({len(catalogue['queries'])} queries)", file=sys.stderr)
 
 
 if __name__ == "__main__":

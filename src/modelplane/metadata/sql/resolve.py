@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Row
 
 from modelplane.enums import ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
-from modelplane.metadata.sql.arguments import MAX_NUMBER
+from modelplane.metadata.reads import MAX_NUMBER
 from modelplane.metadata.sql.rows import MODEL_VERSION_SELECT, RUN_SELECT
 from modelplane.metadata.sql.tables import (
     artifact_versions,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from modelplane.metadata import reads
+from modelplane.metadata.reads import parse_status
 from modelplane.metadata.records import (
     NewArtifactLink,
     Page,
@@ -28,7 +29,6 @@ from modelplane.metadata.sql.arguments import (
     parse_records,
     check_text,
     parse_finished_status,
-    parse_status,
 )
 from modelplane.metadata.sql.resolve import (
     artifact_version_exists,

@@ -22,8 +22,8 @@ from modelplane.errors import (
     StageConflictError,
 )
 from modelplane.gates import failed_gates, parse_gate
+from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import ModelVersionRecord, Page, StageChangeRecord
-from modelplane.metadata.sql.arguments import check_page
 from modelplane.metadata.sql.metrics import SERIES_PARTS, series_values
 from modelplane.metadata.sql.resolve import find_model, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (

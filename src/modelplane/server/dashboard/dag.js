@@ -178,19 +178,22 @@ export function zoomable(drawing) {
   }, { passive: false });
   let drag = null;
   frame.addEventListener("pointerdown", (event) => {
-    if (event.target.closest(".dag-node")) return; // a click on a step selects it
+    if (event.target.closest("[role=button], [role=link]")) return; // a click on a node opens it
     drag = { x: event.clientX, y: event.clientY, left: frame.scrollLeft, top: frame.scrollTop };
+    frame.setPointerCapture(event.pointerId); // the frame keeps the drag, so no listener on window
     frame.classList.add("dragging");
   });
-  window.addEventListener("pointermove", (event) => {
+  frame.addEventListener("pointermove", (event) => {
     if (!drag) return;
     frame.scrollLeft = drag.left - (event.clientX - drag.x);
     frame.scrollTop = drag.top - (event.clientY - drag.y);
   });
-  window.addEventListener("pointerup", () => {
+  const stop = () => {
     drag = null;
     frame.classList.remove("dragging");
-  });
+  };
+  frame.addEventListener("pointerup", stop);
+  frame.addEventListener("pointercancel", stop);
   const button = (label, title, onclick, testid) => {
     const b = document.createElement("button");
     b.type = "button";
