@@ -27,6 +27,7 @@ from pydantic import Field
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
 from modelplane.metadata.operations import Operation, declared_operations, operation
 from modelplane.metadata.reads import MAX_PAGE
+from modelplane.metadata.store_deployments import DeploymentOperations
 from modelplane.metadata.store_metrics import MetricOperations
 from modelplane.metadata.store_models import ModelOperations
 from modelplane.metadata.store_types import (
@@ -69,7 +70,7 @@ __all__ = [
     "store_operations",
 ]
 
-class MetadataStore(ModelOperations, MetricOperations, Protocol):
+class MetadataStore(ModelOperations, MetricOperations, DeploymentOperations, Protocol):
     url: str
 
     # -- the store itself ---------------------------------------------------------------------

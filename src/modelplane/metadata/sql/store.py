@@ -4,7 +4,7 @@ The business rules of DESIGN §3 live in this store's transactions, split by are
 ``runs.py`` (pipelines, runs, step runs, cache), ``lifecycle.py`` (finishing, heartbeats,
 reaping abandoned runs, a step's results), ``artifacts.py``, ``models.py`` (models, versions,
 numbering), ``stages.py`` (stage moves, history), ``links.py``, ``compare.py`` (version
-comparison), ``tokens.py``, ``webhooks.py`` (promotion events). All of them run through
+comparison), ``tokens.py``, ``webhooks.py`` (promotion events), ``deployments.py`` (inference services). All of them run through
 ``transactions.StoreCore``. Opening a store migrates an empty or older database.
 """
 
@@ -14,6 +14,7 @@ from modelplane.metadata import reads
 from modelplane.metadata.records import StoreInfo
 from modelplane.metadata.sql.artifacts import ArtifactsMixin
 from modelplane.metadata.sql.compare import CompareMixin
+from modelplane.metadata.sql.deployments import DeploymentsMixin
 from modelplane.metadata.sql.engine import current_revision, display_url
 from modelplane.metadata.sql.lifecycle import LifecycleMixin
 from modelplane.metadata.sql.lineage import LineageMixin
@@ -30,7 +31,7 @@ __all__ = ["SqlMetadataStore"]
 class SqlMetadataStore(
     LifecycleMixin,
     RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, CompareMixin, TokensMixin,
-    WebhooksMixin, MetricsMixin, LineageMixin,
+    WebhooksMixin, MetricsMixin, LineageMixin, DeploymentsMixin,
 ):
     """The metadata store on a SQL database.
 

@@ -19,6 +19,7 @@ __all__ = [
     "api_tokens",
     "artifact_versions",
     "artifacts",
+    "deployments",
     "metadata",
     "metric_points",
     "model_version_artifacts",
@@ -418,8 +419,46 @@ webhook_deliveries = sa.Table(
     **_TABLE_OPTIONS,
 )
 
+# -- deployments: inference services following a stage (``modelplane serve``) --------------------
+
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    _id(primary_key=True),
+    _fk("model_id", "models.id", "CASCADE"),
+    sa.Column("stage", sa.String(16), nullable=True),  # the stage followed (NULL: pinned)
+    sa.Column("pinned_version", sa.Integer(), nullable=True),
+    _name("artifact", nullable=True),  # the model artifact link loaded
+    sa.Column("endpoint", sa.String(2000), nullable=False),
+    _name("host"),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # starting | serving | stopped | gone
+    # The version served now; a deleted version leaves the number.
+    _fk("model_version_id", "model_versions.id", "SET NULL", nullable=True),
+    sa.Column("version", sa.Integer(), nullable=True),
+    _time("serving_since", nullable=True),
+    sa.Column("canary_stage", sa.String(16), nullable=True),
+    sa.Column("canary_percent", sa.Float(), nullable=True),
+    _fk("canary_version_id", "model_versions.id", "SET NULL", nullable=True),
+    sa.Column("canary_version", sa.Integer(), nullable=True),
+    sa.Column("canary_state", sa.String(16), nullable=True),  # active | cut_off
+    sa.Column("max_error_rate", sa.Float(), nullable=True),
+    _json("traffic"),  # per version number: requests, errors, latency
+    _json("events"),  # the newest 100 events, oldest first
+    sa.Column("message", sa.Text(), nullable=True),
+    sa.Column("report_seconds", sa.Float(), nullable=False),
+    _time("created"),
+    _time("last_seen"),
+    _time("ended", nullable=True),
+    sa.Index(None, "model_id", "created"),
+    sa.Index(None, "model_version_id"),
+    sa.Index(None, "canary_version_id"),
+    **_TABLE_OPTIONS,
+)
+
 # Children before parents: the order in which rows can be deleted.
 ALL_TABLES = (
+    deployments,
     metric_points,
     webhook_deliveries,
     webhooks,

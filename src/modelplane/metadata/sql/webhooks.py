@@ -26,7 +26,7 @@ from modelplane.metadata.sql.tables import models, webhook_deliveries, webhooks
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.versioning import check_name, parse_stage
 
-__all__ = ["STAGE_CHANGED", "WebhooksMixin", "enqueue_stage_change"]
+__all__ = ["STAGE_CHANGED", "WebhooksMixin", "enqueue_event", "enqueue_stage_change"]
 
 STAGE_CHANGED = "model_version.stage_changed"
 _STATUSES = ("pending", "delivered", "failed")
@@ -101,21 +101,35 @@ def enqueue_stage_change(
         "reason": change["reason"],
         "time": created.isoformat(),
     }
+    enqueue_event(conn, STAGE_CHANGED, payload, model_name, change["to_stage"], created, change_id)
+
+
+def enqueue_event(
+    conn: Connection,
+    event: str,
+    payload: dict[str, Any],
+    model_name: str,
+    stage: str | None,
+    created: datetime,
+    change_id: int | None = None,
+) -> None:
+    """Queue ``payload`` as ``event`` for every webhook of ``model_name`` (or of every model)
+    whose stages include ``stage`` (or are all), in the caller's transaction."""
     rows = [
         {
             "id": new_id(),
             "webhook_id": hook.id,
             "stage_change_id": change_id,
-            "event": STAGE_CHANGED,
+            "event": event,
             "payload": payload,
             "status": "pending",
             "attempts": 0,
             "next_attempt": created,
             "created": created,
         }
-        for hook in hooks
+        for hook in conn.execute(sa.select(webhooks.c.id, webhooks.c.model, webhooks.c.stages))
         if (hook.model is None or hook.model == model_name)
-        and (not hook.stages or change["to_stage"] in hook.stages)
+        and (not hook.stages or stage is None or stage in hook.stages)
     ]
     if rows:
         conn.execute(webhook_deliveries.insert(), rows)
