@@ -4,11 +4,14 @@ A model keeps its gates per single-holder stage (``enums.SINGLE_HOLDER_STAGES``)
 
     {"production": ["accuracy >= current", "accuracy >= 0.9", "dataset_hash exists"]}
 
-A rule is ``KEY OP VALUE`` or ``KEY exists``. ``KEY`` names a metadata entry of the version
+A rule is ``KEY OP VALUE``, ``KEY exists`` or ``signature compatible``. ``KEY`` names a metadata entry of the version
 (nested dictionaries are reached with dots: ``eval.f1``), or the last, min or max of a metric
 series logged with ``log_metrics`` (``val_loss.min``, ``auc.last``). ``OP`` is one of ``>= > <= < == !=``.
 ``VALUE`` is a number, a quoted or bare string, or ``current``: the same entry of the version that
-holds the stage now (a rule against ``current`` passes when nobody holds it). The store checks
+holds the stage now (a rule against ``current`` passes when nobody holds it).
+``signature compatible`` refuses a version whose model's input signature (``modelplane.signatures``)
+would break the requests clients send the holder's model: a column it needs that the holder's
+clients do not send, or a column of a kind it cannot take. The store checks
 every gate of the target stage in the transaction that moves the version, so no client — SDK, CLI
 or dashboard — can promote past them, and a metric logged a moment earlier is seen.
 """
@@ -23,6 +26,7 @@ from typing import Any
 
 from modelplane.enums import SINGLE_HOLDER_STAGES
 from modelplane.errors import InvalidInputError
+from modelplane.signatures import SIGNATURE_KEY, breaks
 
 __all__ = ["Gate", "check_gates", "failed_gates", "flatten", "parse_gate"]
 
@@ -33,22 +37,29 @@ _RULE = re.compile(
 )
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 _SYNTAX_HINT = (
-    "Write KEY OP VALUE or KEY exists, e.g. 'accuracy >= current', 'accuracy >= 0.9', "
-    "'framework == sklearn', 'dataset_hash exists'."
+    "Write KEY OP VALUE, KEY exists or signature compatible, e.g. 'accuracy >= current', "
+    "'accuracy >= 0.9', 'framework == sklearn', 'dataset_hash exists'."
 )
+SIGNATURE_RULE = "signature compatible"
 
 
 @dataclasses.dataclass(frozen=True)
 class Gate:
     key: str
-    op: str  # one of >= > <= < == != or "exists"
+    op: str  # one of >= > <= < == != or "exists", or "compatible" (signature compatible)
     value: float | str | None  # None for "exists"; "current" compares with the stage's holder
 
     @property
     def against_current(self) -> bool:
         return self.value == "current"
 
+    @property
+    def reads_signature(self) -> bool:
+        return self.op == "compatible"
+
     def __str__(self) -> str:
+        if self.reads_signature:
+            return SIGNATURE_RULE
         if self.op == "exists":
             return f"{self.key} exists"
         value = self.value
@@ -60,6 +71,8 @@ def parse_gate(text: str) -> Gate:
     """The rule ``text`` as a ``Gate``; ``InvalidInputError`` naming the rule when malformed."""
     if not isinstance(text, str):
         raise InvalidInputError(f"A gate must be text, not {type(text).__name__}.", hint=_SYNTAX_HINT)
+    if " ".join(text.split()) == SIGNATURE_RULE:
+        return Gate(SIGNATURE_KEY, "compatible", None)
     match = _RULE.fullmatch(text)
     if match is None:
         raise InvalidInputError(f"The gate {text!r} cannot be read.", hint=_SYNTAX_HINT)
@@ -149,6 +162,8 @@ def failed_gates(
 
 
 def _check(gate: Gate, mine: dict[str, Any], theirs: dict[str, Any] | None, label: str) -> str | None:
+    if gate.reads_signature:
+        return _check_signature(mine.get(SIGNATURE_KEY), (theirs or {}).get(SIGNATURE_KEY), label)
     if gate.key not in mine or mine[gate.key] is None:
         return f"this version has no metadata '{gate.key}'"
     if gate.op == "exists":
@@ -174,6 +189,18 @@ def _check(gate: Gate, mine: dict[str, Any], theirs: dict[str, Any] | None, labe
     if _compare(float(value), gate.op, float(target)):
         return None
     return f"it is {_show(value)}, not {gate.op} {_show(target)}{source}"
+
+
+def _check_signature(mine: Any, theirs: Any, label: str) -> str | None:
+    if not isinstance(mine, Mapping):
+        return (
+            "this version's model has no input signature (one is recorded when a model is "
+            "fitted on a DataFrame, or declared with ArtifactConfig(input_signature=...))"
+        )
+    if not isinstance(theirs, Mapping):
+        return None  # nothing holds the stage, or its model has no signature: no clients to break
+    problems = breaks(mine, theirs)
+    return f"{'; '.join(problems)} ({label})" if problems else None
 
 
 def _is_number(value: Any) -> bool:

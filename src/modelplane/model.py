@@ -18,6 +18,7 @@ from modelplane.errors import AlreadyExistsError, InvalidInputError
 from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecord, ModelVersionRecord, RunRecord
 from modelplane.metadata.store import MODEL_CARD_FIELDS
 from modelplane.model_handle import ModelVersionHandle, read_version
+from modelplane.signatures import declared
 from modelplane.versioning import check_name, parse_version_spec
 
 __all__ = ["ArtifactConfig", "Model", "ModelConfig", "ModelVersion"]
@@ -27,7 +28,8 @@ _IGNORED_KEYWORDS = {"save_models_to_registry", "suppress_class_validation_warni
 
 
 class ArtifactConfig:
-    """How a step output is stored and linked: its artifact name, tags, link kind and overwrite rule.
+    """How a step output is stored and linked: its artifact name, tags, link kind and overwrite rule,
+    and for a model, the input signature it takes when the one inferred would be wrong.
 
     ``overwrite=False`` (the default) adds one more linked version of this name to the model version on
     every run; ``overwrite=True`` replaces the earlier links of that name.
@@ -43,6 +45,7 @@ class ArtifactConfig:
         is_model_artifact: bool = False,
         is_deployment_artifact: bool = False,
         artifact_type: ArtifactType | str | None = None,
+        input_signature: Any = None,
     ) -> None:
         if name and artifact_name and name != artifact_name:
             raise InvalidInputError(
@@ -73,13 +76,20 @@ class ArtifactConfig:
         if is_deployment_artifact:
             kind = ArtifactType.DEPLOYMENT
         self.artifact_type = kind
+        # The columns (and dtypes) the model takes, when inferring them from the step's DataFrame
+        # inputs would not do: {"age": "int64", ...} or ["age", ...] (modelplane.signatures).
+        self.input_signature = declared(input_signature) if input_signature is not None else None
 
     @property
     def artifact_name(self) -> str | None:
         return self.name
 
     def __repr__(self) -> str:
-        return f"ArtifactConfig(name={self.name!r}, type={self.artifact_type}, overwrite={self.overwrite})"
+        signature = f", input_signature={self.input_signature!r}" if self.input_signature else ""
+        return (
+            f"ArtifactConfig(name={self.name!r}, type={self.artifact_type}, "
+            f"overwrite={self.overwrite}{signature})"
+        )
 
 
 class Model:

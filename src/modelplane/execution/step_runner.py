@@ -31,6 +31,8 @@ from modelplane.metadata.records import (
     StepRunRecord,
 )
 from modelplane.model import ArtifactConfig
+from modelplane.signatures import SIGNATURE_KEY
+from modelplane.signatures import infer as infer_signature
 
 __all__ = ["StepOutcome", "run_step"]
 
@@ -175,6 +177,24 @@ def _write_outputs(client: Client, values: dict[str, Any], output_plan: dict) ->
     return written
 
 
+def _signatures(
+    values: dict[str, Any], inputs: dict[str, Any], written: dict[str, tuple[str, Any]], output_plan: dict
+) -> dict[str, dict[str, Any]]:
+    """The input signature of each model output: declared in its ``ArtifactConfig``, or inferred
+    from the DataFrames the step was given (modelplane.signatures)."""
+    found = {}
+    for name, (_, stored) in written.items():
+        if stored.type is not ArtifactType.MODEL:
+            continue
+        config = output_plan[name][1]
+        signature = (config.input_signature if config else None) or infer_signature(
+            values[name], inputs.values()
+        )
+        if signature:
+            found[name] = signature
+    return found
+
+
 def _record_outputs(
     client: Client,
     step_run: StepRunRecord,
@@ -182,6 +202,7 @@ def _record_outputs(
     output_plan: dict,
     model_version: ModelVersionRecord | None,
     logs: str,
+    signatures: dict[str, dict[str, Any]],
 ) -> dict[str, ArtifactVersionRecord]:
     """Record the outputs, link them to the model version and close the step run: one store call,
     so a step's results appear all at once or not at all, on every backend."""
@@ -199,7 +220,9 @@ def _record_outputs(
                 uri=stored.uri,
                 content_hash=stored.content_hash,
                 size=stored.size,
-                metadata=stored.metadata or {},
+                metadata={**(stored.metadata or {}), **(
+                    {SIGNATURE_KEY: signatures[output_name]} if output_name in signatures else {}
+                )},
                 tags=list(config.tags) if config else [],
             )
         )
@@ -305,8 +328,11 @@ def run_step(
             values = _split_return(node, value)
             _check_output_types(node, values)
             written = _write_outputs(client, values, output_plan)
+            signatures = _signatures(values, kwargs, written, output_plan)
             logs = captured.text
-            saved = _record_outputs(client, step_run, written, output_plan, model_version, logs)
+            saved = _record_outputs(
+                client, step_run, written, output_plan, model_version, logs, signatures
+            )
         except BaseException as exc:  # noqa: BLE001 - the user's error is recorded, then re-raised upstream
             text = traceback.format_exc()
             # The traceback goes into the step's logs too, after what the step printed, so

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
+from modelplane.enums import SINGLE_HOLDER_STAGES, ArtifactType, ModelStages
 from modelplane.errors import (
     InvalidInputError,
     NotFoundError,
@@ -22,6 +22,7 @@ from modelplane.errors import (
     StageConflictError,
 )
 from modelplane.gates import failed_gates, parse_gate
+from modelplane.signatures import SIGNATURE_KEY
 from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import ModelVersionRecord, Page, StageChangeRecord
 from modelplane.metadata.sql.metrics import SERIES_PARTS, series_values
@@ -37,7 +38,12 @@ from modelplane.metadata.sql.rows import (
 )
 from modelplane.metadata.sql.stage_history import MOVE, REFUSED, ROLLBACK, Tenure, tenures
 from modelplane.metadata.sql.step_changes import record_stage_request
-from modelplane.metadata.sql.tables import model_versions, stage_changes
+from modelplane.metadata.sql.tables import (
+    artifact_versions,
+    model_version_artifacts,
+    model_versions,
+    stage_changes,
+)
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.sql.webhooks import enqueue_stage_change
 from modelplane.metadata.store import VersionRef
@@ -57,6 +63,16 @@ _HOLDER = (
     )
     .limit(1)
     .with_for_update(of=model_versions)
+)
+# The input signature of a version is that of its newest linked model artifact that has one.
+_MODEL_SIGNATURES = (
+    sa.select(artifact_versions.c.meta)
+    .join(model_version_artifacts, model_version_artifacts.c.artifact_version_id == artifact_versions.c.id)
+    .where(
+        model_version_artifacts.c.model_version_id == sa.bindparam("version_id"),
+        model_version_artifacts.c.kind == ArtifactType.MODEL.value,
+    )
+    .order_by(model_version_artifacts.c.created.desc())
 )
 _SET_STAGE = model_versions.update().where(model_versions.c.id == sa.bindparam("b_id"))
 
@@ -79,9 +95,15 @@ def _gate_view(conn: Connection, row: Row[Any], rules: list[str]) -> dict[str, A
     """What gates read of a version: its metadata and, when a rule asks (``loss.min``), the last,
     min and max of its metric series (metadata of the same name wins)."""
     view = dict(model_version_record(row).metadata)
-    if any(parse_gate(rule).key.rpartition(".")[2] in SERIES_PARTS for rule in rules):
+    gates = [parse_gate(rule) for rule in rules]
+    if any(gate.key.rpartition(".")[2] in SERIES_PARTS for gate in gates):
         for key, value in series_values(conn, row.id).items():
             view.setdefault(key, value)
+    if any(gate.reads_signature for gate in gates) and SIGNATURE_KEY not in view:
+        for linked in conn.execute(_MODEL_SIGNATURES, {"version_id": row.id}):
+            if isinstance(linked.meta, dict) and SIGNATURE_KEY in linked.meta:
+                view[SIGNATURE_KEY] = linked.meta[SIGNATURE_KEY]
+                break
     return view
 
 
