@@ -16,6 +16,7 @@ The tree (only these cross module boundaries; the server maps only these to HTTP
     │   └── PermissionDeniedError      the token's role does not allow the call
     ├── ArtifactError                  artifact bytes missing, corrupt, or unloadable
     │   └── MaterializerError          no way to save or load a type
+    ├── ServiceUnavailableError        an inference service has no model version loaded yet
     ├── PipelineDefinitionError        a pipeline cannot be traced (with the user's file:line)
     └── PipelineRunError               a run failed; ``__cause__`` is the user's exception
         └── StepFailedError            one step raised
@@ -37,6 +38,7 @@ __all__ = [
     "PipelineRunError",
     "PromotionBlockedError",
     "SchemaVersionError",
+    "ServiceUnavailableError",
     "StageConflictError",
     "StepFailedError",
     "StoreError",
@@ -100,6 +102,10 @@ class ArtifactError(ModelplaneError):
 
 class MaterializerError(ArtifactError):
     """No materializer can save or load a value of this type."""
+
+
+class ServiceUnavailableError(ModelplaneError):
+    """An inference service has no model version to answer with (yet)."""
 
 
 class PipelineDefinitionError(ModelplaneError):

@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "db": ("modelplane.cli.db:db", "Show and upgrade the metadata database schema."),
     "server": ("modelplane.cli.server:server", "Run the REST API and dashboard server."),
+    "serve": (
+        "modelplane.cli.serve:serve",
+        "Serve the model version holding a stage over HTTP, following the stage.",
+    ),
     "token": ("modelplane.cli.token:token", "Create, list and revoke server API tokens."),
     "webhook": (
         "modelplane.cli.webhook:webhook",

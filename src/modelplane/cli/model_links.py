@@ -1,8 +1,10 @@
-"""The link listings of a model version: its runs and its data, model and deployment artifacts.
+"""The link listings of a model version: its runs, its data, model and deployment artifacts, and
+the services serving it.
 
 Each listing answers to every spelling the reference page and ZenML use: ``artifacts`` and
-``data_artifacts``; ``model_artifacts`` and ``model_objects``; ``endpoint_artifacts``,
-``deployments`` and ``deployment_artifacts``.
+``data_artifacts``; ``model_artifacts`` and ``model_objects``; ``deployment_artifacts``; and
+``deployments`` and ``endpoint_artifacts``, which list the inference services (``modelplane
+serve``) serving the version and then its deployment artifacts.
 """
 
 from __future__ import annotations
@@ -22,11 +24,7 @@ __all__ = ["LINK_COMMANDS", "LINK_KINDS"]
 LINK_KINDS = {
     "data_artifacts": ("data", "data artifacts (datasets, predictions, metrics…)", ("artifacts",)),
     "model_artifacts": ("model", "model artifacts (trained model objects)", ("model_objects",)),
-    "deployment_artifacts": (
-        "deployment",
-        "deployment artifacts",
-        ("endpoint_artifacts", "deployments"),
-    ),
+    "deployment_artifacts": ("deployment", "deployment artifacts", ()),
 }
 LINK_COLUMNS = (
     Column("LINK NAME", "name"),
@@ -81,7 +79,60 @@ def runs(model_name: str, version_spec: str, limit: int, page: int, fmt: str) ->
     output.listing(found, RUN_COLUMNS, fmt=fmt, empty="No runs are linked to this version.")
 
 
-LINK_COMMANDS: list[click.Command] = [runs]
+def _role(row: dict[str, Any], number: int) -> str:
+    if row.get("canary_version") == number and row.get("version") != number:
+        state = "" if row.get("canary_state") == "active" else f", {row.get('canary_state')}"
+        return f"canary {row.get('canary_percent'):g}%{state}"
+    return f"follows {row['stage']}" if row.get("stage") else "pinned"
+
+
+def _deployment_columns(number: int) -> tuple[Column, ...]:
+    return (
+        Column("ENDPOINT", "endpoint"),
+        Column("STATUS", "status"),
+        Column("SERVES AS", lambda r: _role(r, number)),
+        Column("HOST", lambda r: f"{r['host']}:{r['pid']}"),
+        Column("SINCE", "serving_since", output.when),
+        Column("LAST SEEN", "last_seen", output.when),
+    )
+
+
+def _deployments_command(name: str) -> click.Command:
+    @click.command(
+        name,
+        short_help="List the services serving a version." if name == "deployments" else "Same as deployments.",
+    )
+    @_arguments
+    @click.option("--all", "everything", is_flag=True, help="Also list services that stopped or are gone.")
+    @output_option
+    def command(model_name: str, version_spec: str, everything: bool, fmt: str) -> None:
+        client = session.client()
+        version = client.get_model_version(model_name, version_spec)
+        services = client.list_deployments(
+            model=model_name, version=version.id, include_ended=everything, limit=1000
+        )
+        artifacts = client.list_artifact_links(model_name, version.id, kind="deployment", limit=1000)
+        if fmt == "json":
+            output.emit_json({"deployments": output.to_json(services), "deployment_artifacts": output.to_json(artifacts)})
+            return
+        if services.items:
+            output.table(output.to_json(services)["items"], _deployment_columns(version.number))
+        else:
+            ended = "" if everything else " (--all shows stopped ones)"
+            output.message(f"No service is serving version {version.number}{ended}.")
+        if artifacts.items:
+            output.table(output.to_json(artifacts)["items"], LINK_COLUMNS, title="\nDeployment artifacts")
+
+    command.help = (
+        "List the inference services serving a model version (`modelplane serve`), as its main "
+        "version or its canary, and its deployment artifacts." + (
+            "" if name == "deployments" else " Same as `model version deployments`."
+        )
+    )
+    return command
+
+
+LINK_COMMANDS: list[click.Command] = [runs, _deployments_command("deployments"), _deployments_command("endpoint_artifacts")]
 for _canonical, (_kind, _what, _aliases) in LINK_KINDS.items():
     for _name in (_canonical, *_aliases):
         LINK_COMMANDS.append(_artifacts_command(_name, _kind, _what, _canonical))
