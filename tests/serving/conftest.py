@@ -68,16 +68,17 @@ def service_env() -> dict[str, str]:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
-    """``serve("iris", "--stage", "production")``: start a service and wait until it is ready."""
+    """``serve("iris", "--stage", "production")``: start a service and wait until it is ready.
+    ``env`` adds variables (a Ray cluster's token)."""
     started: list[Served] = []
 
-    def start(*args: str, ready: bool = True) -> Served:
+    def start(*args: str, ready: bool = True, env: dict[str, str] | None = None) -> Served:
         port = free_port()
         log = tmp_path / f"serve-{port}.log"
         process = subprocess.Popen(
             [sys.executable, "-m", "modelplane", "serve", *args, "--port", str(port),
              "--poll-seconds", "0.2", "--report-seconds", "0.5"],
-            stdout=log.open("w"), stderr=subprocess.STDOUT, env=service_env(), text=True,
+            stdout=log.open("w"), stderr=subprocess.STDOUT, env={**service_env(), **(env or {})}, text=True,
         )
         served = Served(process, f"http://127.0.0.1:{port}", log)
         started.append(served)
@@ -91,7 +92,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
                 return False
             return answer.status_code == 200
 
-        wait_for(up, 90, "the service to be ready")
+        wait_for(up, 180, "the service to be ready")
         return served
 
     yield start

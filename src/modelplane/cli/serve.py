@@ -76,7 +76,7 @@ def _canary(value: str | None) -> tuple[str, float] | None:
     "--ray",
     "ray_address",
     is_flag=False,
-    flag_value="auto",
+    flag_value="local",
     default=None,
     metavar="[ADDRESS]",
     help="Run on Ray Serve (a running cluster at ADDRESS, or a local one).",

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from modelplane.errors import InvalidInputError, ServiceUnavailableError
 from modelplane.serving.service import Service
 
-__all__ = ["OPTIONS_ENV", "VERSION_HEADER", "app_from_env", "create_app"]
+__all__ = ["OPTIONS_ENV", "VERSION_HEADER", "app_from_env", "create_app", "invoke", "readiness"]
 
 logger = logging.getLogger("modelplane.serve")
 VERSION_HEADER = "X-Modelplane-Model-Version"
@@ -35,7 +35,7 @@ VERSION_HEADER = "X-Modelplane-Model-Version"
 OPTIONS_ENV = "MODELPLANE_SERVE_OPTIONS"
 
 
-def _error(status: int, exc: Exception, version: int | None) -> Response:
+def _error(status: int, exc: Exception, version: int | None) -> tuple[int, bytes, dict[str, str]]:
     body: dict[str, Any] = {
         "error_code": type(exc).__name__,
         "message": getattr(exc, "message", None) or str(exc),
@@ -43,8 +43,28 @@ def _error(status: int, exc: Exception, version: int | None) -> Response:
     hint = getattr(exc, "hint", None)
     if hint:
         body["hint"] = hint
-    headers = {VERSION_HEADER: str(version)} if version is not None else None
-    return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
+    headers = {VERSION_HEADER: str(version)} if version is not None else {}
+    return status, json.dumps(body).encode(), headers
+
+
+def invoke(service: Service, body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    """The status, JSON body and headers answering a scoring request (any server's route)."""
+    try:
+        answer, version = service.predict(body)
+    except InvalidInputError as exc:
+        return _error(400, exc, _serving(service))
+    except ServiceUnavailableError as exc:
+        return _error(503, exc, None)
+    except Exception as exc:  # noqa: BLE001 - the model failed: logged, answered 500
+        logger.exception("Model version %s failed to answer.", _serving(service))
+        return _error(500, exc, _serving(service))
+    return 200, answer, {VERSION_HEADER: str(version)}
+
+
+def readiness(service: Service) -> tuple[int, dict[str, Any]]:
+    if service.primary is None:
+        return 503, {"status": "not ready", "message": service.message or "Loading the model."}
+    return 200, {"status": "ready", "version": service.primary.number}
 
 
 def create_app(service: Service) -> FastAPI:
@@ -70,17 +90,8 @@ def create_app(service: Service) -> FastAPI:
 
     @app.post("/invocations")
     async def invocations(request: Request) -> Response:
-        body = await request.body()
-        try:
-            answer, version = service.predict(body)
-        except InvalidInputError as exc:
-            return _error(400, exc, _serving(service))
-        except ServiceUnavailableError as exc:
-            return _error(503, exc, None)
-        except Exception as exc:  # noqa: BLE001 - the model failed: logged, answered 500
-            logger.exception("Model version %s failed to answer.", _serving(service))
-            return _error(500, exc, _serving(service))
-        return Response(answer, media_type="application/json", headers={VERSION_HEADER: str(version)})
+        status, body, headers = invoke(service, await request.body())
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -88,12 +99,8 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/ready")
     async def ready() -> Response:
-        if service.primary is None:
-            return JSONResponse(
-                {"status": "not ready", "message": service.message or "Loading the model."},
-                status_code=503,
-            )
-        return JSONResponse({"status": "ready", "version": service.primary.number})
+        status, body = readiness(service)
+        return JSONResponse(body, status_code=status)
 
     @app.get("/version")
     async def version() -> dict[str, Any]:
