@@ -636,3 +636,53 @@ def test_a_version_page_draws_its_lineage_and_clicks_through(
     page.wait_for_selector("[data-testid=uses-table]")
     assert page.url.endswith("#/artifacts/iris_training_dataset/1")
     assert page.errors == []
+
+
+def test_a_version_page_shows_where_the_version_is_served(
+    page: Any, iris_server: LiveServer, viewer_token: str, admin: HttpMetadataStore
+) -> None:
+    """A real `modelplane serve` process, talking to the server as a team's service would."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.serving.conftest import ONE_ROW, free_port, service_env, wait_for
+
+    holder = admin.get_model_version(MODEL, "production").number
+    port = free_port()
+    env = {k: v for k, v in service_env().items() if not k.startswith("MODELPLANE_")}
+    env.update(iris_server.client_env(), MODELPLANE_HOME=os.environ["MODELPLANE_HOME"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelplane", "serve", MODEL, "--port", str(port), "--report-seconds", "0.5"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{url}/ready", timeout=2).status_code == 200
+            except httpx.TransportError:
+                assert process.poll() is None, "the service exited"
+                return False
+
+        wait_for(ready, 90, "the service")
+        with httpx.Client(base_url=url) as http:
+            for _ in range(5):
+                assert http.post("/invocations", json=ONE_ROW).status_code == 200
+        wait_for(
+            lambda: any(d.traffic.get(str(holder), None) and d.traffic[str(holder)].requests == 5
+                        for d in admin.list_deployments(model=MODEL, version=holder)),
+            what="the report of 5 requests",
+        )
+        log_in(page, iris_server, viewer_token, f"#/models/{MODEL}/versions/{holder}")
+        served = page.locator("[data-testid=deployments]")
+        served.wait_for()
+        row = served.locator("tr", has_text=url)
+        assert "follows production" in row.inner_text()
+        assert re.search(r"\b5\b", row.inner_text())  # its requests
+        assert page.errors == []
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    assert admin.list_deployments(model=MODEL, version=holder).total == 0  # it recorded its stop

@@ -1,5 +1,6 @@
-// One model version: metadata and metrics, linked artifacts by kind with previews, linked runs,
-// its stage history, and the stage change (with a confirmation naming what gets archived).
+// One model version: metadata and metrics, where it is served, linked artifacts by kind with
+// previews, linked runs, its stage history, and the stage change (with a confirmation naming what
+// gets archived).
 
 import { api, download, enc, storeInfo } from "./api.js";
 import { bytes, duration, errorBox, fields, h, link, metrics, route, section, show, stageBadge, statusBadge, table, tagList, when } from "./dom.js";
@@ -109,6 +110,36 @@ function runsSection(runs) {
   return section("Linked runs", table(columns, runs, { empty: "No runs linked." }));
 }
 
+/** Where the version is served: the `modelplane serve` processes answering with it (or
+ * sending it a canary share), with their traffic. */
+function servedSection(deployments, version) {
+  const key = String(version.number);
+  const role = (d) => {
+    if (d.canary_version === version.number && d.version !== version.number) {
+      return `canary ${d.canary_percent}%${d.canary_state === "cut_off" ? " (cut off)" : ""}`;
+    }
+    return d.stage ? `follows ${d.stage}` : "pinned";
+  };
+  const traffic = (d) => d.traffic[key] || { requests: 0, errors: 0 };
+  const columns = [
+    { label: "Endpoint", cell: (d) => h("a", { href: d.endpoint, rel: "noopener" }, d.endpoint) },
+    { label: "Serves as", cell: (d) => role(d) },
+    { label: "Host", cell: (d) => `${d.host}:${d.pid}` },
+    { label: "Since", cell: (d) => when(d.serving_since || d.created) },
+    { label: "Requests", class: "num", cell: (d) => String(traffic(d).requests) },
+    { label: "Errors", class: "num", cell: (d) => String(traffic(d).errors) },
+    { label: "p99 ms", class: "num", cell: (d) => (traffic(d).p99_ms == null ? "–" : show(traffic(d).p99_ms)) },
+    { label: "Last seen", cell: (d) => when(d.last_seen) },
+  ];
+  return section(
+    "Served at",
+    table(columns, deployments, {
+      empty: "No service is serving this version (start one with modelplane serve).",
+      attrs: { "data-testid": "deployments" },
+    }),
+  );
+}
+
 /** The confirmation text and the set_stage arguments for moving `version` to `target`. */
 async function plan(model, version, target) {
   if (!(await storeInfo()).single_holder_stages.includes(target)) {
@@ -171,12 +202,13 @@ function stageControl(ctx, model, version) {
 export async function versionPage(ctx) {
   const [model, spec] = ctx.args;
   const version = await api(`/models/${enc(model)}/versions/${enc(spec)}`);
-  const [links, runs, history, series, lineage] = await Promise.all([
+  const [links, runs, history, series, lineage, deployments] = await Promise.all([
     api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/artifact-links`, { query: { limit: 500 } }),
     api(`/models/${enc(version.model_id)}/versions/${enc(version.id)}/runs`, { query: { limit: 100 } }),
     api(`/models/${enc(model)}/stage-changes`, { query: { version: version.number, limit: 100 } }),
     seriesSection(version),
     lineageSection(ctx, model, version),
+    api("/deployments", { query: { model: version.model_id, version: version.id, limit: 100 } }),
   ]);
   const found = metrics(version.metadata);
   const other = Object.entries(version.metadata || {}).filter(([k]) => !(k in found));
@@ -210,6 +242,7 @@ export async function versionPage(ctx) {
       Object.keys(found).length ? table([{ label: "Metric", cell: (r) => r[0] }, { label: "Value", class: "num", cell: (r) => show(r[1]) }], Object.entries(found), { attrs: { "data-testid": "metrics-table" } }) : h("p", { class: "muted" }, "No metrics logged."),
       other.length ? metadataBlock(Object.fromEntries(other)) : null,
     ),
+    servedSection(deployments.items, version),
     series,
     lineage,
     artifactsSection(links.items),
