@@ -111,8 +111,6 @@ def test_artifact_list_versions_and_describe(cli: Cli, trained: Client) -> None:
         ("data_artifacts", ["dataset"]),
         ("model_artifacts", ["weights"]),
         ("model_objects", ["weights"]),
-        ("endpoint_artifacts", []),
-        ("deployments", []),
         ("deployment_artifacts", []),
     ],
 )
@@ -126,6 +124,32 @@ def test_link_listings_under_every_spelling(
     table = cli("model", "version", command, "iris", "2")
     assert table.exit_code == 0
     assert ("No " in table.stdout) if not expected else (expected[0] in table.stdout)
+
+
+@pytest.mark.parametrize("command", ["deployments", "endpoint_artifacts"])
+def test_deployments_list_services_then_deployment_artifacts(
+    cli: Cli, trained: Client, command: str
+) -> None:
+    """The reference page's `deployments` and `endpoint_artifacts`: what serves the version."""
+    empty = cli("model", "version", command, "iris", "2", "-o", "json").json()
+    assert empty["deployments"]["items"] == [] and empty["deployment_artifacts"]["items"] == []
+    from modelplane.metadata.deployment_records import DeploymentReport, NewDeployment
+
+    service = trained.register_deployment(
+        NewDeployment(model="iris", stage="production", endpoint="http://10.1.2.3:8080", host="node-7", pid=77)
+    )
+    trained.report_deployment(service.id, DeploymentReport(version=2))
+    for version in ("2", "production"):
+        listed = cli("model", "version", command, "iris", version, "-o", "json").json()
+        assert [d["endpoint"] for d in listed["deployments"]["items"]] == ["http://10.1.2.3:8080"]
+    table = cli("model", "version", command, "iris", "2").stdout
+    assert "http://10.1.2.3:8080" in table and "follows production" in table and "node-7:77" in table
+    assert cli("model", "version", command, "iris", "1").stdout.startswith("No service is serving version 1")
+    trained.report_deployment(service.id, DeploymentReport(status="stopped", version=2))
+    assert "No service" in cli("model", "version", command, "iris", "2").stdout
+    assert "stopped" in cli("model", "version", command, "iris", "2", "--all").stdout
+    missing = cli("model", "version", command, "iris", "9")
+    assert missing.exit_code == 1 and "9" in missing.stderr
 
 
 def test_version_runs_and_describe_counts(cli: Cli, trained: Client) -> None:

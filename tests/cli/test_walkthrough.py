@@ -133,7 +133,8 @@ def test_training_links_two_datasets_one_model_object_no_deployment_and_its_run(
     assert {item["kind"] for item in artifacts["items"]} == {"data"}
     objects = walk.json("model objects")["items"]
     assert [(o["name"], o["kind"]) for o in objects] == [("iris_classifier", "model")]
-    assert walk.json("deployments") == {"items": [], "total": 0, "limit": 50, "offset": 0}
+    empty = {"items": [], "total": 0, "limit": 1000, "offset": 0}
+    assert walk.json("deployments") == {"deployments": empty, "deployment_artifacts": empty}
     (run,) = walk.json("runs after training")["items"]
     assert (run["pipeline_name"], run["status"]) == ("train_and_promote_model", "completed")
 

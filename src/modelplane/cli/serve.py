@@ -44,7 +44,7 @@ def _canary(value: str | None) -> tuple[str, float] | None:
 @click.option("--version", "version", type=click.IntRange(min=1), help="Serve this version number only.")
 @click.option("--artifact", help="The model artifact link to load, when the version has several.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Port to listen on.")
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
     help="Processes answering requests; each follows the stage and is a deployment of its own.",
