@@ -231,3 +231,17 @@ def test_bad_serve_commands_fail_with_a_clear_error(production: Client) -> None:
         result = _cli("serve", *args)
         assert result.returncode != 0 and named in result.stderr, (args, result.stderr)
     assert production.list_deployments(include_ended=True).total == 0
+
+
+def test_a_pinned_version_stays_and_workers_each_register(production: Client, serve: Serve) -> None:
+    train_iris(c=0.01)  # version 2
+    pinned = serve("iris", "--version", "1", "--workers", "2")
+    workers = wait_for(
+        lambda: (found := production.list_deployments(model="iris", version=1)).total == 2 and found,
+        what="both worker processes to register",
+    )
+    assert len({d.pid for d in workers}) == 2 and all(d.pinned_version == 1 and d.stage is None for d in workers)
+    production.set_stage("iris", 2, "production", force=True)
+    time.sleep(1.0)  # several poll periods: a pinned service must not move
+    assert {pinned.post().headers[VERSION_HEADER] for _ in range(20)} == {"1"}
+    assert "pinned" in _cli("model", "version", "deployments", "iris", "1").stdout
