@@ -30,12 +30,13 @@ from modelplane.serving.loading import Loaded, load_version
 from modelplane.serving.payload import PayloadError, read_request
 from modelplane.serving.traffic import Traffic
 
-__all__ = ["MIN_CANARY_REQUESTS", "Service"]
+__all__ = ["MIN_CANARY_REQUESTS", "RETRY_REFUSED_SECONDS", "Service"]
 
 logger = logging.getLogger("modelplane.serve")
 # A canary is judged on its error rate only after this many requests, so one early error does
 # not cut it off.
 MIN_CANARY_REQUESTS = 20
+RETRY_REFUSED_SECONDS = 60.0
 
 
 class Service:
@@ -80,7 +81,9 @@ class Service:
         self._window = [0, 0]  # the current canary's requests and errors
         self._lock = threading.Lock()
         self._events: list[DeploymentEvent] = []
-        self._refused: set[str] = set()  # version ids that failed to load or answer
+        # Version ids that failed to load or answer → when: tried again after RETRY_REFUSED_SECONDS
+        # (a store or network glitch passes), recorded once.
+        self._refused: dict[str, float] = {}
         self._last_sample: Any = None
         self._stop = threading.Event()
         self._report_now = threading.Event()
@@ -184,14 +187,17 @@ class Service:
             )
 
     def _load(self, record: ModelVersionRecord) -> Loaded | None:
-        if record.id in self._refused:
+        refused_at = self._refused.get(record.id)
+        if refused_at is not None and time.monotonic() - refused_at < RETRY_REFUSED_SECONDS:
             return None
         try:
             return load_version(
                 self.client, self.model, record, self.artifact, fallback_sample=self._last_sample
             )
         except Exception as exc:  # noqa: BLE001 - whatever breaks a version keeps it out
-            self._refused.add(record.id)
+            self._refused[record.id] = time.monotonic()
+            if refused_at is not None:
+                return None  # refused before: said once
             why = f"Version {record.number} was not swapped in: {type(exc).__name__}: {exc}"
             keeping = f" Still serving version {self.primary.number}." if self.primary else ""
             self.message = why + keeping
