@@ -67,7 +67,7 @@ class Dispatcher:
         except ImportError:
             raise ConfigError(
                 "Sending webhook deliveries needs httpx, which is not installed.",
-                hint="Install it with: pip install 'modelplane[server]'",
+                hint="Install it with: pip install 'modelplane[client]'",
             ) from None
 
         self._store = store
