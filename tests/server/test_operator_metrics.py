@@ -185,15 +185,17 @@ def _app(tmp_path: Path) -> Any:
 
 
 async def _get(app: Any, *paths: str) -> list[httpx.Response]:
+    """``GET`` each path; ``BREW /path`` uses that (made-up) method."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://server") as http:
-        return [await http.get(path) for path in paths]
+        calls = [path.split(" ") if " " in path else ("GET", path) for path in paths]
+        return [await http.request(method, path) for method, path in calls]
 
 
-def test_each_app_counts_its_own_requests_and_5xx_answers_are_errors(tmp_path: Path) -> None:
+def test_each_app_counts_its_own_requests_5xx_answers_are_errors_and_odd_methods_are_other(tmp_path: Path) -> None:
     first, second = _app(tmp_path / "one"), _app(tmp_path / "two")
 
-    boom, _, metrics = asyncio.run(_get(first, "/boom", "/health", "/metrics"))
+    boom, _, _, metrics = asyncio.run(_get(first, "/boom", "/health", "BREW /health", "/metrics"))
     (other,) = asyncio.run(_get(second, "/metrics"))
 
     assert boom.status_code == 500 and len(boom.headers["x-request-id"]) == 32
@@ -201,4 +203,5 @@ def test_each_app_counts_its_own_requests_and_5xx_answers_are_errors(tmp_path: P
     assert _value(samples, "modelplane_http_request_errors_total", method="GET", route="/boom") == 1
     assert _value(samples, "modelplane_http_requests_total", method="GET", route="/boom", status="500") == 1
     assert _value(samples, "modelplane_http_requests_total", method="GET", route="/health", status="200") == 1
+    assert _value(samples, "modelplane_http_requests_total", method="other", route="/health", status="405") == 1
     assert "modelplane_http_requests_total{" not in other.text  # nothing served by the second yet

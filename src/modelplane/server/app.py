@@ -41,6 +41,7 @@ from modelplane.errors import (
     StageConflictError,
     StoreError,
 )
+from modelplane.periodic import Periodic
 from modelplane.server.api import inline_reader, threaded_reader
 from modelplane.server.asgi import BodyLimit, KeepEncodedSlashes, SecurityHeaders, error_body
 from modelplane.server.auth import ADMIN_OWNER, AUTH_CACHE_SECONDS, TokenCheck
@@ -300,15 +301,15 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        dispatcher = (
-            None
-            if webhook_interval is None
-            else Dispatcher(client.store, backoff=webhook_backoff, on_attempt=telemetry.webhook_attempt)
-        )
-        reaping = None if reap_interval is None else reaper(client, reap_interval, telemetry.runs_reaped)
-        if dispatcher is not None:
+        dispatcher: Dispatcher | None = None
+        reaping: Periodic | None = None
+        if webhook_interval is not None:
+            dispatcher = Dispatcher(
+                client.store, backoff=webhook_backoff, on_attempt=telemetry.webhook_attempt
+            )
             dispatcher.start(webhook_interval or 1.0)
-        if reaping is not None:
+        if reap_interval is not None:
+            reaping = reaper(client, reap_interval, telemetry.runs_reaped)
             reaping.start()
         try:
             yield

@@ -78,7 +78,9 @@ def log_config(log_format: str, level: str = "info") -> dict[str, Any] | None:
     }
 
 
-def json_line(message: str, *, level: int = logging.INFO, logger: str = "modelplane.server") -> None:
+def json_line(
+    message: str, *, level: int = logging.INFO, logger: str = "modelplane.server"
+) -> None:
     """Write one JSON log line to stderr before logging is set up (the CLI's start messages)."""
     record = logging.LogRecord(logger, level, __file__, 0, message, None, None)
     sys.stderr.write(JsonFormatter().format(record) + "\n")

@@ -64,7 +64,11 @@ class Readiness:
     """The checks of one app's stores; ``check()`` answers ``(ready, {check: "ok" or why})``."""
 
     def __init__(
-        self, store: MetadataStore, artifacts: ArtifactStore, store_url: str, timeout: float = READY_TIMEOUT
+        self,
+        store: MetadataStore,
+        artifacts: ArtifactStore,
+        store_url: str,
+        timeout: float = READY_TIMEOUT,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -100,7 +104,9 @@ class Readiness:
             )
         with open(opened.path, "rb") as file:
             if file.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
-                raise StoreError(f"The SQLite file {opened.path} is not a SQLite database any more.")
+                raise StoreError(
+                    f"The SQLite file {opened.path} is not a SQLite database any more."
+                )
 
     def _artifact_store(self) -> None:
         write = self._artifacts.begin_write(new_artifact_id())
@@ -109,7 +115,9 @@ class Readiness:
                 file.write(_PROBE)
             with write.folder.open("ready", "rb") as file:
                 if file.read() != _PROBE:
-                    raise ArtifactError("A file written under the artifact root read back different.")
+                    raise ArtifactError(
+                        "A file written under the artifact root read back different."
+                    )
         finally:
             write.abort()
 

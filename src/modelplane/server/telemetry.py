@@ -46,6 +46,8 @@ _SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}")
 # Seconds; API calls take about a millisecond, downloads and slow databases much longer.
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _UNMATCHED = "unmatched"
+# Any other method a client makes up is counted as "other", so label values stay few.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _TRACE = "modelplane.trace"
 
 access_logger = logging.getLogger("modelplane.server.access")
@@ -74,7 +76,9 @@ class _Pools(Collector):
             self._pools.append((database, pool))
 
     def collect(self) -> Iterable[Metric]:
-        info = GaugeMetricFamily("modelplane_info", "The modelplane version serving.", labels=["version"])
+        info = GaugeMetricFamily(
+            "modelplane_info", "The modelplane version serving.", labels=["version"]
+        )
         info.add_metric([__version__], 1.0)
         yield info
         families = {
@@ -126,7 +130,9 @@ class Telemetry:
             registry=registry,
         )
         self.runs_started = Counter(
-            "modelplane_runs_started", "Pipeline runs created through this server.", registry=registry
+            "modelplane_runs_started",
+            "Pipeline runs created through this server.",
+            registry=registry,
         )
         self.runs_failed = Counter(
             "modelplane_runs_failed",
@@ -183,7 +189,7 @@ class Telemetry:
         from prometheus_client import multiprocess
 
         combined = CollectorRegistry()
-        multiprocess.MultiProcessCollector(combined)
+        multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
         combined.register(self._pools)
         return generate_latest(combined)
 
@@ -276,7 +282,7 @@ class RequestTelemetry:
             await response(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            method = scope["method"]
+            method = scope["method"] if scope["method"] in _METHODS else "other"
             route = self._template(trace.route)
             self.telemetry.observe(method, route, status, seconds)
             if self.log_requests:
