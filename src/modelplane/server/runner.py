@@ -238,9 +238,9 @@ def serve(
         proxy_headers=True,
         server_header=False,
     )
-    logging = log_config(log_format, log_level)
-    if logging is not None:  # else uvicorn's own text format
-        common["log_config"] = logging
+    configured = log_config(log_format, log_level)
+    if configured is not None:  # else uvicorn's own text format
+        common["log_config"] = configured
     if workers > 1:
         _serve_workers(settings, workers, webhooks, json_requests, common)
         return
