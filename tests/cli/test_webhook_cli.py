@@ -66,4 +66,4 @@ def test_deliver_without_the_server_extra_names_it(cli: Cli, monkeypatch: pytest
     ran = cli("webhook", "deliver")
 
     assert ran.exit_code == 1
-    assert "needs httpx" in ran.stderr and "modelplane[server]" in ran.stderr
+    assert "needs httpx" in ran.stderr and "modelplane[client]" in ran.stderr

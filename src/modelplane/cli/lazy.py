@@ -25,7 +25,7 @@ _EXTRA_OF_MODULE = {
     "starlette": "server",
     "uvicorn": "server",
     "httptools": "server",
-    "httpx": "server",
+    "httpx": "client",
     "psycopg": "postgres",
     "pymysql": "mysql",
     "ray": "ray",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import click
 
 from modelplane.cli import output
@@ -50,6 +52,24 @@ def server() -> None:
     help="Send webhook deliveries from this process (turn off when `modelplane webhook deliver "
     "--watch` runs elsewhere).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="MODELPLANE_LOG_FORMAT",
+    help="json: one JSON object per line (a line per request with its route, status, duration, "
+    "request id and user). Env: MODELPLANE_LOG_FORMAT.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    envvar="MODELPLANE_WORKERS",
+    help="Server processes sharing the port (use PostgreSQL or MySQL with more than one). "
+    "Env: MODELPLANE_WORKERS.",
+)
 def start(
     host: str,
     port: int,
@@ -58,32 +78,48 @@ def start(
     daemon: bool,
     access_log: bool,
     webhooks: bool,
+    log_format: str,
+    workers: int,
 ) -> None:
-    """Start the server (in the foreground unless --daemon)."""
+    """Start the server (in the foreground unless --daemon).
+
+    Open routes for operators: /health (the process answers), /ready (the database and the
+    artifact store work; 503 naming what does not) and /metrics (Prometheus; behind a bearer
+    secret when MODELPLANE_METRICS_TOKEN is set).
+    """
     from modelplane.server import runner
 
     settings = runner.server_settings(store_url, artifact_uri)
     admin_token = runner.admin_token_from_environment()
+    runner.metrics_token_from_environment()  # a bad one fails now, not in each worker
     runner.check_port_free(host, port)  # before a first token is made and shown for nothing
     _announce_first_token(settings, admin_token)
+    say = _logger_of(log_format)
     if not runner.is_loopback(host):
-        output.message(
+        say(
             f"Listening on {host}: anyone who can reach this address can try tokens. "
             "Serve it behind a TLS reverse proxy (docs/server.md).",
-            err=True,
+            True,
         )
     if daemon:
         state = runner.start_background(
-            settings, host=host, port=port, access_log=access_log, webhooks=webhooks
+            settings,
+            host=host,
+            port=port,
+            access_log=access_log,
+            webhooks=webhooks,
+            log_format=log_format,
+            workers=workers,
         )
         output.message(
             f"modelplane server running at {state.url} (pid {state.pid}); log: {state.log}"
         )
         return
-    output.message(
+    say(
         f"modelplane server at {runner.server_url(host, port)} — store "
-        f"{runner.display_url(settings.store_url)}, artifacts {settings.artifact_uri}",
-        err=True,
+        f"{runner.display_url(settings.store_url)}, artifacts {settings.artifact_uri}"
+        + (f", {workers} workers" if workers > 1 else ""),
+        False,
     )
     runner.serve(
         settings,
@@ -92,7 +128,20 @@ def start(
         admin_token=admin_token,
         access_log=access_log,
         webhooks=webhooks,
+        log_format=log_format,
+        workers=workers,
     )
+
+
+def _logger_of(log_format: str) -> Callable[[str, bool], None]:
+    """How the start messages reach stderr: as text, or as JSON lines like the server's log."""
+    if log_format == "text":
+        return lambda text, _warning: output.message(text, err=True)
+    import logging
+
+    from modelplane.server.logs import json_line
+
+    return lambda text, warning: json_line(text, level=logging.WARNING if warning else logging.INFO)
 
 
 def _announce_first_token(settings: object, admin_token: str | None) -> None:

@@ -1,24 +1,26 @@
 """``create_app``: the modelplane server as a FastAPI app over one ``Client``.
 
-``/api/v1/…`` (bearer token required) covers every ``MetadataStore`` call, ``/health`` is open,
-``/docs`` is the OpenAPI page and ``/`` the dashboard. Only modelplane errors are mapped to HTTP
+``/api/v1/…`` (bearer token required) covers every ``MetadataStore`` call, ``/health`` and
+``/ready`` are open, ``/metrics`` is open unless given a token, ``/docs`` is the OpenAPI page and
+``/`` the dashboard. Only modelplane errors are mapped to HTTP
 codes, through ``ERROR_STATUS``; anything else is a logged 500.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import importlib.resources
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
 import os
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,6 +41,7 @@ from modelplane.errors import (
     StageConflictError,
     StoreError,
 )
+from modelplane.periodic import Periodic
 from modelplane.server.api import inline_reader, threaded_reader
 from modelplane.server.asgi import BodyLimit, KeepEncodedSlashes, SecurityHeaders, error_body
 from modelplane.server.auth import ADMIN_OWNER, AUTH_CACHE_SECONDS, TokenCheck
@@ -47,6 +50,8 @@ from modelplane.enums import TokenRole
 from modelplane.server.routes import content, session
 from modelplane.server.routes.operations import add_operation_routes
 from modelplane.server.reaper import reaper
+from modelplane.server.readiness import Readiness
+from modelplane.server.telemetry import RequestTelemetry, RouteProbe, Telemetry
 from modelplane.server.webhooks import DEFAULT_BACKOFF, Dispatcher
 
 __all__ = [
@@ -212,6 +217,40 @@ def _add_dashboard(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=DASHBOARD_DIR), name="static")
 
 
+def _add_operator_routes(app: FastAPI, metrics_token: str | None) -> None:
+    """``/ready`` (open, like ``/health``) and ``/metrics`` (open, or behind its own secret)."""
+
+    @app.get("/ready", tags=["store"], summary="Readiness: database and artifact store; no token")
+    async def ready() -> Response:
+        ok, checks = await app.state.readiness.check()
+        body = {"status": "ready" if ok else "unavailable", "checks": checks}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        if metrics_token is not None:
+            scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                secret.strip().encode(), metrics_token.encode()
+            ):
+                return _error_response(
+                    401,
+                    "AuthError",
+                    "GET /metrics needs the metrics token of this server.",
+                    "Send 'Authorization: Bearer <MODELPLANE_METRICS_TOKEN>' (in Prometheus: "
+                    "authorization.credentials_file of the scrape job).",
+                )
+        telemetry: Telemetry = app.state.telemetry
+        return Response(telemetry.exposition(), media_type=telemetry.content_type)
+
+
+def _watch_pool(telemetry: Telemetry, client: Client) -> None:
+    # The SQL store keeps its engine to itself; its pool is read, never used, from here.
+    engine = getattr(client.store, "_engine", None)
+    if engine is not None:
+        telemetry.watch_pool(engine.dialect.name, engine.pool)
+
+
 def create_app(
     source: Settings | Client,
     *,
@@ -225,6 +264,8 @@ def create_app(
     webhook_interval: float | None = 1.0,
     webhook_backoff: Sequence[float] = DEFAULT_BACKOFF,
     reap_interval: float | None = 60.0,
+    log_requests: bool = False,
+    metrics_token: str | None = None,
 ) -> FastAPI:
     """The server app over ``source``'s SQL store and artifact store.
 
@@ -236,7 +277,9 @@ def create_app(
     ``server.api``). While it serves, a background dispatcher sends webhook deliveries every
     ``webhook_interval`` seconds (``None``: not from this process), retrying after
     ``webhook_backoff``; every ``reap_interval`` seconds it marks failed the runs whose process
-    is gone (``None``: never).
+    is gone (``None``: never). ``log_requests`` logs one record per request on
+    ``modelplane.server.access`` (the JSON log's request lines; see ``server.logs``);
+    ``metrics_token``, when given, is the bearer secret ``/metrics`` asks for.
     """
     client = source if isinstance(source, Client) else Client(source)
     if client.settings.is_remote:
@@ -253,13 +296,20 @@ def create_app(
         admin_owner=admin_owner,
         cache_seconds=auth_cache_seconds,
     )
+    telemetry = Telemetry()
+    _watch_pool(telemetry, client)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        dispatcher = None if webhook_interval is None else Dispatcher(client.store, backoff=webhook_backoff)
-        reaping = None if reap_interval is None else reaper(client, reap_interval)
-        if dispatcher is not None:
+        dispatcher: Dispatcher | None = None
+        reaping: Periodic | None = None
+        if webhook_interval is not None:
+            dispatcher = Dispatcher(
+                client.store, backoff=webhook_backoff, on_attempt=telemetry.webhook_attempt
+            )
             dispatcher.start(webhook_interval or 1.0)
-        if reaping is not None:
+        if reap_interval is not None:
+            reaping = reaper(client, reap_interval, telemetry.runs_reaped)
             reaping.start()
         try:
             yield
@@ -279,6 +329,8 @@ def create_app(
     )
     app.state.client = client
     app.state.token_check = token_check
+    app.state.telemetry = telemetry
+    app.state.readiness = Readiness(client.store, client.artifact_store, client.settings.store_url)
     app.state.artifact_uri = _artifact_uri(client)
     app.state.max_download_bytes = max_download_bytes
     app.state.max_preview_bytes = max_preview_bytes or PREVIEW_MAX_BYTES
@@ -291,10 +343,20 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    _add_operator_routes(app, metrics_token)
     _add_api(app, token_check)
     _add_api_docs(app)
     _add_dashboard(app)
+
+    async def unexpected(scope: dict[str, Any], exc: Exception) -> Response:
+        return await _on_unexpected(Request(scope), exc)
+
+    # Innermost first: the route probe sees the router's scope, request telemetry sees everything.
+    app.add_middleware(RouteProbe)
     app.add_middleware(KeepEncodedSlashes)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(SecurityHeaders, dashboard_prefixes=("/static/",))
+    app.add_middleware(
+        RequestTelemetry, telemetry=telemetry, on_error=unexpected, log_requests=log_requests
+    )
     return app

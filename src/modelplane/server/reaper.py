@@ -6,6 +6,7 @@ them. Inference services that stopped reporting are marked gone in the same look
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from modelplane.client import Client
 from modelplane.periodic import Periodic
@@ -15,12 +16,18 @@ __all__ = ["reaper"]
 logger = logging.getLogger("modelplane.server")
 
 
-def reaper(client: Client, interval: float) -> Periodic:
-    """A not yet started background look, every ``interval`` seconds."""
+def reaper(
+    client: Client, interval: float, on_reaped: Callable[[int], None] | None = None
+) -> Periodic:
+    """A not yet started background look, every ``interval`` seconds; ``on_reaped`` is told how
+    many runs each look failed (the server's metrics)."""
 
     def reap() -> None:
-        for run in client.reap_abandoned_runs():
+        reaped = client.reap_abandoned_runs()
+        for run in reaped:
             logger.warning("Run '%s' was abandoned: %s", run.name, run.error)
+        if reaped and on_reaped is not None:
+            on_reaped(len(reaped))
         for gone in client.reap_gone_deployments():
             logger.warning(
                 "The service at %s (model %r, pid %s on %s) stopped reporting; marked gone.",

@@ -1,6 +1,6 @@
-"""Running the server: in the foreground under uvicorn, or in the background with a state file
-(``<home>/server.json``) that ``server stop`` and ``server status`` read. uvicorn and httpx are
-imported only when used.
+"""Running the server: in the foreground under uvicorn (one process, or ``workers`` processes
+built by ``app_from_environment``), or in the background with a state file (``<home>/server.json``)
+that ``server stop`` and ``server status`` read. uvicorn and httpx are imported only when used.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import errno
 import ipaddress
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ __all__ = [
     "display_url",
     "health",
     "is_loopback",
+    "metrics_token_from_environment",
     "process_alive",
     "read_state",
     "serve",
@@ -131,6 +134,24 @@ def admin_owner_from_environment() -> str:
 
 WEBHOOK_BACKOFF_ENV = "MODELPLANE_WEBHOOK_BACKOFF"
 REAP_SECONDS_ENV = "MODELPLANE_REAP_SECONDS"
+METRICS_TOKEN_ENV = "MODELPLANE_METRICS_TOKEN"
+# What ``serve`` hands its worker processes (JSON: the options of ``server start``); set only there.
+WORKER_OPTIONS_ENV = "MODELPLANE_SERVER_OPTIONS"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_token_from_environment() -> str | None:
+    """``MODELPLANE_METRICS_TOKEN``: the bearer secret ``/metrics`` asks for (unset: open)."""
+    raw = os.environ.get(METRICS_TOKEN_ENV)
+    if not raw:
+        return None
+    if len(raw) < 16 or raw != raw.strip():
+        raise ConfigError(
+            f"{METRICS_TOKEN_ENV} is too short or has surrounding spaces.",
+            hint="Use at least 16 random characters, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`.",
+        )
+    return raw
 
 
 def webhook_backoff_from_environment() -> tuple[float, ...]:
@@ -153,15 +174,20 @@ def webhook_backoff_from_environment() -> tuple[float, ...]:
 
 
 def app_from_environment() -> Any:
-    """An app from ``MODELPLANE_*`` variables, for ``uvicorn --factory`` or a process manager."""
+    """An app from ``MODELPLANE_*`` variables, for ``uvicorn --factory`` or a process manager,
+    and for each worker process of ``modelplane server start --workers N``."""
     from modelplane.server.app import create_app
 
+    options = json.loads(os.environ.get(WORKER_OPTIONS_ENV) or "{}")
     return create_app(
-        server_settings(None, None),
+        server_settings(options.get("store_url"), options.get("artifact_uri")),
         admin_token=admin_token_from_environment(),
         admin_owner=admin_owner_from_environment(),
+        webhook_interval=1.0 if options.get("webhooks", True) else None,
         webhook_backoff=webhook_backoff_from_environment(),
         reap_interval=reap_interval_from_environment(),
+        log_requests=options.get("log_requests", False),
+        metrics_token=metrics_token_from_environment(),
     )
 
 
@@ -191,11 +217,33 @@ def serve(
     access_log: bool = True,
     log_level: str = "info",
     webhooks: bool = True,
+    log_format: str = "text",
+    workers: int = 1,
 ) -> None:
-    """Run the server in this process until it is stopped (Ctrl-C or SIGTERM); ``webhooks``
-    runs the webhook dispatcher in it too."""
+    """Run the server until it is stopped (Ctrl-C or SIGTERM); ``webhooks`` runs the webhook
+    dispatcher in it too. ``log_format`` ``json`` logs JSON lines, one per request when
+    ``access_log`` (``server.logs``). ``workers`` above 1 runs that many processes, each with
+    its own app, sharing the port; their metrics are added up through a folder of counter files
+    (``PROMETHEUS_MULTIPROC_DIR``, a fresh temporary one unless set)."""
     import uvicorn
 
+    from modelplane.server.logs import log_config
+
+    json_requests = log_format == "json" and access_log
+    common: dict[str, Any] = dict(
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log and not json_requests,
+        proxy_headers=True,
+        server_header=False,
+    )
+    configured = log_config(log_format, log_level)
+    if configured is not None:  # else uvicorn's own text format
+        common["log_config"] = configured
+    if workers > 1:
+        _serve_workers(settings, workers, webhooks, json_requests, common)
+        return
     from modelplane.server.app import create_app
 
     app = create_app(
@@ -205,17 +253,35 @@ def serve(
         webhook_interval=1.0 if webhooks else None,
         webhook_backoff=webhook_backoff_from_environment(),
         reap_interval=reap_interval_from_environment(),
+        log_requests=json_requests,
+        metrics_token=metrics_token_from_environment(),
     )
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=access_log,
-        proxy_headers=True,
-        server_header=False,
-    )
-    uvicorn.Server(config).run()
+    uvicorn.Server(uvicorn.Config(app, **common)).run()
+
+
+def _serve_workers(
+    settings: Settings, workers: int, webhooks: bool, log_requests: bool, common: dict[str, Any]
+) -> None:
+    import uvicorn
+
+    options = {
+        "store_url": settings.store_url,
+        "artifact_uri": settings.artifact_uri,
+        "webhooks": webhooks,
+        "log_requests": log_requests,
+    }
+    os.environ[WORKER_OPTIONS_ENV] = json.dumps(options)
+    own_folder = None
+    if not os.environ.get(MULTIPROC_ENV):
+        own_folder = tempfile.mkdtemp(prefix="modelplane-metrics-")
+        os.environ[MULTIPROC_ENV] = own_folder
+    try:
+        uvicorn.run(
+            "modelplane.server.runner:app_from_environment", factory=True, workers=workers, **common
+        )
+    finally:
+        if own_folder is not None:
+            shutil.rmtree(own_folder, ignore_errors=True)
 
 
 def _state_path(home: Path) -> Path:
@@ -258,6 +324,8 @@ def start_background(
     port: int,
     access_log: bool = True,
     webhooks: bool = True,
+    log_format: str = "text",
+    workers: int = 1,
     wait_seconds: float = 30.0,
 ) -> ServerState:
     """Start ``modelplane server start`` as a detached process and wait until it answers."""
@@ -273,6 +341,7 @@ def start_background(
     command = [sys.executable, "-m", "modelplane", "server", "start", "--host", host]
     command += ["--port", str(port)] + ([] if access_log else ["--no-access-log"])
     command += [] if webhooks else ["--no-webhooks"]
+    command += ["--log-format", log_format, "--workers", str(workers)]
     # The URLs go by environment, not argv: a database password must not show in `ps`.
     env = dict(
         os.environ,

@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Callable
 
 from modelplane._version import __version__
 from modelplane.errors import ConfigError, ModelplaneError
@@ -58,18 +58,22 @@ class Dispatcher:
         timeout: float = 10.0,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         batch: int = 20,
+        on_attempt: Callable[[bool, bool], None] | None = None,
     ) -> None:
+        """``on_attempt(delivered, retrying)`` is told the outcome of every attempt (the server's
+        metrics)."""
         try:
             import httpx
         except ImportError:
             raise ConfigError(
                 "Sending webhook deliveries needs httpx, which is not installed.",
-                hint="Install it with: pip install 'modelplane[server]'",
+                hint="Install it with: pip install 'modelplane[client]'",
             ) from None
 
         self._store = store
         self._backoff = tuple(backoff)
         self._batch = batch
+        self._on_attempt = on_attempt
         # A lease longer than one round of sends, so no other dispatcher takes them meanwhile.
         self._lease = max(60.0, timeout * batch * 2)
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
@@ -117,13 +121,16 @@ class Dispatcher:
                 error,
                 f"retrying in {retry_in:g} s" if retry_in is not None else "giving up",
             )
-        return self._store.finish_webhook_delivery(
+        recorded = self._store.finish_webhook_delivery(
             delivery.id,
             delivered=error is None,
             status_code=status,
             error=error[:_ERROR_LIMIT] if error else None,
             retry_in=retry_in,
         )
+        if self._on_attempt is not None:
+            self._on_attempt(error is None, retry_in is not None)
+        return recorded
 
     # -- running in the background -----------------------------------------------------------
     def start(self, interval: float = 1.0) -> None:

@@ -29,7 +29,7 @@ from fastapi import Body, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
-from modelplane.enums import TokenRole
+from modelplane.enums import ExecutionStatus, TokenRole
 from modelplane.errors import (
     AlreadyExistsError,
     AuthError,
@@ -56,6 +56,42 @@ _AFTER: dict[str, Callable[[Request, Any], Any]] = {
     ),
     "revoke_token": lambda request, token: request.app.state.token_check.forget() or token,
 }
+
+
+def _counted(count: Callable[[Any, Any], None]) -> Callable[[Request, Any], Any]:
+    """An ``_AFTER`` step that tells the app's metrics (``server.telemetry``) about a result."""
+
+    def after(request: Request, result: Any) -> Any:
+        count(request.app.state.telemetry, result)
+        return result
+
+    return after
+
+
+def _run_started(telemetry: Any, _run: Any) -> None:
+    telemetry.runs_started.inc()
+
+
+def _run_finished(telemetry: Any, run: Any) -> None:
+    if run.status is ExecutionStatus.FAILED:
+        telemetry.runs_failed.labels("client").inc()
+
+
+def _runs_reaped(telemetry: Any, runs: Any) -> None:
+    telemetry.runs_reaped(len(runs))
+
+
+def _stage_changed(telemetry: Any, version: Any) -> None:
+    telemetry.stage_changes.labels(str(version.stage)).inc()
+
+
+_AFTER.update(
+    create_run=_counted(_run_started),
+    finish_run=_counted(_run_finished),
+    reap_abandoned_runs=_counted(_runs_reaped),
+    set_stage=_counted(_stage_changed),
+    rollback_stage=_counted(_stage_changed),
+)
 
 
 def _members(hint: Any) -> tuple[Any, ...]:
