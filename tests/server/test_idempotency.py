@@ -148,3 +148,24 @@ def test_create_token_takes_no_key(api: httpx.Client, admin: HttpMetadataStore) 
     assert refused.status_code == 422
     assert "secret" in refused.json()["error"]["message"]
     assert owner not in {token.owner for token in admin.list_tokens()}
+
+
+def test_the_http_store_sends_a_key_with_every_write_but_create_token(
+    live_server: LiveServer, unique: str
+) -> None:
+    seen: list[httpx.Request] = []
+    http_client = httpx.Client(event_hooks={"request": [seen.append]})
+    store = HttpMetadataStore(live_server.url, token=live_server.admin_token, http_client=http_client)
+    try:
+        store.create_model(unique)
+        store.create_model_version(unique)
+        store.create_model_version(unique)
+        store.get_model(unique)
+        store.create_token(f"owner-{unique}")
+    finally:
+        store.close()
+
+    keys = [request.headers.get("idempotency-key") for request in seen]
+    assert [request.method for request in seen] == ["POST", "POST", "POST", "GET", "POST"]
+    assert all(keys[:3]) and len(set(keys[:3])) == 3
+    assert keys[3:] == [None, None]
