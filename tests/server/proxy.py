@@ -1,18 +1,21 @@
 """A TCP proxy on loopback in front of a real server, that loses answers when told to.
 
-``lose(...)`` arms it for the next request whose request line starts with a given prefix: the
-request goes through to the server, which runs it and answers, and the proxy then throws the
-answer away, either resetting the client's connection (what a crash after the commit looks like
-to a client) or answering ``502`` itself (a proxy whose upstream went away). Or it answers a
-status of its own without passing the request on at all (``refuse``). Everything else passes
+``lose(...)`` arms it for the next request whose request line matches a pattern: the request goes
+through to the server, which runs it and answers, and the proxy then throws the answer away,
+either resetting the client's connection (what a crash after the commit looks like to a client)
+or answering ``502`` itself (a proxy whose upstream went away); ``then`` runs in between (kill the
+server, say). ``refuse(...)`` answers a status of its own without passing the request on at all.
+While the server is down the proxy answers ``502``, as a reverse proxy does. Everything else passes
 through untouched. One thread per direction per connection; daemon threads, closed with ``close``.
 """
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,10 +24,14 @@ __all__ = ["LossyProxy"]
 How = Literal["reset", "502"]
 
 
+_BAD_GATEWAY = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
 @dataclass
 class _Rule:
-    prefix: bytes
+    pattern: re.Pattern[bytes]
     how: How | int  # lose the answer (reset or 502), or refuse with this status
+    then: Callable[[], None] | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -39,14 +46,17 @@ class LossyProxy:
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def lose(self, prefix: str, how: How) -> threading.Event:
-        """Lose the answer to the next request starting ``prefix`` (``"POST /api/v1/models"``);
-        the event is set once it was lost."""
-        return self._arm(_Rule(prefix.encode(), how))
+    def lose(
+        self, pattern: str, how: How, *, then: Callable[[], None] | None = None
+    ) -> threading.Event:
+        """Lose the answer to the next request whose request line matches ``pattern`` (a regular
+        expression matched at its start: ``"POST /api/v1/models"``), calling ``then`` once the
+        server has answered; the event is set once the answer was lost."""
+        return self._arm(_Rule(re.compile(pattern.encode()), how, then))
 
-    def refuse(self, prefix: str, status: int) -> threading.Event:
-        """Answer the next request starting ``prefix`` with ``status``, without passing it on."""
-        return self._arm(_Rule(prefix.encode(), status))
+    def refuse(self, pattern: str, status: int) -> threading.Event:
+        """Answer the next request matching ``pattern`` with ``status``, not passing it on."""
+        return self._arm(_Rule(re.compile(pattern.encode()), status))
 
     def _arm(self, rule: _Rule) -> threading.Event:
         with self._lock:
@@ -56,7 +66,7 @@ class LossyProxy:
     def _take(self, chunk: bytes) -> _Rule | None:
         with self._lock:
             for rule in self._rules:
-                if chunk.startswith(rule.prefix):
+                if rule.pattern.match(chunk):
                     self._rules.remove(rule)
                     return rule
         return None
@@ -74,7 +84,7 @@ class LossyProxy:
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
-                _reset(client)
+                threading.Thread(target=_bad_gateway, args=(client,), daemon=True).start()
                 continue
             pending: list[_Rule] = []
             threading.Thread(target=self._upward, args=(client, server, pending), daemon=True).start()
@@ -105,11 +115,10 @@ class LossyProxy:
             while chunk := server.recv(65536):
                 if pending:
                     rule = pending.pop()
+                    if rule.then is not None:
+                        rule.then()
                     if rule.how == "502":
-                        client.sendall(
-                            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
-                            b"Connection: close\r\n\r\n"
-                        )
+                        client.sendall(_BAD_GATEWAY)
                         _close(client)
                     else:
                         _reset(client)
@@ -121,6 +130,16 @@ class LossyProxy:
         finally:
             _close(client)
             _close(server)
+
+
+def _bad_gateway(client: socket.socket) -> None:
+    """What a reverse proxy answers while its server is down."""
+    try:
+        client.recv(65536)
+        client.sendall(_BAD_GATEWAY)
+    except OSError:
+        pass
+    _close(client)
 
 
 def _reset(sock: socket.socket) -> None:
