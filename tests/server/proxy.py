@@ -96,11 +96,13 @@ class LossyProxy:
             while chunk := client.recv(65536):
                 rule = self._take(chunk)
                 if rule is not None and isinstance(rule.how, int):
+                    # Closed after: the rest of the request (its body) must not reach the server.
                     client.sendall(
-                        f"HTTP/1.1 {rule.how} Refused\r\nContent-Length: 0\r\n\r\n".encode()
+                        f"HTTP/1.1 {rule.how} Refused\r\nContent-Length: 0\r\n"
+                        "Connection: close\r\n\r\n".encode()
                     )
                     rule.done.set()
-                    continue
+                    return
                 if rule is not None:
                     pending.append(rule)
                 server.sendall(chunk)
@@ -154,6 +156,11 @@ def _reset(sock: socket.socket) -> None:
 
 
 def _close(sock: socket.socket) -> None:
+    """Close ``sock``, waking the thread reading from it."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
     try:
         sock.close()
     except OSError:

@@ -40,6 +40,9 @@ def test_a_repeated_key_gets_the_first_answer_and_records_once(
     assert again.content == first.content
     assert "idempotent-replayed" not in first.headers
     assert again.headers["idempotent-replayed"] == "true"
+    # Every answer tells clients they may send a write again (an older server's do not).
+    assert first.headers["modelplane-idempotency-keys"] == "honoured"
+    assert api.get(f"/models/{unique}").headers["modelplane-idempotency-keys"] == "honoured"
     assert admin.list_model_versions(unique).total == 1
 
 

@@ -28,8 +28,10 @@ def proxy(live_server: LiveServer) -> Iterator[LossyProxy]:
 
 @pytest.fixture
 def through(proxy: LossyProxy, live_server: LiveServer) -> Iterator[HttpMetadataStore]:
-    """An HTTP store that talks to the server through the proxy."""
+    """An HTTP store that talks to the server through the proxy, and has heard from it (as the
+    SDK has: it asks the server where artifacts go before anything else)."""
     store = HttpMetadataStore(proxy.url, token=live_server.admin_token)
+    store.info()
     yield store
     store.close()
 
@@ -103,6 +105,25 @@ def test_a_write_without_a_key_is_not_sent_again_once_it_may_have_arrived(
         through.create_token(unique)
 
     assert [t.owner for t in admin.list_tokens()].count(unique) == 1
+
+
+def test_a_write_is_not_sent_again_to_a_server_not_known_to_honour_keys(
+    proxy: LossyProxy, live_server: LiveServer, admin: HttpMetadataStore, unique: str
+) -> None:
+    """Until a server's answer says it honours keys (an older server does not, and would run the
+    write twice), a write whose answer was lost is an error, not a second write."""
+    admin.create_model(unique)
+    fresh = HttpMetadataStore(proxy.url, token=live_server.admin_token)
+    proxy.lose(f"POST /api/v1/models/{unique}/versions", "reset")
+    try:
+        with pytest.raises(StoreError, match="Cannot reach the modelplane server"):
+            fresh.create_model_version(unique)
+        fresh.get_model(unique)  # now it knows
+        assert fresh._wire.keys_honoured
+    finally:
+        fresh.close()
+
+    assert admin.list_model_versions(unique).total == 1
 
 
 def test_a_server_that_stays_away_fails_the_call_once_the_retry_time_is_up() -> None:

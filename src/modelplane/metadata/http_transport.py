@@ -6,8 +6,10 @@ A call that fails on the way (refused, reset, timed out) or is answered 502, 503
 again, after waits growing from 0.05 s to 1 s, until it has tried for ``MODELPLANE_HTTP_RETRY_SECONDS``
 (60 by default; 0 turns retries off). That is safe for reads, and for writes because each carries
 an ``Idempotency-Key`` (the same on every retry), with which the server answers a repeated write
-from its record instead of running it again (``metadata/idempotency.py``). A write sent without
-a key is sent again only when it never reached the server (the connection could not be made).
+from its record instead of running it again (``metadata/idempotency.py``). A write is sent again
+after it may have arrived only once the server has said, in any earlier answer, that it honours
+keys (an older server would run it twice); without that, or without a key, only when it never
+reached the server (the connection could not be made).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from modelplane.errors import (
     StoreError,
     error_class,
 )
-from modelplane.metadata.idempotency import IDEMPOTENCY_HEADER
+from modelplane.metadata.idempotency import HONOURED_HEADER, IDEMPOTENCY_HEADER
 
 __all__ = [
     "API_PREFIX",
@@ -137,6 +139,8 @@ class Transport:
         self._unsent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
         self._lost = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
         self._outage_since: float | None = None
+        # Whether the server said it honours idempotency keys (learnt from its first answer).
+        self.keys_honoured = False
         headers = {"Accept": "application/json", "User-Agent": "modelplane-http-store"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -161,8 +165,8 @@ class Transport:
     ) -> bytes:
         """The response body of a successful call; a modelplane error otherwise.
 
-        ``key``: the call's ``Idempotency-Key``, which makes a write safe to retry; a ``GET`` is
-        retried without one."""
+        ``key``: the call's ``Idempotency-Key``, which makes a write safe to retry on a server
+        that honours keys; a ``GET`` is retried without one."""
         query = None
         if params:
             # A list is sent as the parameter repeated (none for an empty list).
@@ -175,7 +179,7 @@ class Transport:
         headers = dict(_JSON_HEADERS) if content is not None else {}
         if key is not None:
             headers[IDEMPOTENCY_HEADER] = key
-        repeatable = method == "GET" or key is not None
+        repeatable = method == "GET" or (key is not None and self.keys_honoured)
         started, attempt = time.monotonic(), 0
         while True:
             try:
@@ -194,6 +198,8 @@ class Transport:
                     attempt += 1
                     continue
             break
+        if not self.keys_honoured and HONOURED_HEADER in response.headers:
+            self.keys_honoured = True
         if self._outage_since is not None:
             logger.info(
                 "The modelplane server at %s answers again (after %.1f s).",

@@ -5,7 +5,9 @@ that call (``http_transport.py``). The server hands a keyed write to its store's
 (``WritesOnce``), which records the key with the answer **in the transaction of the write**: a
 retry of a call that committed, even one whose server was killed before it answered, gets the
 stored answer back instead of running again. A key is the caller's: it is kept per token owner,
-and for ``KEY_LIFETIME``.
+and for ``KEY_LIFETIME``. Every answer of a store operation's route carries ``HONOURED_HEADER``:
+a client sends a write again after it may have arrived only to a server that said so, never to an
+older one that would run it twice.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Callable, Protocol
 from modelplane.errors import InvalidInputError
 
 __all__ = [
+    "HONOURED_HEADER",
     "IDEMPOTENCY_HEADER",
     "KEY_LIFETIME",
     "Answer",
@@ -29,6 +32,7 @@ __all__ = [
 ]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+HONOURED_HEADER = "Modelplane-Idempotency-Keys"  # value: "honoured"
 # Long enough for any retry (the HTTP store gives up after minutes), short enough to stay small.
 KEY_LIFETIME = timedelta(hours=24)
 _KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")

@@ -45,6 +45,7 @@ from modelplane.errors import (
     StoreError,
 )
 from modelplane.metadata.idempotency import (
+    HONOURED_HEADER,
     IDEMPOTENCY_HEADER,
     Answer,
     WritesOnce,
@@ -228,7 +229,9 @@ def _keyed_write(
     owner = request.state.token.owner
     digest = request_digest(op.name, jsonable(arguments))
     answer = store.once(check_key(key), owner, op.name, digest, work)
-    headers = None if made and made[-1] is answer else {REPLAYED_HEADER: "true"}
+    headers = {HONOURED_HEADER: "honoured"}
+    if not made or made[-1] is not answer:
+        headers[REPLAYED_HEADER] = "true"
     if answer.status == 204:
         return Response(status_code=204, headers=headers)
     return Response(answer.body, answer.status, headers=headers, media_type="application/json")
@@ -273,7 +276,9 @@ def _endpoint(
             result = await run_in_threadpool(op.call, store, arguments)
         if after is not None:
             result = after(request, result)
-        return encode(result)
+        response = encode(result)
+        response.headers[HONOURED_HEADER] = "honoured"  # a client may send its writes again
+        return response
 
     parameters = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
     for name in op.path_params:
