@@ -72,7 +72,7 @@ _AFTER: dict[str, Callable[[Request, Any], Any]] = {
 # Errors a store raises after committing what it did: a keyed write records them as its answer
 # (a refused promotion is in the stage history; a retry must not add it again).
 _COMMITTED_ERRORS = (PromotionBlockedError,)
-REPLAYED_HEADER = "Idempotent-Replayed"
+_REPLAYED_HEADER = "Idempotent-Replayed"
 _KEY_PARAMETER = {
     "parameters": [
         {
@@ -200,43 +200,6 @@ def _responses(
     }
 
 
-def _keyed_write(
-    request: Request,
-    op: Operation,
-    arguments: dict[str, Any],
-    key: str,
-    error_status: Callable[[type[ModelplaneError]], int],
-) -> Response:
-    """Run the write through the store's ``once``, answering a retry of ``key`` from its record."""
-    store: WritesOnce = request.app.state.client.store
-    after = _AFTER.get(op.name)
-    encode = encode_result(op.result)
-    made: list[Answer] = []
-
-    def work() -> Answer:
-        try:
-            result = op.call(store, arguments)
-        except _COMMITTED_ERRORS as exc:
-            body = error_body(type(exc).__name__, exc.message, exc.hint)
-            made.append(Answer(error_status(type(exc)), body))
-            return made[-1]
-        if after is not None:
-            result = after(request, result)
-        response = encode(result)
-        made.append(Answer(response.status_code, bytes(response.body)))
-        return made[-1]
-
-    owner = request.state.token.owner
-    digest = request_digest(op.name, jsonable(arguments))
-    answer = store.once(check_key(key), owner, op.name, digest, work)
-    headers = {HONOURED_HEADER: "honoured"}
-    if not made or made[-1] is not answer:
-        headers[REPLAYED_HEADER] = "true"
-    if answer.status == 204:
-        return Response(status_code=204, headers=headers)
-    return Response(answer.body, answer.status, headers=headers, media_type="application/json")
-
-
 def _endpoint(
     op: Operation, error_status: Callable[[type[ModelplaneError]], int]
 ) -> Callable[..., Any]:
@@ -244,6 +207,35 @@ def _endpoint(
     after = _AFTER.get(op.name)
     encode = encode_result(op.result)
     lists = _list_arguments(op)
+
+    def keyed(request: Request, arguments: dict[str, Any], key: str) -> Response:
+        """The write run through the store's ``once``: a retry of ``key`` gets the recorded
+        answer (``Idempotent-Replayed: true``) instead of a second write."""
+        store: WritesOnce = request.app.state.client.store
+        made: list[Answer] = []
+
+        def work() -> Answer:
+            try:
+                result = op.call(store, arguments)
+            except _COMMITTED_ERRORS as exc:
+                body = error_body(type(exc).__name__, exc.message, exc.hint)
+                made.append(Answer(error_status(type(exc)), body))
+                return made[-1]
+            if after is not None:
+                result = after(request, result)
+            response = encode(result)
+            made.append(Answer(response.status_code, bytes(response.body)))
+            return made[-1]
+
+        owner = request.state.token.owner
+        digest = request_digest(op.name, jsonable(arguments))
+        answer = store.once(check_key(key), owner, op.name, digest, work)
+        headers = {HONOURED_HEADER: "honoured"}
+        if not made or made[-1] is not answer:
+            headers[_REPLAYED_HEADER] = "true"
+        if answer.status == 204:
+            return Response(status_code=204, headers=headers)
+        return Response(answer.body, answer.status, headers=headers, media_type="application/json")
 
     async def endpoint(request: Request, **values: Any) -> Response:
         arguments: dict[str, Any] = {name: values[name] for name in op.path_params}
@@ -261,6 +253,7 @@ def _endpoint(
         if op.caller is not None:
             arguments[op.caller] = request.state.token.owner
         store = request.app.state.client.store
+        honours = hasattr(store, "once")  # the SQL store does
         key = None if op.reads else request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not op.replayable:
             raise InvalidInputError(
@@ -268,8 +261,8 @@ def _endpoint(
                 "which the server does not keep to answer a retry.",
                 hint=f"Send it without {IDEMPOTENCY_HEADER}, and do not retry it blindly.",
             )
-        if key is not None and hasattr(store, "once"):
-            return await run_in_threadpool(_keyed_write, request, op, arguments, key, error_status)
+        if key is not None and honours:
+            return await run_in_threadpool(keyed, request, arguments, key)
         if op.reads:
             result = await request.app.state.reader(op.call, store, arguments)
         else:
@@ -277,7 +270,8 @@ def _endpoint(
         if after is not None:
             result = after(request, result)
         response = encode(result)
-        response.headers[HONOURED_HEADER] = "honoured"  # a client may send its writes again
+        if honours:  # so a client may send a write again after a lost answer
+            response.headers[HONOURED_HEADER] = "honoured"
         return response
 
     parameters = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
