@@ -87,8 +87,11 @@ class LossyProxy:
                 threading.Thread(target=_bad_gateway, args=(client,), daemon=True).start()
                 continue
             pending: list[_Rule] = []
-            threading.Thread(target=self._upward, args=(client, server, pending), daemon=True).start()
-            threading.Thread(target=self._downward, args=(server, client, pending), daemon=True).start()
+            for pump, args in (
+                (self._upward, (client, server, pending)),
+                (self._downward, (server, client, pending)),
+            ):
+                threading.Thread(target=pump, args=args, daemon=True).start()
 
     def _upward(self, client: socket.socket, server: socket.socket, pending: list[_Rule]) -> None:
         """Client → server; notes which request's answer is to be lost."""

@@ -107,13 +107,20 @@ def test_a_failed_write_is_not_kept_and_its_retry_runs(
 @pytest.mark.parametrize(
     ("second", "named"),
     [
-        (("POST", "versions", {"description": "two"}), "create_model_version call with other arguments"),
+        (
+            ("POST", "versions", {"description": "two"}),
+            "create_model_version call with other arguments",
+        ),
         (("PATCH", "", {"description": "two"}), "create_model_version, not update_model"),
     ],
     ids=["other-arguments", "other-operation"],
 )
 def test_a_key_reused_for_another_call_is_a_422(
-    api: httpx.Client, admin: HttpMetadataStore, unique: str, second: tuple[str, str, dict[str, Any]], named: str
+    api: httpx.Client,
+    admin: HttpMetadataStore,
+    unique: str,
+    second: tuple[str, str, dict[str, Any]],
+    named: str,
 ) -> None:
     admin.create_model(unique)
     key = uuid.uuid4().hex
@@ -130,13 +137,17 @@ def test_a_key_reused_for_another_call_is_a_422(
     assert admin.get_model(unique).description is None
 
 
-@pytest.mark.parametrize("key", ["has space", "k" * 129, "é"], ids=["space", "too-long", "not-ascii"])
+@pytest.mark.parametrize(
+    "key", ["has space", "k" * 129, "é"], ids=["space", "too-long", "not-ascii"]
+)
 def test_a_malformed_key_is_a_422(
     api: httpx.Client, admin: HttpMetadataStore, unique: str, key: str
 ) -> None:
     admin.create_model(unique)
 
-    refused = api.post(f"/models/{unique}/versions", json={}, headers={"Idempotency-Key": key.encode()})
+    refused = api.post(
+        f"/models/{unique}/versions", json={}, headers={"Idempotency-Key": key.encode()}
+    )
 
     assert refused.status_code == 422
     assert "Idempotency-Key" in refused.json()["error"]["message"]
@@ -158,7 +169,9 @@ def test_the_http_store_sends_a_key_with_every_write_but_create_token(
 ) -> None:
     seen: list[httpx.Request] = []
     http_client = httpx.Client(event_hooks={"request": [seen.append]})
-    store = HttpMetadataStore(live_server.url, token=live_server.admin_token, http_client=http_client)
+    store = HttpMetadataStore(
+        live_server.url, token=live_server.admin_token, http_client=http_client
+    )
     try:
         store.create_model(unique)
         store.create_model_version(unique)

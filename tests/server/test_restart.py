@@ -148,8 +148,7 @@ def _assert_recorded_once(admin: HttpMetadataStore, run_id: str) -> ArtifactVers
     (model_version,) = admin.list_model_versions("restarted").items
     links = admin.list_artifact_links("restarted", model_version.number, limit=1000).items
     assert sorted(link.artifact_version.id for link in links) == sorted(v.id for v in versions)
-    assert [r.id for r in admin.list_model_version_runs("restarted", model_version.number).items] == [
-        run_id
-    ]
+    runs = admin.list_model_version_runs("restarted", model_version.number).items
+    assert [r.id for r in runs] == [run_id]
     last = next(s for s in steps if s.name == f"grow_{STEPS}")
     return admin.get_artifact_version(last.outputs["output"])

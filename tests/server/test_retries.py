@@ -58,7 +58,8 @@ def test_a_completed_step_whose_answer_is_lost_records_its_outputs_once(
     step = admin.create_step_run(run_id=run.id, name="train", step_name="train")
     artifact = NewArtifactVersion(
         id=uuid.uuid4().hex, output="model", name=f"{unique}-model", type=ArtifactType.MODEL,
-        materializer="m", data_type="builtins.dict", uri="/nowhere", content_hash="sha256:0", size=1,
+        materializer="m", data_type="builtins.dict", uri="/nowhere", content_hash="sha256:0",
+        size=1,
     )  # fmt: skip
     lost = proxy.lose(f"POST /api/v1/step-runs/{step.id}/complete", "reset")
 
@@ -71,7 +72,11 @@ def test_a_completed_step_whose_answer_is_lost_records_its_outputs_once(
 
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_a_read_answered_by_a_gateway_error_is_sent_again(
-    proxy: LossyProxy, through: HttpMetadataStore, admin: HttpMetadataStore, unique: str, status: int
+    proxy: LossyProxy,
+    through: HttpMetadataStore,
+    admin: HttpMetadataStore,
+    unique: str,
+    status: int,
 ) -> None:
     admin.create_model(unique)
     refused = [proxy.refuse(f"GET /api/v1/models/{unique} ", status) for _ in range(3)]

@@ -75,7 +75,11 @@ def test_a_key_is_its_owners(iris: SqlMetadataStore) -> None:
 @pytest.mark.parametrize(
     ("operation", "digest", "named"),
     [
-        (CREATE, request_digest(CREATE, {"model": "iris", "tags": ["x"]}), "create_model_version call with other arguments"),
+        (
+            CREATE,
+            request_digest(CREATE, {"model": "iris", "tags": ["x"]}),
+            "create_model_version call with other arguments",
+        ),
         ("delete_model", DIGEST, "create_model_version, not delete_model"),
     ],
     ids=["other-arguments", "other-operation"],

@@ -3,10 +3,11 @@ bodies, errors rebuilt from the server's ``{"error": {"type", "message", "hint"}
 retries that ride out a server restart.
 
 A call that fails on the way (refused, reset, timed out) or is answered 502, 503 or 504 is sent
-again, after waits growing from 0.05 s to 1 s, until it has tried for ``MODELPLANE_HTTP_RETRY_SECONDS``
-(60 by default; 0 turns retries off). That is safe for reads, and for writes because each carries
-an ``Idempotency-Key`` (the same on every retry), with which the server answers a repeated write
-from its record instead of running it again (``metadata/idempotency.py``). A write is sent again
+again, after waits growing from 0.05 s to 1 s, until it has tried for
+``MODELPLANE_HTTP_RETRY_SECONDS`` (60 by default; 0 turns retries off). That is safe for reads,
+and for writes because each carries an ``Idempotency-Key`` (the same on every retry), with which
+the server answers a repeated write from its record instead of running it again
+(``metadata/idempotency.py``). A write is sent again
 after it may have arrived only once the server has said, in any earlier answer, that it honours
 keys (an older server would run it twice); without that, or without a key, only when it never
 reached the server (the connection could not be made).
@@ -187,7 +188,8 @@ class Transport:
                     method, path, params=query, content=content, headers=headers or None
                 )
             except self._httpx.TransportError as exc:
-                retry = isinstance(exc, self._unsent) or (repeatable and isinstance(exc, self._lost))
+                lost = repeatable and isinstance(exc, self._lost)
+                retry = lost or isinstance(exc, self._unsent)
                 if not (retry and self._wait(attempt, started, None, type(exc).__name__)):
                     raise self._unreachable(exc, started) from None
                 attempt += 1
@@ -216,7 +218,9 @@ class Transport:
 
     def _wait(self, attempt: int, started: float, pause: float | None, why: str) -> bool:
         """Sleep before the next attempt and say True, or say False when the time is up."""
-        wait = pause if pause is not None else min(_LONGEST_WAIT, _FIRST_WAIT * 2 ** min(attempt, 8))
+        if pause is None:
+            pause = min(_LONGEST_WAIT, _FIRST_WAIT * 2 ** min(attempt, 8))
+        wait = pause
         wait *= random.uniform(0.8, 1.0)  # so clients cut off together do not return together
         now = time.monotonic()
         left = started + self.retry_for - now
