@@ -72,6 +72,9 @@ class LiveServer:
         return env
 
     def start(self) -> LiveServer:
+        """Start the server (again, after ``kill``: on the same port and store) and wait until it
+        listens."""
+        first = len(self.lines)
         self.process = subprocess.Popen(
             self.command(),
             env=self.environment(),
@@ -83,7 +86,9 @@ class LiveServer:
         self._drainer = threading.Thread(target=self._drain, args=(ready,), daemon=True)
         self._drainer.start()
         ready.wait()
-        if self.process.poll() is not None or not any("Uvicorn running on" in line for line in self.lines):
+        if self.process.poll() is not None or not any(
+            "Uvicorn running on" in line for line in self.lines[first:]
+        ):
             self.stop()
             raise RuntimeError("The server did not start:\n" + self.log())
         return self
@@ -109,6 +114,16 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._drainer.join(timeout=15)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def kill(self, sig: int) -> None:
+        """Send ``sig`` (SIGTERM: the server finishes what it is doing and stops; SIGKILL: it
+        vanishes mid-request) and wait until the process has ended."""
+        assert self.process is not None
+        self.process.send_signal(sig)
+        self.process.wait(timeout=60)
         self._drainer.join(timeout=15)
         if self.process.stdout is not None:
             self.process.stdout.close()

@@ -21,6 +21,7 @@ from modelplane.metadata.http_transport import Transport
 from modelplane.metadata.operations import Operation, declared_operations, operation
 from modelplane.metadata.store import VersionRef
 from modelplane.server.api import inline_reader
+from modelplane.server.app import status_for
 from modelplane.server.routes.operations import _endpoint
 
 
@@ -82,7 +83,7 @@ def received(query: str) -> dict[str, Any]:
     app = FastAPI()
     app.state.client = type("Holder", (), {"store": Things()})()
     app.state.reader = inline_reader
-    app.add_api_route("/api/v1/things/{thing}", _endpoint(FIND), methods=["GET"])
+    app.add_api_route("/api/v1/things/{thing}", _endpoint(FIND, status_for), methods=["GET"])
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -113,4 +114,4 @@ def test_a_list_with_a_non_empty_default_cannot_be_a_query_parameter() -> None:
     op: Operation = declared_operations(BadDefault)[0]
 
     with pytest.raises(TypeError, match="non-empty default"):
-        _endpoint(op)
+        _endpoint(op, status_for)

@@ -43,7 +43,7 @@ def victim(admin: HttpMetadataStore, save_artifact: Any, unique: str) -> dict[st
         "cache_key": "key", "target": "model_version", "target_id": v1.id,
         "model_version_id": v1.id, "token_id": token.id, "stage": "production",
         "file_name": "data.json", "secret": secret, "webhook_id": hook.id,
-        "delivery_id": "0" * 32,
+        "delivery_id": "0" * 32, "deployment_id": "0" * 32,
     }  # fmt: skip
 
 

@@ -36,7 +36,9 @@ def login(url: str | None, token: str | None, logout: bool) -> None:
         token = click.prompt("API token", hide_input=True)
     from modelplane.metadata.http import HttpMetadataStore
 
-    store = HttpMetadataStore(url, token=token)
+    # The address was just typed: a wrong one fails at once, not after the retries that ride
+    # out a server restart.
+    store = HttpMetadataStore(url, token=token, retry_for=0)
     try:
         who = store.whoami()
         artifact_uri = store.info().artifact_uri

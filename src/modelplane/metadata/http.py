@@ -4,12 +4,15 @@ Its methods are not written here one by one: each comes from the operation's dec
 ``metadata/store.py`` (verb, path, argument and result types), so the client can never drift from
 the server's routes, which come from the same declarations. Every call is one HTTP request on one
 keep-alive connection pool; the server runs it on its SQL store, so business rules live there and
-errors come back as the same classes.
+errors come back as the same classes. A write carries an ``Idempotency-Key`` of its own, so the
+transport may send it again after a reset or a 502/503/504 and the server still records it once
+(``metadata/idempotency.py``).
 """
 
 from __future__ import annotations
 
 import inspect
+import uuid
 from typing import Any, Callable
 
 from modelplane.errors import InvalidInputError
@@ -58,11 +61,13 @@ def _request_parts(op: Operation, arguments: dict[str, Any]) -> tuple[str, dict[
 
 def _method(op: Operation) -> Callable[..., Any]:
     returns_nothing = op.result is type(None)
+    keyed = not op.reads and op.replayable
 
     def call(self: HttpMetadataStore, *args: Any, **kwargs: Any) -> Any:
         arguments = op.bind(args, kwargs)
         path, query, body = _request_parts(op, arguments)
-        raw = self._wire.request(op.verb, path, params=query, body=body)
+        key = uuid.uuid4().hex if keyed else None  # one per call, the same on each retry
+        raw = self._wire.request(op.verb, path, params=query, body=body, key=key)
         return None if returns_nothing else op.result_adapter.validate_json(raw)
 
     call.__name__ = call.__qualname__ = op.name
@@ -75,13 +80,24 @@ _INFO = _method(next(op for op in store_operations() if op.name == "info"))
 
 
 class HttpMetadataStore:
-    """A ``MetadataStore`` that forwards every call to the modelplane server at ``url``."""
+    """A ``MetadataStore`` that forwards every call to the modelplane server at ``url``.
+
+    ``retry_for``: seconds a call keeps retrying while the server does not answer (``None``:
+    ``MODELPLANE_HTTP_RETRY_SECONDS``, or 60)."""
 
     def __init__(
-        self, url: str, *, token: str | None = None, timeout: float = 60.0, http_client: Any = None
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 60.0,
+        http_client: Any = None,
+        retry_for: float | None = None,
     ) -> None:
         self.url = url.rstrip("/")
-        self._wire = Transport(self.url, token=token, timeout=timeout, http_client=http_client)
+        self._wire = Transport(
+            self.url, token=token, timeout=timeout, http_client=http_client, retry_for=retry_for
+        )
 
     def __repr__(self) -> str:
         return f"HttpMetadataStore({self.url!r})"

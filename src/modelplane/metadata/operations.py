@@ -16,7 +16,9 @@ query parameters (a list as the parameter repeated, so a list argument there nee
 default or none: an empty list and an absent one look alike), any other verb as one JSON object
 keyed by argument name (a ``**card`` argument travels as one object under its own name). The result is the JSON of the declared return type.
 An argument named in ``caller`` is never sent: the server fills it with the name of the token's
-owner, a local store with the login name (``Settings.actor``).
+owner, a local store with the login name (``Settings.actor``). Every call other than a ``GET``
+carries an ``Idempotency-Key`` and is recorded once however often it is retried
+(``metadata/idempotency.py``), unless declared ``replayable=False``.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Operation:
     func: Callable[..., Any] = field(repr=False, compare=False)
     caller: str | None = None
     summary: str = ""
+    replayable: bool = True
 
     @property
     def reads(self) -> bool:
@@ -152,12 +155,15 @@ def operation(
     *,
     role: TokenRole | None = None,
     caller: str | None = None,
+    replayable: bool = True,
 ) -> Callable[[F], F]:
     """Declare a protocol method as a store operation reachable at ``verb path``.
 
     ``role`` defaults to viewer for ``GET`` and editor otherwise. ``caller`` names the argument
     that says who makes the call (an actor, a creator): filled by the server from the token and by
-    a local client from the login name, never sent over the wire.
+    a local client from the login name, never sent over the wire. ``replayable=False``: the
+    answer holds a secret shown once, which the server must not keep to answer a retry, so the
+    call goes without an idempotency key and is retried only when it never reached the server.
     """
 
     def declare(func: F) -> F:
@@ -170,6 +176,7 @@ def operation(
             func=func,
             caller=caller,
             summary=doc.split("\n\n")[0].replace("\n", " "),
+            replayable=replayable,
         )
         return func
 

@@ -362,7 +362,7 @@ class MetadataStore(ModelOperations, MetricOperations, DeploymentOperations, Pro
         """Send a delivered or failed delivery again (the dispatcher picks it up at once, attempts
         counting on); a pending one is left as it is."""
 
-    @operation('POST', '/tokens', role=TokenRole.ADMIN)
+    @operation('POST', '/tokens', role=TokenRole.ADMIN, replayable=False)
     def create_token(
         self,
         owner: str,

@@ -5,7 +5,8 @@ The business rules of DESIGN §3 live in this store's transactions, split by are
 reaping abandoned runs, a step's results), ``artifacts.py``, ``models.py`` (models, versions,
 numbering), ``stages.py`` (stage moves, history), ``links.py``, ``compare.py`` (version
 comparison), ``tokens.py``, ``webhooks.py`` (promotion events), ``deployments.py`` (inference services). All of them run through
-``transactions.StoreCore``. Opening a store migrates an empty or older database.
+``transactions.StoreCore``; ``idempotency.py`` runs a server's keyed write at most once. Opening a
+store migrates an empty or older database.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from modelplane.metadata.sql.artifacts import ArtifactsMixin
 from modelplane.metadata.sql.compare import CompareMixin
 from modelplane.metadata.sql.deployments import DeploymentsMixin
 from modelplane.metadata.sql.engine import current_revision, display_url
+from modelplane.metadata.sql.idempotency import IdempotencyMixin
 from modelplane.metadata.sql.lifecycle import LifecycleMixin
 from modelplane.metadata.sql.lineage import LineageMixin
 from modelplane.metadata.sql.links import LinksMixin
@@ -31,7 +33,7 @@ __all__ = ["SqlMetadataStore"]
 class SqlMetadataStore(
     LifecycleMixin,
     RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, CompareMixin, TokensMixin,
-    WebhooksMixin, MetricsMixin, LineageMixin, DeploymentsMixin,
+    WebhooksMixin, MetricsMixin, LineageMixin, DeploymentsMixin, IdempotencyMixin,
 ):
     """The metadata store on a SQL database.
 

@@ -20,6 +20,7 @@ __all__ = [
     "artifact_versions",
     "artifacts",
     "deployments",
+    "idempotency_keys",
     "metadata",
     "metric_points",
     "model_version_artifacts",
@@ -456,8 +457,27 @@ deployments = sa.Table(
     **_TABLE_OPTIONS,
 )
 
+# -- writes the server ran for a client's Idempotency-Key, with their answers --------------------
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    # The client's key, per token owner: written in the transaction of the write it names.
+    sa.Column("request_key", sa.String(128), nullable=False),
+    _name("owner"),
+    sa.Column("operation", sa.String(64), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of the operation and arguments
+    sa.Column("status", sa.Integer(), nullable=False),
+    sa.Column("body", _LONG_TEXT, nullable=False),  # the JSON answered ("" for 204)
+    _time("created"),
+    sa.PrimaryKeyConstraint("owner", "request_key"),
+    sa.Index(None, "created"),
+    **_TABLE_OPTIONS,
+)
+
 # Children before parents: the order in which rows can be deleted.
 ALL_TABLES = (
+    idempotency_keys,
     deployments,
     metric_points,
     webhook_deliveries,

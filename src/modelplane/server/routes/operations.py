@@ -15,7 +15,10 @@ Values of the right type are the store's to check, with the same error over HTTP
 argument named by the declaration's ``caller`` is the calling token's owner.
 
 Reads run in the event loop or a worker thread as ``server.api`` decides; writes always run in a
-worker thread (a SQLite write may wait for the database lock).
+worker thread (a SQLite write may wait for the database lock). A write sent with an
+``Idempotency-Key`` runs through the store's ``once`` (``metadata/idempotency.py``): its answer is
+recorded with the key in the write's transaction, and a retry of the key gets that answer again
+(with ``Idempotent-Replayed: true``) instead of a second write.
 """
 
 from __future__ import annotations
@@ -37,12 +40,22 @@ from modelplane.errors import (
     ModelplaneError,
     NotFoundError,
     PermissionDeniedError,
+    PromotionBlockedError,
     StageConflictError,
     StoreError,
 )
-from modelplane.metadata.operations import Operation, list_item
+from modelplane.metadata.idempotency import (
+    HONOURED_HEADER,
+    IDEMPOTENCY_HEADER,
+    Answer,
+    WritesOnce,
+    check_key,
+    request_digest,
+)
+from modelplane.metadata.operations import Operation, jsonable, list_item
 from modelplane.metadata.store import store_operations
 from modelplane.server.api import encode_result
+from modelplane.server.asgi import error_body
 from modelplane.server.routes.wire import body_type, describe, plain
 
 __all__ = ["ErrorBody", "add_operation_routes"]
@@ -55,6 +68,22 @@ _AFTER: dict[str, Callable[[Request, Any], Any]] = {
         update={"artifact_uri": request.app.state.artifact_uri}
     ),
     "revoke_token": lambda request, token: request.app.state.token_check.forget() or token,
+}
+# Errors a store raises after committing what it did: a keyed write records them as its answer
+# (a refused promotion is in the stage history; a retry must not add it again).
+_COMMITTED_ERRORS = (PromotionBlockedError,)
+_REPLAYED_HEADER = "Idempotent-Replayed"
+_KEY_PARAMETER = {
+    "parameters": [
+        {
+            "name": IDEMPOTENCY_HEADER,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+            "description": "Names this call: a retry with the same key and arguments is answered "
+            "from the record of the first (for 24 h) instead of being run again.",
+        }
+    ]
 }
 
 
@@ -207,11 +236,42 @@ def _responses(
     }
 
 
-def _endpoint(op: Operation) -> Callable[..., Any]:
+def _endpoint(
+    op: Operation, error_status: Callable[[type[ModelplaneError]], int]
+) -> Callable[..., Any]:
     body_model = _body_model(op) if op.has_body else None
     after = _AFTER.get(op.name)
     encode = encode_result(op.result)
     lists = _list_arguments(op)
+
+    def keyed(request: Request, arguments: dict[str, Any], key: str) -> Response:
+        """The write run through the store's ``once``: a retry of ``key`` gets the recorded
+        answer (``Idempotent-Replayed: true``) instead of a second write."""
+        store: WritesOnce = request.app.state.client.store
+        made: list[Answer] = []
+
+        def work() -> Answer:
+            try:
+                result = op.call(store, arguments)
+            except _COMMITTED_ERRORS as exc:
+                body = error_body(type(exc).__name__, exc.message, exc.hint)
+                made.append(Answer(error_status(type(exc)), body))
+                return made[-1]
+            if after is not None:
+                result = after(request, result)
+            response = encode(result)
+            made.append(Answer(response.status_code, bytes(response.body)))
+            return made[-1]
+
+        owner = request.state.token.owner
+        digest = request_digest(op.name, jsonable(arguments))
+        answer = store.once(check_key(key), owner, op.name, digest, work)
+        headers = {HONOURED_HEADER: "honoured"}
+        if not made or made[-1] is not answer:
+            headers[_REPLAYED_HEADER] = "true"
+        if answer.status == 204:
+            return Response(status_code=204, headers=headers)
+        return Response(answer.body, answer.status, headers=headers, media_type="application/json")
 
     async def endpoint(request: Request, **values: Any) -> Response:
         arguments: dict[str, Any] = {name: values[name] for name in op.path_params}
@@ -229,13 +289,26 @@ def _endpoint(op: Operation) -> Callable[..., Any]:
         if op.caller is not None:
             arguments[op.caller] = request.state.token.owner
         store = request.app.state.client.store
+        honours = hasattr(store, "once")  # the SQL store does
+        key = None if op.reads else request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and not op.replayable:
+            raise InvalidInputError(
+                f"{op.name} takes no {IDEMPOTENCY_HEADER}: its answer holds a secret shown once, "
+                "which the server does not keep to answer a retry.",
+                hint=f"Send it without {IDEMPOTENCY_HEADER}, and do not retry it blindly.",
+            )
+        if key is not None and honours:
+            return await run_in_threadpool(keyed, request, arguments, key)
         if op.reads:
             result = await request.app.state.reader(op.call, store, arguments)
         else:
             result = await run_in_threadpool(op.call, store, arguments)
         if after is not None:
             result = after(request, result)
-        return encode(result)
+        response = encode(result)
+        if honours:  # so a client may send a write again after a lost answer
+            response.headers[HONOURED_HEADER] = "honoured"
+        return response
 
     parameters = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
     for name in op.path_params:
@@ -302,7 +375,7 @@ def add_operation_routes(
         result = op.result
         app.router.add_api_route(
             _route_path(op),
-            _endpoint(op),
+            _endpoint(op, error_status),
             methods=[op.verb],
             name=op.name,
             tags=[_tag(op)],
@@ -312,4 +385,5 @@ def add_operation_routes(
             status_code=204 if result is type(None) else 200,
             dependencies=[Depends(require(op.role))],
             responses=_responses(op, error_status),
+            openapi_extra=_KEY_PARAMETER if op.replayable and not op.reads else None,
         )
