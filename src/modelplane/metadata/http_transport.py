@@ -130,7 +130,7 @@ class Transport:
         except ImportError:
             raise ConfigError(
                 "Talking to a modelplane server needs the httpx package.",
-                hint="Install it with `pip install 'modelplane[server]'`.",
+                hint="Install it with `pip install 'modelplane[client]'`.",
             ) from None
         self.url = url.rstrip("/")
         self._httpx = httpx
