@@ -4,7 +4,7 @@ The business rules of DESIGN §3 live in this store's transactions, split by are
 ``runs.py`` (pipelines, runs, step runs, cache), ``lifecycle.py`` (finishing, heartbeats,
 reaping abandoned runs, a step's results), ``artifacts.py``, ``models.py`` (models, versions,
 numbering), ``stages.py`` (stage moves, history), ``links.py``, ``compare.py`` (version
-comparison), ``tokens.py``, ``webhooks.py`` (promotion events), ``deployments.py`` (inference services). All of them run through
+comparison), ``tokens.py``, ``users.py`` (token holders, roles, sign-in), ``webhooks.py`` (promotion events), ``deployments.py`` (inference services). All of them run through
 ``transactions.StoreCore``. Opening a store migrates an empty or older database.
 """
 
@@ -24,6 +24,7 @@ from modelplane.metadata.sql.models import ModelsMixin
 from modelplane.metadata.sql.runs import RunsMixin
 from modelplane.metadata.sql.stages import StagesMixin
 from modelplane.metadata.sql.tokens import TokensMixin
+from modelplane.metadata.sql.users import UsersMixin
 from modelplane.metadata.sql.webhooks import WebhooksMixin
 
 __all__ = ["SqlMetadataStore"]
@@ -31,7 +32,7 @@ __all__ = ["SqlMetadataStore"]
 class SqlMetadataStore(
     LifecycleMixin,
     RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, CompareMixin, TokensMixin,
-    WebhooksMixin, MetricsMixin, LineageMixin, DeploymentsMixin,
+    WebhooksMixin, MetricsMixin, LineageMixin, DeploymentsMixin, UsersMixin,
 ):
     """The metadata store on a SQL database.
 

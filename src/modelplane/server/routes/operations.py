@@ -55,6 +55,9 @@ _AFTER: dict[str, Callable[[Request, Any], Any]] = {
         update={"artifact_uri": request.app.state.artifact_uri}
     ),
     "revoke_token": lambda request, token: request.app.state.token_check.forget() or token,
+    # A user's role caps their tokens, and disabling them revokes all: apply both at once here.
+    "set_user_role": lambda request, user: request.app.state.token_check.forget() or user,
+    "disable_user": lambda request, user: request.app.state.token_check.forget() or user,
 }
 
 
