@@ -15,7 +15,9 @@ def server() -> None:
     """Run the modelplane server: REST API at /api/v1, OpenAPI at /docs, dashboard at /.
 
     Every API call needs a bearer token. The first start on an empty store prints an admin
-    token once; or set MODELPLANE_ADMIN_TOKEN (16+ characters) before starting.
+    token once; or set MODELPLANE_ADMIN_TOKEN (16+ characters) before starting. Single sign-on
+    with an OpenID Connect provider is on when MODELPLANE_OIDC_ISSUER, MODELPLANE_OIDC_CLIENT_ID
+    and MODELPLANE_OIDC_CLIENT_SECRET are set (docs/server.md).
     """
 
 
@@ -64,6 +66,7 @@ def start(
 
     settings = runner.server_settings(store_url, artifact_uri)
     admin_token = runner.admin_token_from_environment()
+    sso = runner.sso_settings.from_environment()  # bad MODELPLANE_OIDC_* fail before anything starts
     runner.check_port_free(host, port)  # before a first token is made and shown for nothing
     _announce_first_token(settings, admin_token)
     if not runner.is_loopback(host):
@@ -82,7 +85,8 @@ def start(
         return
     output.message(
         f"modelplane server at {runner.server_url(host, port)} — store "
-        f"{runner.display_url(settings.store_url)}, artifacts {settings.artifact_uri}",
+        f"{runner.display_url(settings.store_url)}, artifacts {settings.artifact_uri}"
+        + (f", single sign-on with {sso.issuer}" if sso else ""),
         err=True,
     )
     runner.serve(

@@ -47,6 +47,7 @@ from modelplane.enums import TokenRole
 from modelplane.server.routes import content, session
 from modelplane.server.routes.operations import add_operation_routes
 from modelplane.server.reaper import reaper
+from modelplane.server.sso_settings import SsoSettings
 from modelplane.server.webhooks import DEFAULT_BACKOFF, Dispatcher
 
 __all__ = [
@@ -225,6 +226,7 @@ def create_app(
     webhook_interval: float | None = 1.0,
     webhook_backoff: Sequence[float] = DEFAULT_BACKOFF,
     reap_interval: float | None = 60.0,
+    sso: SsoSettings | None = None,
 ) -> FastAPI:
     """The server app over ``source``'s SQL store and artifact store.
 
@@ -236,7 +238,8 @@ def create_app(
     ``server.api``). While it serves, a background dispatcher sends webhook deliveries every
     ``webhook_interval`` seconds (``None``: not from this process), retrying after
     ``webhook_backoff``; every ``reap_interval`` seconds it marks failed the runs whose process
-    is gone (``None``: never).
+    is gone (``None``: never). ``sso`` turns on single sign-on with an OpenID Connect provider
+    (``server/routes/sso.py``).
     """
     client = source if isinstance(source, Client) else Client(source)
     if client.settings.is_remote:
@@ -292,6 +295,10 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     _add_api(app, token_check)
+    if sso is not None:
+        from modelplane.server.routes import sso as sso_routes  # Authlib: only when it is on
+
+        sso_routes.install(app, sso)
     _add_api_docs(app)
     _add_dashboard(app)
     app.add_middleware(KeepEncodedSlashes)

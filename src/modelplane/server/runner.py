@@ -22,6 +22,7 @@ from typing import Any
 from modelplane.config import Settings, load_settings
 from modelplane.errors import ConfigError, StoreError
 from modelplane.metadata.sql.engine import display_url
+from modelplane.server import sso_settings
 from modelplane.server.auth import ADMIN_OWNER, ADMIN_OWNER_ENV, ADMIN_TOKEN_ENV, check_admin_token
 
 __all__ = [
@@ -162,6 +163,7 @@ def app_from_environment() -> Any:
         admin_owner=admin_owner_from_environment(),
         webhook_backoff=webhook_backoff_from_environment(),
         reap_interval=reap_interval_from_environment(),
+        sso=sso_settings.from_environment(),
     )
 
 
@@ -205,6 +207,7 @@ def serve(
         webhook_interval=1.0 if webhooks else None,
         webhook_backoff=webhook_backoff_from_environment(),
         reap_interval=reap_interval_from_environment(),
+        sso=sso_settings.from_environment(),
     )
     config = uvicorn.Config(
         app,
