@@ -237,13 +237,22 @@ def test_the_cli_only_trades_codes_sent_to_a_loopback_address(server: LiveServer
     assert made_up.status_code == 401  # the provider refuses a code it never issued
 
 
-def _login(server: LiveServer, home: Path) -> subprocess.Popen[str]:
+def _login(server: LiveServer, home: Path, *, browser: bool = False, **env_extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLANE_")}
-    env.update(MODELPLANE_HOME=str(home), MODELPLANE_CONFIG=str(home / "config.json"))
+    env.update(MODELPLANE_HOME=str(home), MODELPLANE_CONFIG=str(home / "config.json"), **env_extra)
     return subprocess.Popen(
-        [sys.executable, "-m", "modelplane", "login", server.url, "--sso", "--no-browser"],
+        [sys.executable, "-m", "modelplane", "login", server.url, "--sso", *([] if browser else ["--no-browser"])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=home,
     )  # fmt: skip
+
+
+# The "browser" `login --sso` opens (through $BROWSER, as Python's webbrowser does): it signs in as
+# the subject in its first argument's place at the provider and follows the redirect to the CLI.
+PERSON_AT_THE_BROWSER = """
+import sys, httpx
+form = httpx.post(sys.argv[2], data={"sub": sys.argv[1]})
+httpx.get(form.headers["location"])
+"""
 
 
 def _sign_in_address(login: subprocess.Popen[str]) -> str:
@@ -279,6 +288,23 @@ def test_cli_login_with_sso_through_the_browser_flow(
     assert form_sent["redirect_uri"] == asked["redirect_uri"][0]
     assert s256(form_sent["code_verifier"]) == asked["code_challenge"][0]
     assert saved["api_token"] not in out + err
+
+
+def test_cli_login_with_sso_opens_the_browser_by_default(
+    server: LiveServer, provider: ProviderProxy, tmp_path: Path
+) -> None:
+    sub = person(provider, "analysts")
+    (tmp_path / "person.py").write_text(PERSON_AT_THE_BROWSER)
+    browser = tmp_path / "browser.sh"  # webbrowser waits for it: it hands over and returns
+    browser.write_text(f'#!/bin/sh\n"{sys.executable}" "{tmp_path / "person.py"}" {sub} "$1" &\n')
+    browser.chmod(0o755)
+
+    login = _login(server, tmp_path, browser=True, BROWSER=f"{browser} %s")
+    out, err = login.communicate(timeout=120)
+
+    assert login.returncode == 0, err
+    assert f"as '{sub}@example.com' (viewer" in out
+    assert "No browser" not in err
 
 
 def test_cli_login_refuses_an_answer_with_another_state(

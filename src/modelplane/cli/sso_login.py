@@ -145,8 +145,8 @@ def sso_sign_in(
             endpoint = str(info["authorization_endpoint"])
             address = f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
             announce(f"Sign in with {info['issuer']} in your browser:\n\n    {address}\n")
-            if open_browser:
-                webbrowser.open(address)
+            if open_browser and not webbrowser.open(address):
+                announce("No browser could be opened here: open the address above in one.")
             answer = loopback.wait(wait_seconds)
         finally:
             loopback.server_close()
