@@ -12,7 +12,7 @@ from pathlib import Path
 
 import modelplane
 
-HEAVY = ["pandas", "sklearn", "fastapi", "uvicorn", "ray", "numpy", "pyarrow", "httpx", "sqlalchemy", "pydantic"]
+HEAVY = ["pandas", "sklearn", "fastapi", "uvicorn", "ray", "numpy", "pyarrow", "httpx", "sqlalchemy", "pydantic", "authlib", "joserfc"]
 SRC = Path(modelplane.__file__).parent
 
 

@@ -21,6 +21,7 @@ HEAVY = (
     "fastapi",
     "uvicorn",
     "ray",
+    "authlib",
 )
 
 PROBE = """

@@ -53,7 +53,7 @@ def things(api: httpx.Client) -> dict[str, str]:
         "run_id": run["id"], "step_run_id": step["id"], "model_version_id": version["id"],
         "target": "model_version", "target_id": version["id"], "pipeline": pipeline["id"],
         "delivery_id": "f" * 32, "webhook_id": "f" * 32, "token_id": "f" * 32,
-        "artifact_version_id": "f" * 32, "deployment_id": "f" * 32,
+        "artifact_version_id": "f" * 32, "deployment_id": "f" * 32, "user": model,
     }  # fmt: skip
 
 

@@ -39,6 +39,7 @@ def snapshot(store: MetadataStore) -> dict[str, Any]:
     ]
     state["pipelines"] = [p.model_dump() for p in store.list_pipelines(limit=1000).items]
     state["tokens"] = [t.model_dump() for t in store.list_tokens()]
+    state["users"] = [u.model_dump() for u in store.list_users()]
     state["webhooks"] = [w.model_dump() for w in store.list_webhooks()]
     state["deliveries"] = [
         d.model_dump() for d in store.list_webhook_deliveries(limit=1000).items

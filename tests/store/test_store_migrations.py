@@ -168,3 +168,49 @@ def test_a_database_at_the_first_revision_upgrades_and_keeps_its_runs(
         assert _differences_from_tables_py(engine) == []
     finally:
         engine.dispose()
+
+
+def test_the_owners_of_older_tokens_become_users_with_their_highest_role(
+    sql_backend: str, tmp_path: Path
+) -> None:
+    # 0013: every token belongs to a user. The owners of the tokens already stored become users,
+    # each with the highest role among their tokens, so no token loses what it could do.
+    url = sql_url(sql_backend, tmp_path, fresh=True)
+    engine = make_engine(url)
+    try:
+        upgrade(engine, "0012_idempotency_keys")
+        tokens = [
+            ("t1", "ops", "admin", "2026-11-01 10:00:00"),
+            ("t2", "ci", "viewer", "2026-11-02 10:00:00"),
+            ("t3", "ci", "editor", "2026-11-03 10:00:00"),
+            ("t4", "ci", "viewer", "2026-11-04 10:00:00"),
+        ]
+        with engine.begin() as conn:
+            for token_id, owner, role, created in tokens:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO api_tokens (id, owner, secret_hash, role, created) "
+                        "VALUES (:id, :owner, :hash, :role, :created)"
+                    ),
+                    {"id": token_id, "owner": owner, "hash": token_id * 16, "role": role, "created": created},
+                )
+
+        store = SqlMetadataStore(url)
+        try:
+            found = {u.name: u for u in store.list_users()}
+            assert {name: (u.role.value, u.role_from, u.live_tokens) for name, u in found.items()} == {
+                "ops": ("admin", "admin", 1), "ci": ("editor", "admin", 3),
+            }  # fmt: skip
+            assert found["ci"].created.isoformat().startswith("2026-11-02T10:00:00")
+            owners = {t.id: (t.owner, t.user_id) for t in store.list_tokens()}
+            assert owners == {
+                "t1": ("ops", found["ops"].id), "t2": ("ci", found["ci"].id),
+                "t3": ("ci", found["ci"].id), "t4": ("ci", found["ci"].id),
+            }  # fmt: skip
+            store.disable_user("ci")  # the user now owns the tokens made before users existed
+            assert {t.id for t in store.list_tokens() if t.revoked is not None} == {"t2", "t3", "t4"}
+        finally:
+            store.close()
+        assert _differences_from_tables_py(engine) == []
+    finally:
+        engine.dispose()

@@ -38,11 +38,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the model version holding a stage over HTTP, following the stage.",
     ),
     "token": ("modelplane.cli.token:token", "Create, list and revoke server API tokens."),
+    "user": ("modelplane.cli.user:user", "List users, set their roles, disable and enable them."),
     "webhook": (
         "modelplane.cli.webhook:webhook",
         "Announce stage changes to URLs, and see the delivery log.",
     ),
-    "login": ("modelplane.cli.login:login", "Point this machine at a modelplane server."),
+    "login": (
+        "modelplane.cli.login:login",
+        "Point this machine at a modelplane server (with a token or single sign-on).",
+    ),
     "completion": ("modelplane.cli.completion:completion", "Print the shell completion script."),
 }
 

@@ -17,7 +17,9 @@ def server() -> None:
     """Run the modelplane server: REST API at /api/v1, OpenAPI at /docs, dashboard at /.
 
     Every API call needs a bearer token. The first start on an empty store prints an admin
-    token once; or set MODELPLANE_ADMIN_TOKEN (16+ characters) before starting.
+    token once; or set MODELPLANE_ADMIN_TOKEN (16+ characters) before starting. Single sign-on
+    with an OpenID Connect provider is on when MODELPLANE_OIDC_ISSUER, MODELPLANE_OIDC_CLIENT_ID
+    and MODELPLANE_OIDC_CLIENT_SECRET are set (docs/server.md).
     """
 
 
@@ -92,6 +94,7 @@ def start(
     settings = runner.server_settings(store_url, artifact_uri)
     admin_token = runner.admin_token_from_environment()
     runner.metrics_token_from_environment()  # a bad one fails now, not in each worker
+    sso = runner.sso_settings.from_environment()  # bad MODELPLANE_OIDC_* fail before anything starts
     runner.check_port_free(host, port)  # before a first token is made and shown for nothing
     _announce_first_token(settings, admin_token)
     say = _logger_of(log_format)
@@ -118,7 +121,8 @@ def start(
     say(
         f"modelplane server at {runner.server_url(host, port)} — store "
         f"{runner.display_url(settings.store_url)}, artifacts {settings.artifact_uri}"
-        + (f", {workers} workers" if workers > 1 else ""),
+        + (f", {workers} workers" if workers > 1 else "")
+        + (f", single sign-on with {sso.issuer}" if sso else ""),
         False,
     )
     runner.serve(

@@ -41,6 +41,7 @@ __all__ = [
     "StepRunRecord",
     "StoreInfo",
     "TokenRecord",
+    "UserRecord",
     "VersionComparison",
     "VersionLineage",
     "WebhookDeliveryRecord",
@@ -270,6 +271,27 @@ class TokenRecord(_Record):
     revoked: datetime | None = None
     last_used: datetime | None = None
     expires: datetime | None = None  # a session's end; None: until revoked
+    # The user the token belongs to (None: the environment's admin token, which is not stored).
+    # ``role`` as authenticated is the lower of the token's own and its user's.
+    user_id: str | None = None
+
+
+class UserRecord(_Record):
+    """A person or job that holds tokens. ``role`` caps what each of their tokens may do;
+    ``role_from`` says who set it: ``admin`` (an admin, or the first token made for the name) or
+    ``sso`` (the identity provider's claim, or the default role, at the latest sign-in). A disabled
+    user's tokens and sessions were all revoked when it was disabled."""
+
+    id: str
+    name: str
+    role: TokenRole
+    role_from: str = "admin"
+    created: datetime
+    disabled: datetime | None = None
+    last_sign_in: datetime | None = None
+    issuer: str | None = None  # the identity provider of their single sign-on, once signed in
+    subject: str | None = None  # their ``sub`` there
+    live_tokens: int = 0  # tokens and sessions neither revoked nor ended
 
 
 class WebhookRecord(_Record):

@@ -30,6 +30,7 @@ from modelplane.metadata.reads import MAX_PAGE
 from modelplane.metadata.store_deployments import DeploymentOperations
 from modelplane.metadata.store_metrics import MetricOperations
 from modelplane.metadata.store_models import ModelOperations
+from modelplane.metadata.store_users import UserOperations
 from modelplane.metadata.store_types import (
     MAX_OFFSET,
     MODEL_CARD_FIELDS,
@@ -70,7 +71,9 @@ __all__ = [
     "store_operations",
 ]
 
-class MetadataStore(ModelOperations, MetricOperations, DeploymentOperations, Protocol):
+class MetadataStore(
+    ModelOperations, MetricOperations, DeploymentOperations, UserOperations, Protocol
+):
     url: str
 
     # -- the store itself ---------------------------------------------------------------------
@@ -370,9 +373,11 @@ class MetadataStore(ModelOperations, MetricOperations, DeploymentOperations, Pro
         role: TokenRole | str = TokenRole.EDITOR,
         expires_in: Annotated[float, Field(gt=0, le=2_592_000)] | None = None,
     ) -> NewToken:
-        """A new token with ``role`` (viewer, editor, admin); the secret is returned once and
-        stored only as a hash. With ``expires_in`` (seconds, up to 30 days) it stops working on
-        its own then (a sign-in session); without, it lasts until revoked."""
+        """A new token of the user ``owner`` with ``role`` (viewer, editor, admin); the secret
+        is returned once and stored only as a hash. A new name becomes a user with that role; an
+        existing user's token may not exceed the user's role, and a disabled user gets none. With
+        ``expires_in`` (seconds, up to 30 days) it stops working on its own then (a sign-in
+        session); without, it lasts until revoked."""
 
     @operation('GET', '/tokens', role=TokenRole.ADMIN)
     def list_tokens(self) -> list[TokenRecord]: ...
@@ -382,7 +387,8 @@ class MetadataStore(ModelOperations, MetricOperations, DeploymentOperations, Pro
 
     @operation('POST', '/tokens/authenticate', role=TokenRole.ADMIN)
     def authenticate(self, secret: str) -> TokenRecord:
-        """The live token with this secret, or ``AuthError``."""
+        """The live token with this secret, or ``AuthError`` (also when its user is disabled);
+        its ``role`` is the lower of the token's own and its user's."""
 
 
 def store_operations() -> tuple[Operation, ...]:

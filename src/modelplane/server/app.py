@@ -52,6 +52,7 @@ from modelplane.server.routes.operations import add_operation_routes
 from modelplane.server.reaper import reaper
 from modelplane.server.readiness import Readiness
 from modelplane.server.telemetry import RequestTelemetry, RouteProbe, Telemetry
+from modelplane.server.sso_settings import SsoSettings
 from modelplane.server.webhooks import DEFAULT_BACKOFF, Dispatcher
 
 __all__ = [
@@ -266,6 +267,7 @@ def create_app(
     reap_interval: float | None = 60.0,
     log_requests: bool = False,
     metrics_token: str | None = None,
+    sso: SsoSettings | None = None,
 ) -> FastAPI:
     """The server app over ``source``'s SQL store and artifact store.
 
@@ -279,7 +281,8 @@ def create_app(
     ``webhook_backoff``; every ``reap_interval`` seconds it marks failed the runs whose process
     is gone (``None``: never). ``log_requests`` logs one record per request on
     ``modelplane.server.access`` (the JSON log's request lines; see ``server.logs``);
-    ``metrics_token``, when given, is the bearer secret ``/metrics`` asks for.
+    ``metrics_token``, when given, is the bearer secret ``/metrics`` asks for; ``sso`` turns on single sign-on with an OpenID Connect provider
+    (``server/routes/sso.py``).
     """
     client = source if isinstance(source, Client) else Client(source)
     if client.settings.is_remote:
@@ -345,6 +348,10 @@ def create_app(
 
     _add_operator_routes(app, metrics_token)
     _add_api(app, token_check)
+    if sso is not None:
+        from modelplane.server.routes import sso as sso_routes  # Authlib: only when it is on
+
+        sso_routes.install(app, sso)
     _add_api_docs(app)
     _add_dashboard(app)
 

@@ -24,6 +24,7 @@ from typing import Any
 from modelplane.config import Settings, load_settings
 from modelplane.errors import ConfigError, StoreError
 from modelplane.metadata.sql.engine import display_url
+from modelplane.server import sso_settings
 from modelplane.server.auth import ADMIN_OWNER, ADMIN_OWNER_ENV, ADMIN_TOKEN_ENV, check_admin_token
 
 __all__ = [
@@ -188,6 +189,7 @@ def app_from_environment() -> Any:
         reap_interval=reap_interval_from_environment(),
         log_requests=options.get("log_requests", False),
         metrics_token=metrics_token_from_environment(),
+        sso=sso_settings.from_environment(),
     )
 
 
@@ -255,6 +257,7 @@ def serve(
         reap_interval=reap_interval_from_environment(),
         log_requests=json_requests,
         metrics_token=metrics_token_from_environment(),
+        sso=sso_settings.from_environment(),
     )
     uvicorn.Server(uvicorn.Config(app, **common)).run()
 

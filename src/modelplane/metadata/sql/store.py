@@ -4,7 +4,8 @@ The business rules of DESIGN §3 live in this store's transactions, split by are
 ``runs.py`` (pipelines, runs, step runs, cache), ``lifecycle.py`` (finishing, heartbeats,
 reaping abandoned runs, a step's results), ``artifacts.py``, ``models.py`` (models, versions,
 numbering), ``stages.py`` (stage moves, history), ``links.py``, ``compare.py`` (version
-comparison), ``tokens.py``, ``webhooks.py`` (promotion events), ``deployments.py`` (inference services). All of them run through
+comparison), ``tokens.py``, ``users.py`` (token holders, roles, sign-in), ``webhooks.py``
+(promotion events), ``deployments.py`` (inference services). All of them run through
 ``transactions.StoreCore``; ``idempotency.py`` runs a server's keyed write at most once. Opening a
 store migrates an empty or older database.
 """
@@ -26,6 +27,7 @@ from modelplane.metadata.sql.models import ModelsMixin
 from modelplane.metadata.sql.runs import RunsMixin
 from modelplane.metadata.sql.stages import StagesMixin
 from modelplane.metadata.sql.tokens import TokensMixin
+from modelplane.metadata.sql.users import UsersMixin
 from modelplane.metadata.sql.webhooks import WebhooksMixin
 
 __all__ = ["SqlMetadataStore"]
@@ -33,7 +35,7 @@ __all__ = ["SqlMetadataStore"]
 class SqlMetadataStore(
     LifecycleMixin,
     RunsMixin, ArtifactsMixin, ModelsMixin, StagesMixin, LinksMixin, CompareMixin, TokensMixin,
-    WebhooksMixin, MetricsMixin, LineageMixin, DeploymentsMixin, IdempotencyMixin,
+    WebhooksMixin, MetricsMixin, LineageMixin, DeploymentsMixin, IdempotencyMixin, UsersMixin,
 ):
     """The metadata store on a SQL database.
 

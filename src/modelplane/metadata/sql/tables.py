@@ -32,6 +32,7 @@ __all__ = [
     "stage_changes",
     "step_run_artifacts",
     "step_runs",
+    "users",
     "webhook_deliveries",
     "webhooks",
 ]
@@ -361,13 +362,37 @@ metric_points = sa.Table(
     **_TABLE_OPTIONS,
 )
 
-# -- API tokens -----------------------------------------------------------------------------------
+# -- users and their API tokens -------------------------------------------------------------------
+
+users = sa.Table(
+    "users",
+    metadata,
+    _id(primary_key=True),
+    # The name their tokens carry as ``owner`` and stage changes record as the actor (0013).
+    _name(),
+    # viewer | editor | admin: the most any token of theirs may do.
+    sa.Column("role", sa.String(16), nullable=False),
+    # admin (set by an admin) | sso (from the identity provider at the latest sign-in, so it
+    # lapses when the provider stops granting it).
+    sa.Column("role_from", sa.String(16), nullable=False),
+    # Their single sign-on identity once they signed in: one name, one (issuer, sub).
+    sa.Column("issuer", sa.String(1000), nullable=True),
+    _name("subject", nullable=True),
+    _time("created"),
+    _time("last_sign_in", nullable=True),
+    # Disabling revokes every token at once; this keeps new ones from being made or signed in.
+    _time("disabled", nullable=True),
+    sa.UniqueConstraint("name"),
+    **_TABLE_OPTIONS,
+)
 
 api_tokens = sa.Table(
     "api_tokens",
     metadata,
     _id(primary_key=True),
-    _name("owner"),
+    _name("owner"),  # the user's name, kept beside user_id: names never change
+    # Every token belongs to a user (0013: the owners of older tokens became users).
+    _fk("user_id", "users.id", "CASCADE"),
     # sha256 of the secret: a stolen database does not hand out working tokens.
     sa.Column("secret_hash", sa.String(64), nullable=False),
     # viewer | editor | admin (0005); tokens made before roles existed could do anything: admin.
@@ -378,6 +403,7 @@ api_tokens = sa.Table(
     # A token that ends on its own (0010): the dashboard's sign-in sessions.
     _time("expires", nullable=True),
     sa.UniqueConstraint("secret_hash"),
+    sa.Index(None, "user_id"),
     **_TABLE_OPTIONS,
 )
 
@@ -483,6 +509,7 @@ ALL_TABLES = (
     webhook_deliveries,
     webhooks,
     api_tokens,
+    users,
     stage_changes,
     model_version_runs,
     model_version_artifacts,

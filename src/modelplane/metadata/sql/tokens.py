@@ -1,4 +1,5 @@
-"""API tokens in the SQL store: only a sha256 of each secret is kept."""
+"""API tokens in the SQL store: only a sha256 of each secret is kept. Each token belongs to a user
+(``users.py``), whose role caps it and whose disabling revokes it."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from modelplane.enums import TokenRole
 from modelplane.errors import AuthError, InvalidInputError, NotFoundError
 from modelplane.metadata.records import NewToken, TokenRecord
 from modelplane.metadata.sql.rows import new_id, utcnow
-from modelplane.metadata.sql.tables import api_tokens
+from modelplane.metadata.sql.tables import api_tokens, users
 from modelplane.metadata.sql.transactions import StoreCore
+from modelplane.metadata.sql.users import parse_role, user_for_token
 from modelplane.versioning import check_name
 
 __all__ = ["TOKEN_PREFIX", "TokensMixin"]
@@ -31,19 +33,13 @@ _COLUMNS = (
     api_tokens.c.revoked,
     api_tokens.c.last_used,
     api_tokens.c.expires,
+    api_tokens.c.user_id,
 )
 MAX_EXPIRES_IN = 30 * 24 * 3600.0
 
 
-def _role(role: object) -> TokenRole:
-    try:
-        return TokenRole(role.lower() if isinstance(role, str) else role)
-    except ValueError:
-        raise InvalidInputError(
-            f"Unknown token role {role!r}.",
-            hint="Use viewer (read only), editor (also change models and runs) or admin (also "
-            "manage tokens and webhooks).",
-        ) from None
+def _rank(role: TokenRole) -> int:
+    return role.rank
 
 
 def _hash(secret: str) -> str:
@@ -69,12 +65,14 @@ class TokensMixin(StoreCore):
                 hint="Leave it out for a token that lasts until revoked.",
             )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        values = {"id": new_id(), "owner": owner, "role": _role(role).value}
+        wanted = parse_role(role)
+        values = {"id": new_id(), "owner": owner, "role": wanted.value}
 
         def work(conn: Connection) -> TokenRecord:
             now = utcnow()
             ends = None if expires_in is None else now + timedelta(seconds=expires_in)
             row = {**values, "created": now, "expires": ends}
+            row["user_id"] = user_for_token(conn, owner, wanted)
             conn.execute(api_tokens.insert().values(secret_hash=_hash(secret), **row))
             return TokenRecord.model_validate(row)
 
@@ -119,7 +117,11 @@ class TokensMixin(StoreCore):
 
         def find(conn: Connection) -> tuple[TokenRecord, datetime]:
             row = conn.execute(
-                sa.select(*_COLUMNS).where(api_tokens.c.secret_hash == digest)
+                sa.select(
+                    *_COLUMNS, users.c.role.label("user_role"), users.c.disabled.label("disabled")
+                )
+                .join(users, users.c.id == api_tokens.c.user_id)
+                .where(api_tokens.c.secret_hash == digest)
             ).first()
             if row is None or row.revoked is not None:
                 raise AuthError(
@@ -127,7 +129,15 @@ class TokensMixin(StoreCore):
                     hint="Ask the server's admin for a new token and log in again with "
                     "`modelplane login`.",
                 )
-            return TokenRecord.model_validate(dict(row._mapping)), utcnow()  # the store's time
+            if row.disabled is not None:
+                raise AuthError(
+                    f"The user {row.owner!r} is disabled.",
+                    hint="Ask the server's admin to enable you again.",
+                )
+            values = dict(row._mapping)
+            capped = min(TokenRole(values.pop("user_role")), TokenRole(row.role), key=_rank)
+            values["role"] = capped
+            return TokenRecord.model_validate(values), utcnow()  # the store's time
 
         token, now = self.read(find)
         if token.expires is not None and token.expires <= now:

@@ -1,5 +1,6 @@
-// For admins: API tokens (create with a role, see the secret once, revoke) and promotion webhooks
-// (create, delete, their deliveries, send one again). Everything goes through /api/v1.
+// For admins: users (their role, disable and enable), API tokens (create with a role, see the secret
+// once, revoke) and promotion webhooks (create, delete, their deliveries, send one again).
+// Everything goes through /api/v1.
 
 import { api, enc } from "./api.js";
 import { badge, errorBox, h, section, table, when } from "./dom.js";
@@ -45,6 +46,42 @@ function tokensSection(ctx, tokens) {
     h("form", { class: "toolbar", onsubmit: create, "data-testid": "token-form" }, owner, role, h("button", { type: "submit", class: "primary" }, "Create token")),
     shown,
     table(columns, tokens, { rowAttrs: (t) => ({ "data-testid": "token-row", "data-owner": t.owner, "data-revoked": t.revoked ? "yes" : "no" }), attrs: { "data-testid": "tokens-table" } }),
+  );
+}
+
+function usersSection(ctx, users) {
+  const message = h("div", { "data-testid": "users-message" });
+  const act = (call) => async () => {
+    try {
+      await call();
+      ctx.rerender();
+    } catch (error) {
+      message.replaceChildren(errorBox(error));
+    }
+  };
+  const roleChoice = (u) => {
+    const select = h("select", { "data-testid": "user-role", "aria-label": `Role of ${u.name}` }, ROLES.map((r) => h("option", { value: r, selected: r === u.role }, r)));
+    select.onchange = act(() => api(`/users/${enc(u.name)}/role`, { method: "PUT", body: { role: select.value } }));
+    return select;
+  };
+  const toggle = (u) =>
+    u.disabled
+      ? h("button", { type: "button", class: "link", "data-testid": "user-enable", onclick: act(() => api(`/users/${enc(u.name)}/enable`, { method: "POST" })) }, "Enable")
+      : h("button", { type: "button", class: "link", "data-testid": "user-disable", onclick: act(() => window.confirm(`Disable ${u.name}? Every token and session of theirs is revoked at once.`) && api(`/users/${enc(u.name)}/disable`, { method: "POST" })) }, "Disable");
+  const columns = [
+    { label: "Name", cell: (u) => u.name },
+    { label: "Role", cell: roleChoice },
+    { label: "From", cell: (u) => (u.role_from === "sso" ? "sign-in" : "admin") },
+    { label: "Tokens", class: "num", cell: (u) => String(u.live_tokens) },
+    { label: "Last sign-in", cell: (u) => when(u.last_sign_in) },
+    { label: "Disabled", cell: (u) => (u.disabled ? when(u.disabled) : "") },
+    { label: "", cell: toggle },
+  ];
+  return section(
+    "Users",
+    h("p", { class: "muted" }, "A user's role caps every token of theirs; disabling revokes them all at once."),
+    message,
+    table(columns, users, { empty: "No users yet.", rowAttrs: (u) => ({ "data-testid": "user-row", "data-name": u.name, "data-disabled": u.disabled ? "yes" : "no" }), attrs: { "data-testid": "users-table" } }),
   );
 }
 
@@ -98,10 +135,11 @@ function webhooksSection(ctx, hooks, deliveries) {
 }
 
 export async function adminPage(ctx) {
-  const [tokens, hooks, deliveries] = await Promise.all([
+  const [users, tokens, hooks, deliveries] = await Promise.all([
+    api("/users"),
     api("/tokens"),
     api("/webhooks"),
     api("/webhook-deliveries", { query: { limit: 50 } }),
   ]);
-  return h("div", {}, h("h1", {}, "Admin"), tokensSection(ctx, tokens), webhooksSection(ctx, hooks, deliveries));
+  return h("div", {}, h("h1", {}, "Admin"), usersSection(ctx, users), tokensSection(ctx, tokens), webhooksSection(ctx, hooks, deliveries));
 }

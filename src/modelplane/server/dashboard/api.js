@@ -1,6 +1,7 @@
-// The dashboard's only way to data: the server's public /api/v1. Signing in trades the API token
-// for a session cookie (HttpOnly, SameSite=Strict) that the browser sends by itself: no script here
-// ever holds a secret, and a deep link opened in a new tab is signed in too.
+// The dashboard's only way to data: the server's public /api/v1. Signing in (with an API token, or
+// through single sign-on, which the server finishes itself) ends in a session cookie (HttpOnly,
+// SameSite=Strict) that the browser sends by itself: no script here ever holds a secret, and a deep
+// link opened in a new tab is signed in too.
 
 export class ApiError extends Error {
   constructor(status, type, message, hint) {
@@ -105,6 +106,21 @@ export async function whoami() {
 /** Sign in with an API token: the server answers with the session (and sets its cookie). */
 export async function signIn(secret) {
   return api("/session", { method: "POST", body: { token: secret } });
+}
+
+/** Single sign-on as the server offers it ({issuer, …}), or null when it has none. */
+export async function singleSignOn() {
+  try {
+    return await api("/sso");
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    return { issuer: null, error }; // on, but the provider cannot be reached now
+  }
+}
+
+/** The address that starts a sign-in at the identity provider, back to `next` afterwards. */
+export function singleSignOnAddress(next) {
+  return url("/sso/login", { next }).href;
 }
 
 /** End the session on the server (its cookie stops working everywhere). */

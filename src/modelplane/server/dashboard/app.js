@@ -1,7 +1,7 @@
 // The dashboard shell: hash routes → views, the login page, and who is signed in.
 // Views are async functions (ctx) → Node; ctx = {args, query, rerender, navigate}.
 
-import { ApiError, signIn, signOut, whoami } from "./api.js";
+import { ApiError, signIn, signOut, singleSignOn, singleSignOnAddress, whoami } from "./api.js";
 import { adminPage } from "./admin.js";
 import { artifactPage, artifactsPage, artifactVersionPage } from "./artifacts.js";
 import { comparePage } from "./compare.js";
@@ -59,7 +59,20 @@ async function logOut() {
   }
 }
 
-function loginPage(ctx) {
+/** "Sign in with single sign-on" when the server has it (the provider's page, then back here). */
+async function singleSignOnPanel(next) {
+  const sso = await singleSignOn();
+  if (sso === null) return null;
+  const where = sso.issuer ? new URL(sso.issuer).host : "your identity provider";
+  return h(
+    "div",
+    { class: "sso", "data-testid": "sso" },
+    h("a", { class: "button primary", href: singleSignOnAddress(next), "data-testid": "sso-sign-in" }, "Sign in with single sign-on"),
+    h("p", { class: "muted" }, `Through ${where}.`),
+  );
+}
+
+async function loginPage(ctx) {
   const input = h("input", {
     type: "password",
     name: "token",
@@ -77,15 +90,19 @@ function loginPage(ctx) {
       const who = await signIn(secret);
       owner = `${who.owner} (${who.role})`;
       role = who.role;
-      navigate(ctx.query.get("next") || "#/models");
+      navigate(next);
     } catch (error) {
       message.replaceChildren(errorBox(error));
     }
   };
+  const next = ctx.query.get("next") || "#/models";
+  const refused = ctx.query.get("error"); // a sign-in the server refused, sent back here
   return h(
     "form",
     { class: "login panel", onsubmit: submit, "data-testid": "login-form" },
     h("h1", {}, "Log in"),
+    refused ? errorBox({ type: "Not signed in", message: refused }) : null,
+    await singleSignOnPanel(next),
     h("p", { class: "muted" }, "Paste an API token. Admins create them with ", h("code", {}, "modelplane token create OWNER"), "."),
     h("label", {}, "API token", input),
     h("button", { type: "submit", class: "primary", "data-testid": "login-submit" }, "Log in"),
@@ -110,7 +127,9 @@ async function render() {
   }
   if (path === "/login") {
     showSession();
-    main.replaceChildren(loginPage({ query }));
+    const form = await loginPage({ query });
+    if (mine !== renderCount) return;
+    main.replaceChildren(form);
     main.querySelector("input")?.focus();
     return;
   }

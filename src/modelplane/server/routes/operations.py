@@ -68,6 +68,9 @@ _AFTER: dict[str, Callable[[Request, Any], Any]] = {
         update={"artifact_uri": request.app.state.artifact_uri}
     ),
     "revoke_token": lambda request, token: request.app.state.token_check.forget() or token,
+    # A user's role caps their tokens, and disabling them revokes all: apply both at once here.
+    "set_user_role": lambda request, user: request.app.state.token_check.forget() or user,
+    "disable_user": lambda request, user: request.app.state.token_check.forget() or user,
 }
 # Errors a store raises after committing what it did: a keyed write records them as its answer
 # (a refused promotion is in the stage history; a retry must not add it again).

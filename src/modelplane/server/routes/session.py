@@ -12,7 +12,7 @@ from modelplane.metadata.records import TokenRecord
 from modelplane.server.api import TokenDep, encode_result
 from modelplane.server.auth import SESSION_COOKIE, SESSION_SECONDS
 
-__all__ = ["router", "signin_router"]
+__all__ = ["router", "set_session_cookie", "signin_router"]
 
 router = APIRouter(tags=["tokens"])  # behind the token check
 signin_router = APIRouter(tags=["tokens"])  # open: these routes check the token themselves
@@ -44,6 +44,13 @@ async def sign_in(body: SignIn, request: Request) -> Response:
         store.create_token, who.owner, role=who.role, expires_in=SESSION_SECONDS
     )
     response = _ENCODE(session)
+    set_session_cookie(response, request, secret)
+    return response
+
+
+def set_session_cookie(response: Response, request: Request, secret: str) -> None:
+    """Keep a session's secret in the dashboard's cookie: HttpOnly (no script reads it) and
+    SameSite=Strict (no other site's page sends it), Secure over https."""
     response.set_cookie(
         SESSION_COOKIE,
         secret,
@@ -53,7 +60,6 @@ async def sign_in(body: SignIn, request: Request) -> Response:
         samesite="strict",
         secure=request.url.scheme == "https",
     )
-    return response
 
 
 @signin_router.delete("/api/v1/session", status_code=204, summary="Sign out: end the session on the server")
