@@ -11,8 +11,11 @@ One ``LogisticRegression`` is fitted on the iris DataFrame by a modelplane pipel
 ``MODELPLANE_HOME`` (its version goes to production, with the input signature the step records);
 the same fitted object, pickled, is saved by ``mlflow.sklearn.save_model`` in the MLflow venv with
 a signature inferred from the same DataFrame, so both servers check requests against the columns.
-Both servers run at once, one worker each, access logs as each has them by default:
-``modelplane serve iris --stage production`` and ``mlflow models serve --env-manager local -w 1``.
+Both servers run at once, one worker each, as each is installed and configured by default:
+``modelplane serve iris --stage production`` (uvicorn with uvloop and httptools, no access log)
+and ``mlflow models serve --env-manager local -w 1`` (uvicorn, in MLflow 3.x, with asyncio and
+h11 and an access log, as ``pip install mlflow`` has it; ``--mlflow-extra`` and
+``--mlflow-no-access-log`` even that out).
 
 Clients are separate processes (spawned once, reused), each with one keep-alive
 ``http.client`` connection: a lighter client than httpx, outside the benchmark's own GIL, so the
@@ -63,11 +66,12 @@ mlflow.sklearn.save_model(estimator, sys.argv[2], signature=infer_signature(fram
 
 
 # -- setup ---------------------------------------------------------------------------------------
-def mlflow_venv(folder: Path) -> tuple[Path, str, float]:
+def mlflow_venv(folder: Path, extras: list[str]) -> tuple[Path, str, float]:
     """The MLflow venv's python, what was done, and how long it took."""
     began = time.perf_counter()
     python = folder / "bin" / "python"
     pins = [f"mlflow=={MLFLOW_VERSION}"] + [f"{name}=={metadata.version(name)}" for name in MATCHED]
+    pins += [f"{name}=={metadata.version(name)}" for name in extras]
     marker = folder / "installed.txt"
     if marker.exists() and marker.read_text().split() == pins:
         return python, "reused", time.perf_counter() - began
@@ -239,13 +243,24 @@ def main() -> int:
     parser.add_argument("--rows", default="1,100", help="rows per request, comma-separated (default 1,100)")
     parser.add_argument("--clients", default="1,4", help="client counts, comma-separated (default 1,4)")
     parser.add_argument("--mlflow-venv", type=Path, default=ROOT / "benchmarks" / ".mlflow-venv")
+    parser.add_argument(
+        "--mlflow-extra", action="append", default=[], metavar="PACKAGE",
+        help="also install PACKAGE in the MLflow venv, at this interpreter's version (e.g. uvloop, "
+        "httptools: modelplane[serve] has them, `pip install mlflow` does not); use another --mlflow-venv",
+    )
+    parser.add_argument(
+        "--mlflow-no-access-log", action="store_true",
+        help="turn uvicorn's access log off for MLflow too (modelplane serve has it off)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, store)")
     args = parser.parse_args()
     rows_list = [int(r) for r in args.rows.split(",")]
     client_counts = [int(c) for c in args.clients.split(",")]
 
-    python, done, setup = mlflow_venv(args.mlflow_venv)
-    print(f"MLflow venv {done} in {setup:.1f} s ({args.mlflow_venv})")
+    python, done, setup = mlflow_venv(args.mlflow_venv, args.mlflow_extra)
+    print(f"command: python {' '.join(sys.argv)}")
+    print(f"MLflow venv {done} in {setup:.1f} s ({args.mlflow_venv}; extras: "
+          f"{', '.join(args.mlflow_extra) or 'none'}; access log {'off' if args.mlflow_no_access_log else 'on'})")
     version = subprocess.run(
         [str(python), "-c", "import mlflow; print(mlflow.__version__)"],
         capture_output=True, text=True, check=True,
@@ -266,6 +281,8 @@ def main() -> int:
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     mlflow_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "MODELPLANE_HOME")}
     mlflow_env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
+    if args.mlflow_no_access_log:
+        mlflow_env["UVICORN_ACCESS_LOG"] = "false"  # uvicorn's CLI reads UVICORN_* options
     servers: list[dict[str, Any]] = []
     ports = free_port(), free_port()
     commands = [
