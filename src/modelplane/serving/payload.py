@@ -176,7 +176,24 @@ def conform(frame: pd.DataFrame | np.ndarray, signature: dict[str, Any] | None, 
             f"{', '.join(map(repr, columns))}.",
             hint="Send every column of the model's input signature.",
         )
-    frame = frame[columns]
+    if list(frame.columns) != columns:
+        return _cast_each(frame[columns], signature)
+    # The usual request: the columns are already in order, so read the dtypes at once and cast
+    # every column that needs it in one pass (one at a time only to name the one that fails).
+    casts = {
+        column["name"]: column["dtype"]
+        for column, current in zip(signature["columns"], frame.dtypes)
+        if column.get("dtype") is not None and str(current) != column["dtype"]
+    }
+    if not casts:
+        return frame.copy(deep=False)
+    try:
+        return frame.astype(casts)
+    except (ValueError, TypeError):
+        return _cast_each(frame, signature)
+
+
+def _cast_each(frame: pd.DataFrame, signature: dict[str, Any]) -> pd.DataFrame:
     for column in signature["columns"]:
         dtype = column.get("dtype")
         if dtype is None or str(frame[column["name"]].dtype) == dtype:
