@@ -1,19 +1,20 @@
 """`modelplane serve` beside `mlflow models serve` on the same iris model, in one run (issue 12:
 goal ≥ 3× MLflow's requests/s).
 
-    python benchmarks/bench_serving.py [--seconds 5] [--repeats 5] [--rows 1,100]
+    python benchmarks/bench_serving.py [--seconds 5] [--repeats 5] [--rows 1,100] [--estimator pipeline]
 
 MLflow is not a dependency: it is installed in a venv of its own (``--mlflow-venv``, default
 ``benchmarks/.mlflow-venv``, created on first use and reused after) with the scikit-learn, pandas,
 NumPy and SciPy versions of this interpreter, so both servers unpickle the same estimator.
 
-One ``LogisticRegression`` is fitted on the iris DataFrame by a modelplane pipeline in a temp
+One ``LogisticRegression`` (``--estimator pipeline``: after a ``StandardScaler``, in a
+scikit-learn ``Pipeline``) is fitted on the iris DataFrame by a modelplane pipeline in a temp
 ``MODELPLANE_HOME`` (its version goes to production, with the input signature the step records);
 the same fitted object, pickled, is saved by ``mlflow.sklearn.save_model`` in the MLflow venv with
 a signature inferred from the same DataFrame, so both servers check requests against the columns.
 Both servers run at once, one worker each, as each is installed and configured by default:
 ``modelplane serve iris --stage production`` (uvicorn with uvloop and httptools, no access log)
-and ``mlflow models serve --env-manager local -w 1`` (uvicorn, in MLflow 3.x, with asyncio and
+and ``mlflow models serve --env-manager local -w 1`` (uvicorn in MLflow 3.17.2, with asyncio and
 h11 and an access log, as ``pip install mlflow`` has it; ``--mlflow-extra`` and
 ``--mlflow-no-access-log`` even that out).
 
@@ -82,16 +83,18 @@ def mlflow_venv(folder: Path, extras: list[str]) -> tuple[Path, str, float]:
     return python, "created", time.perf_counter() - began
 
 
-def train_modelplane_version(home: Path) -> Any:
+def train_modelplane_version(home: Path, estimator: str) -> Any:
     """Fit the classifier in a modelplane pipeline, promote version 1 of ``iris`` to production,
     and return the estimator as the store holds it."""
     os.environ["MODELPLANE_HOME"] = str(home)
     from typing import Annotated
 
     import pandas as pd
-    from sklearn.base import ClassifierMixin
+    from sklearn.base import BaseEstimator
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     from modelplane import pipeline, step
     from modelplane.client import Client
@@ -102,14 +105,17 @@ def train_modelplane_version(home: Path) -> Any:
         return load_iris(as_frame=True).frame
 
     @step
-    def train(data: pd.DataFrame) -> Annotated[ClassifierMixin, "iris_classifier"]:
-        return LogisticRegression(max_iter=500).fit(data[COLUMNS], data["target"])
+    def train(data: pd.DataFrame, kind: str) -> Annotated[BaseEstimator, "iris_classifier"]:
+        model = LogisticRegression(max_iter=500)
+        if kind == "pipeline":
+            model = make_pipeline(StandardScaler(), model)
+        return model.fit(data[COLUMNS], data["target"])
 
     @pipeline(enable_cache=False, model=Model(name="iris"))
-    def train_iris() -> None:
-        train(data=load())
+    def train_iris(kind: str) -> None:
+        train(data=load(), kind=kind)
 
-    train_iris()
+    train_iris(kind=estimator)
     client = Client()
     client.set_stage("iris", 1, "production")
     link = client.list_artifact_links("iris", 1, kind="model").items[0]
@@ -242,6 +248,11 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="repetitions of every case (default 5)")
     parser.add_argument("--rows", default="1,100", help="rows per request, comma-separated (default 1,100)")
     parser.add_argument("--clients", default="1,4", help="client counts, comma-separated (default 1,4)")
+    parser.add_argument(
+        "--estimator", choices=("logistic", "pipeline"), default="logistic",
+        help="LogisticRegression (default), or StandardScaler + LogisticRegression in a Pipeline, "
+        "which modelplane serves through its DataFrame path",
+    )
     parser.add_argument("--mlflow-venv", type=Path, default=ROOT / "benchmarks" / ".mlflow-venv")
     parser.add_argument(
         "--mlflow-extra", action="append", default=[], metavar="PACKAGE",
@@ -268,7 +279,7 @@ def main() -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="mp-bench-serving-"))
     began = time.perf_counter()
-    estimator = train_modelplane_version(folder / "home")
+    estimator = train_modelplane_version(folder / "home", args.estimator)
     (folder / "model.pkl").write_bytes(pickle.dumps(estimator))
     subprocess.run(
         [str(python), "-c", SAVE_MLFLOW_MODEL, str(folder / "model.pkl"), str(folder / "mlflow-model")],
