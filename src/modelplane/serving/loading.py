@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from datetime import datetime, timezone
@@ -11,8 +12,8 @@ from modelplane.client import Client
 from modelplane.enums import ArtifactType
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.records import ModelVersionRecord
-from modelplane.serving.payload import conform, encode_predictions
-from modelplane.signatures import SIGNATURE_KEY, dtype_kind
+from modelplane.serving.payload import conform, encode_predictions, numeric_rows
+from modelplane.signatures import SIGNATURE_KEY, dtype_kind, names
 
 __all__ = ["Loaded", "load_version"]
 
@@ -31,11 +32,25 @@ class Loaded:
     width: int | None  # the number of features a model without a signature was fitted on
     loaded_at: datetime
     load_seconds: float
+    # The model taking float64 arrays of the signature's columns instead of DataFrames, when that
+    # answers the same (``_array_model``); ``None`` for every other model.
+    array_model: Any = None
 
     def predict(self, frame: Any) -> bytes:
         """The JSON answer for ``frame`` (a DataFrame or an array); ``PayloadError`` when the
         input does not fit, anything the model raises otherwise."""
         return encode_predictions(self.model.predict(conform(frame, self.signature, self.width)))
+
+    def rows(self, key: str, value: Any) -> Any:
+        """A parsed request as the float64 array ``predict_rows`` takes, or ``None`` when this
+        version has no array model or the request is not a plain table of its columns."""
+        if self.array_model is None or self.signature is None:
+            return None
+        return numeric_rows(key, value, names(self.signature))
+
+    def predict_rows(self, rows: Any) -> bytes:
+        """The JSON answer for ``rows`` (from ``rows``), as ``predict`` gives for the same table."""
+        return encode_predictions(self.array_model.predict(rows))
 
     def sample(self) -> Any:
         """One row the model must be able to answer, or ``None`` when nothing says what fits."""
@@ -52,6 +67,37 @@ class Loaded:
 
             return np.zeros((1, self.width))
         return None
+
+
+def _holds_estimator(value: Any) -> bool:
+    if callable(getattr(value, "get_params", None)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_estimator(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_estimator(item) for item in value.values())
+    return False
+
+
+def _array_model(model: Any, signature: dict[str, Any] | None) -> Any:
+    """A shallow copy of ``model`` without its feature names, to be given float64 arrays, or
+    ``None``. Only for a scikit-learn estimator of scikit-learn's own (not a subclass from
+    elsewhere, holding no other estimator, so no step selects columns by name) fitted on a
+    DataFrame of exactly the signature's columns, all float64: its ``predict`` checks the names
+    (which the signature already matched) and turns the DataFrame into that very array, at
+    about three times the cost of the prediction. The smoke request compares both answers."""
+    if signature is None or any(c.get("dtype") != "float64" for c in signature["columns"]):
+        return None
+    fitted = vars(model).get("feature_names_in_") if hasattr(model, "__dict__") else None
+    if fitted is None or list(fitted) != names(signature):
+        return None
+    if not type(model).__module__.startswith("sklearn.") or not callable(getattr(model, "get_params", None)):
+        return None
+    if any(_holds_estimator(value) for value in model.get_params(deep=False).values()):
+        return None
+    bare = copy.copy(model)
+    del bare.feature_names_in_  # read only by the name check
+    return bare
 
 
 def _pick_link(client: Client, model: str, version: ModelVersionRecord, artifact: str | None) -> Any:
@@ -120,5 +166,20 @@ def load_version(
     if sample is None:
         sample = fallback_sample
     if sample is not None:
-        loaded.predict(sample)  # the smoke request: raises when the model cannot answer
+        answer = loaded.predict(sample)  # the smoke request: raises when the model cannot answer
+        loaded = _with_array_model(loaded, sample, answer)
     return dataclasses.replace(loaded, load_seconds=time.perf_counter() - began)
+
+
+def _with_array_model(loaded: Loaded, sample: Any, answer: bytes) -> Loaded:
+    """``loaded`` with an array model when it qualifies and answers the smoke request as the
+    model did; anything odd leaves the DataFrame path (it never refuses the version)."""
+    try:
+        array_model = _array_model(loaded.model, loaded.signature)
+        if array_model is None:
+            return loaded
+        quick = dataclasses.replace(loaded, array_model=array_model)
+        rows = quick.rows("instances", sample.to_numpy(dtype="float64").tolist())
+        return quick if rows is not None and quick.predict_rows(rows) == answer else loaded
+    except Exception:  # noqa: BLE001 - the DataFrame path answered; keep to it
+        return loaded

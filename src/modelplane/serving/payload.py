@@ -19,7 +19,10 @@ import pandas as pd
 from modelplane.errors import InvalidInputError
 from modelplane.signatures import names
 
-__all__ = ["FORMATS", "PayloadError", "conform", "encode_predictions", "read_request"]
+__all__ = [
+    "FORMATS", "PayloadError", "conform", "encode_predictions", "numeric_rows", "parse", "read_input",
+    "read_request",
+]
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 _HINT = (
@@ -35,6 +38,11 @@ class PayloadError(InvalidInputError):
 def read_request(body: bytes, signature: dict[str, Any] | None) -> pd.DataFrame | np.ndarray:
     """The model input in ``body``: a DataFrame, or an array when neither the request nor the
     signature names columns."""
+    return read_input(*parse(body), signature)
+
+
+def parse(body: bytes) -> tuple[str, Any]:
+    """The input format a request names (one of ``FORMATS``) and its value."""
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -48,8 +56,12 @@ def read_request(body: bytes, signature: dict[str, Any] | None) -> pd.DataFrame 
             + (f"; it holds {', '.join(given)}." if given else f"; it holds {', '.join(map(repr, document)) or 'nothing'}."),
             hint=_HINT,
         )
-    key = given[0]
-    value = document[key]
+    return given[0], document[given[0]]
+
+
+def read_input(key: str, value: Any, signature: dict[str, Any] | None) -> pd.DataFrame | np.ndarray:
+    """The model input of a parsed request (``parse``): a DataFrame, or an array when neither
+    the request nor the signature names columns."""
     if key == "dataframe_split":
         return _split(value)
     if key == "dataframe_records":
@@ -106,6 +118,43 @@ def _rows(key: str, value: Any, signature: dict[str, Any] | None) -> pd.DataFram
         raise PayloadError(f"The rows of {key} are not a table: {exc}.", hint=_HINT) from None
 
 
+def numeric_rows(key: str, value: Any, columns: list[str]) -> np.ndarray | None:
+    """A parsed request (``parse``) as a float64 array of ``columns`` in their order, or ``None``
+    unless it is a table of numbers with all of them: a ``dataframe_split`` that names every
+    column once (others are dropped), or ``instances``/``inputs`` rows of one value per column.
+
+    The array holds what ``read_input`` then ``conform`` to a signature of float64 columns would,
+    without building a DataFrame; ``None`` leaves anything unusual to them (and their errors)."""
+    if key == "dataframe_split":
+        if not isinstance(value, dict) or value.keys() != {"columns", "data"}:
+            return None
+        named, data = value["columns"], value["data"]
+        try:
+            if not isinstance(named, list) or len(set(named)) != len(named):
+                return None
+        except TypeError:  # a column name that is not a string or number
+            return None
+        try:
+            order = [named.index(name) for name in columns]
+        except ValueError:  # a column is missing
+            return None
+    elif key in ("instances", "inputs") and isinstance(value, list) and value:
+        named, data, order = columns, value if isinstance(value[0], list) else [value], None
+    else:
+        return None
+    if not isinstance(data, list) or not data:
+        return None
+    try:
+        array = np.asarray(data)
+    except ValueError:  # ragged rows
+        return None
+    if array.dtype.kind not in "fiub" or array.shape != (len(data), len(named)):
+        return None
+    if order is not None and order != list(range(len(named))):
+        array = array[:, order]
+    return array.astype(np.float64, copy=False)
+
+
 def conform(frame: pd.DataFrame | np.ndarray, signature: dict[str, Any] | None, width: int | None) -> Any:
     """``frame`` as the model takes it: the signature's columns in order and dtype (extra columns
     dropped), or an array of the fitted width."""
@@ -127,7 +176,24 @@ def conform(frame: pd.DataFrame | np.ndarray, signature: dict[str, Any] | None, 
             f"{', '.join(map(repr, columns))}.",
             hint="Send every column of the model's input signature.",
         )
-    frame = frame[columns]
+    if list(frame.columns) != columns:
+        return _cast_each(frame[columns], signature)
+    # The usual request: the columns are already in order, so read the dtypes at once and cast
+    # every column that needs it in one pass (one at a time only to name the one that fails).
+    casts = {
+        column["name"]: column["dtype"]
+        for column, current in zip(signature["columns"], frame.dtypes)
+        if column.get("dtype") is not None and str(current) != column["dtype"]
+    }
+    if not casts:
+        return frame.copy(deep=False)
+    try:
+        return frame.astype(casts)
+    except (ValueError, TypeError):
+        return _cast_each(frame, signature)
+
+
+def _cast_each(frame: pd.DataFrame, signature: dict[str, Any]) -> pd.DataFrame:
     for column in signature["columns"]:
         dtype = column.get("dtype")
         if dtype is None or str(frame[column["name"]].dtype) == dtype:

@@ -27,7 +27,7 @@ from modelplane.errors import NotFoundError, ServiceUnavailableError
 from modelplane.metadata.deployment_records import DeploymentEvent, DeploymentReport, NewDeployment
 from modelplane.metadata.records import ModelVersionRecord
 from modelplane.serving.loading import Loaded, load_version
-from modelplane.serving.payload import PayloadError, read_request
+from modelplane.serving.payload import PayloadError, parse, read_input
 from modelplane.serving.traffic import Traffic
 
 __all__ = ["MIN_CANARY_REQUESTS", "RETRY_REFUSED_SECONDS", "Service"]
@@ -216,13 +216,17 @@ class Service:
                 self.message or "No model version is loaded yet.",
                 hint=f"Promote a version of {self.model!r} to {self.stage}.",
             )
-        frame = read_request(body, primary.signature)
+        key, value = parse(body)
+        # A plain table of numbers skips the DataFrame for a version with an array model
+        # (loading.Loaded.rows); anything else, and every error, goes through the DataFrame.
+        rows = primary.rows(key, value)
+        frame = read_input(key, value, primary.signature) if rows is None else None
         canary = self.canary
         if canary is not None and self.canary_state == "active" and self._to_canary():
             began = time.perf_counter()
+            same = canary.signature == primary.signature
             try:
-                same = canary.signature == primary.signature
-                answer = canary.predict(frame if same else read_request(body, canary.signature))
+                answer = self._ask(canary, key, value, rows if same else None, frame if same else None)
             except Exception:  # noqa: BLE001 - counted against the canary; the main version answers
                 self.traffic.record(canary.number, time.perf_counter() - began, error=True)
                 self._judge_canary(canary, error=True)
@@ -232,7 +236,7 @@ class Service:
                 return answer, canary.number
         began = time.perf_counter()
         try:
-            answer = primary.predict(frame)
+            answer = primary.predict(frame) if rows is None else primary.predict_rows(rows)
         except PayloadError:
             self.traffic.record(primary.number, time.perf_counter() - began)
             raise
@@ -241,8 +245,15 @@ class Service:
             raise
         self.traffic.record(primary.number, time.perf_counter() - began)
         if self._last_sample is None:
-            self._last_sample = frame[:1]
+            self._last_sample = (frame if frame is not None else read_input(key, value, primary.signature))[:1]
         return answer, primary.number
+
+    @staticmethod
+    def _ask(loaded: Loaded, key: str, value: Any, rows: Any, frame: Any) -> bytes:
+        """``loaded``'s answer, from the primary's rows or frame when they fit it, else read anew."""
+        if rows is not None and loaded.array_model is not None:
+            return loaded.predict_rows(rows)
+        return loaded.predict(frame if frame is not None else read_input(key, value, loaded.signature))
 
     def _to_canary(self) -> bool:
         share = (self.canary_percent or 0) / 100
