@@ -69,6 +69,7 @@ _MISFITS: list[tuple[Any, str]] = [
     ({"instances": [[1, 2, 3, 4]], "inputs": [[1, 2, 3, 4]]}, "it holds instances, inputs"),
     ({"dataframe_split": {"columns": COLUMNS}}, '"columns" and "data"'),
     ([1, 2], "must be a JSON object"),
+    ({"dataframe_split": {"columns": [*COLUMNS, COLUMNS[0]], "data": [[1.0, 2.0, 3.0, 4.0, 5.0]]}}, "more than once"),
 ]
 
 

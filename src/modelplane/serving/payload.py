@@ -169,6 +169,12 @@ def conform(frame: pd.DataFrame | np.ndarray, signature: dict[str, Any] | None, 
     columns = names(signature)
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
+    if not frame.columns.is_unique:
+        twice = sorted({str(name) for name in frame.columns[frame.columns.duplicated()]})
+        raise PayloadError(
+            f"The request names column(s) {', '.join(map(repr, twice))} more than once.",
+            hint="Send each column once.",
+        )
     missing = [name for name in columns if name not in frame.columns]
     if missing:
         raise PayloadError(
