@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def log_in(page: Any, server: LiveServer, token: str, hash: str = "#/models") -> None:
     page.goto(f"{server.url}/{hash}")
+    # The login form that leads back to `hash` (not one left on screen by an earlier sign-out).
+    page.wait_for_selector(f"[data-testid=login-form][data-next='{hash}']")
     page.fill("[data-testid=login-token]", token)
     page.click("[data-testid=login-submit]")
     page.wait_for_selector("[data-testid=owner]")

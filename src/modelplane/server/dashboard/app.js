@@ -99,7 +99,7 @@ async function loginPage(ctx) {
   const refused = ctx.query.get("error"); // a sign-in the server refused, sent back here
   return h(
     "form",
-    { class: "login panel", onsubmit: submit, "data-testid": "login-form" },
+    { class: "login panel", onsubmit: submit, "data-testid": "login-form", "data-next": next },
     h("h1", {}, "Log in"),
     refused ? errorBox({ type: "Not signed in", message: refused }) : null,
     await singleSignOnPanel(next),
@@ -129,6 +129,10 @@ async function render() {
     showSession();
     const form = await loginPage({ query });
     if (mine !== renderCount) return;
+    // A login form already on screen (a sign-out, then a link followed) may hold what the user
+    // began to type while this one was built: keep it.
+    const typed = main.querySelector("[data-testid=login-token]")?.value;
+    if (typed) form.querySelector("[data-testid=login-token]").value = typed;
     main.replaceChildren(form);
     main.querySelector("input")?.focus();
     return;
