@@ -77,17 +77,6 @@ class Traffic:
             self._errors.labels(*label).inc()
         self._latency.labels(*label).observe(seconds)
 
-    def rate(self, version: int) -> tuple[int, int]:
-        """(requests, errors) of ``version`` so far."""
-        with self._lock:
-            counts = self._by_version.get(version)
-            return (counts.requests, counts.errors) if counts else (0, 0)
-
-    def reset(self, version: int) -> None:
-        """Forget ``version``'s counts for error-rate judgments (a canary starting afresh)."""
-        with self._lock:
-            self._by_version.pop(version, None)
-
     def snapshot(self) -> dict[str, VersionTraffic]:
         with self._lock:
             return {

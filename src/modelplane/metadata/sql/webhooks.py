@@ -74,12 +74,16 @@ def _check_stages(stages: Sequence[ModelStages | str]) -> list[str]:
     return sorted(set(checked))
 
 
+def _hooks(conn: Connection) -> Sequence[Any]:
+    return conn.execute(sa.select(webhooks.c.id, webhooks.c.model, webhooks.c.stages)).all()
+
+
 def enqueue_stage_change(
     conn: Connection, change: dict[str, Any], change_id: int | None, model_name: str | None = None
 ) -> None:
     """Queue the stage change ``change`` (a ``stage_changes`` row) for every matching webhook,
     in the caller's transaction."""
-    hooks = conn.execute(sa.select(webhooks.c.id, webhooks.c.model, webhooks.c.stages)).all()
+    hooks = _hooks(conn)
     if not hooks:
         return
     if model_name is None:
@@ -101,7 +105,9 @@ def enqueue_stage_change(
         "reason": change["reason"],
         "time": created.isoformat(),
     }
-    enqueue_event(conn, STAGE_CHANGED, payload, model_name, change["to_stage"], created, change_id)
+    enqueue_event(
+        conn, STAGE_CHANGED, payload, model_name, change["to_stage"], created, change_id, hooks
+    )
 
 
 def enqueue_event(
@@ -112,9 +118,11 @@ def enqueue_event(
     stage: str | None,
     created: datetime,
     change_id: int | None = None,
+    hooks: Sequence[Any] | None = None,
 ) -> None:
     """Queue ``payload`` as ``event`` for every webhook of ``model_name`` (or of every model)
-    whose stages include ``stage`` (or are all), in the caller's transaction."""
+    whose stages include ``stage`` (or are all), in the caller's transaction. ``hooks``: the
+    webhooks when the caller already read them."""
     rows = [
         {
             "id": new_id(),
@@ -127,7 +135,7 @@ def enqueue_event(
             "next_attempt": created,
             "created": created,
         }
-        for hook in conn.execute(sa.select(webhooks.c.id, webhooks.c.model, webhooks.c.stages))
+        for hook in (_hooks(conn) if hooks is None else hooks)
         if (hook.model is None or hook.model == model_name)
         and (not hook.stages or stage is None or stage in hook.stages)
     ]
