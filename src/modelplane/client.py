@@ -16,7 +16,7 @@ import inspect
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from modelplane.config import Settings, default_store_url, load_settings
+from modelplane.config import DEFAULT_PROJECT, Settings, default_store_url, load_settings
 from modelplane.enums import ExecutionStatus, ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.operations import Operation
@@ -30,26 +30,28 @@ if TYPE_CHECKING:
 
 __all__ = ["Client"]
 
-_OPEN_STORES: dict[tuple[str, str | None], MetadataStore] = {}
+_OPEN_STORES: dict[tuple[str, str | None, str], MetadataStore] = {}
 _OPEN_LOCK = threading.Lock()
 _ID_LENGTH = 32
 
 
 def _open_metadata_store(settings: Settings) -> MetadataStore:
-    key = (settings.store_url, settings.api_token)
+    key = (settings.store_url, settings.api_token, settings.project)
     with _OPEN_LOCK:
         store = _OPEN_STORES.get(key)
         if store is None:
             if settings.is_remote:
                 from modelplane.metadata.http import HttpMetadataStore
 
-                store = HttpMetadataStore(settings.store_url, token=settings.api_token)
+                store = HttpMetadataStore(
+                    settings.store_url, token=settings.api_token, project=settings.project
+                )
             else:
                 from modelplane.metadata.sql.store import SqlMetadataStore
 
                 if settings.store_url == default_store_url(settings.home):
                     settings.home.mkdir(parents=True, exist_ok=True)  # only the default's folder
-                store = SqlMetadataStore(settings.store_url)
+                store = SqlMetadataStore(settings.store_url, project=settings.project)
             _OPEN_STORES[key] = store
         return store
 
@@ -118,6 +120,9 @@ class Client(_StoreOperations):
             uri = self.settings.artifact_uri
             if self.settings.is_remote:
                 uri = self.store.info().artifact_uri or uri
+            if self.settings.project != DEFAULT_PROJECT:
+                # Each project's bytes in a folder of its own, so pruning one never sees another's.
+                uri = f"{uri.rstrip('/')}/projects/{self.settings.project}"
             self._artifact_store = FsspecArtifactStore(uri)
         return self._artifact_store
 

@@ -12,24 +12,34 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from pathlib import Path
 from typing import Mapping
 
-from modelplane.errors import ConfigError
+from modelplane.errors import ConfigError, InvalidInputError
 
 __all__ = [
+    "DEFAULT_PROJECT",
     "PROJECT_DIR_NAME",
     "Settings",
     "StepSettings",
     "check_artifact_uri",
+    "check_project_name",
     "default_store_url",
     "find_project_dir",
     "load_settings",
+    "project_sqlite_path",
     "save_user_config",
     "user_config_path",
 ]
 
 PROJECT_DIR_NAME = ".modelplane"
+# The project everything belongs to unless another is chosen; a local store has only this one
+# until ``modelplane project create`` makes another.
+DEFAULT_PROJECT = "default"
+# A project name becomes part of a database schema, a database or a file name (see
+# ``metadata/sql/projects.py``), so it is kept to what all of those take unquoted.
+_PROJECT_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _SCHEMES = ("sqlite", "postgresql", "mysql", "mariadb", "http", "https")
 
 
@@ -53,6 +63,10 @@ class Settings:
     store_is_local_default: bool = False
     # A saved login that a nearer setting overrides here: its store URL (``status`` says so).
     unused_login: str | None = None
+    # The project calls act in (``--project``, MODELPLANE_PROJECT, ``modelplane project use``),
+    # and why it is that one.
+    project: str = "default"
+    project_source: str = "the default"
 
     @property
     def is_remote(self) -> bool:
@@ -219,6 +233,7 @@ def load_settings(
         or with_login.get("artifact_uri")
         or str(home / "artifacts")
     )
+    project, project_source = _project(overrides, env, user, store_url)
     return Settings(
         home=home,
         store_url=_check_store_url(store_url),
@@ -234,7 +249,30 @@ def load_settings(
         store_source=source,
         store_is_local_default=source == folder,
         unused_login=unused_login,
+        project=project,
+        project_source=project_source,
     )
+
+
+def _project(
+    overrides: Mapping[str, str | None],
+    env: Mapping[str, str],
+    user: Mapping[str, str],
+    store_url: str,
+) -> tuple[str, str]:
+    """The project chosen, and by what: ``--project``, then MODELPLANE_PROJECT, then the one
+    ``modelplane project use`` saved for this store; ``default`` otherwise."""
+    if overrides.get("project"):
+        found, source = str(overrides["project"]), "given on the command line"
+    elif env.get("MODELPLANE_PROJECT"):
+        found, source = env["MODELPLANE_PROJECT"], "MODELPLANE_PROJECT is set"
+    elif user.get("project") and user.get("project_store_url") == store_url:
+        found, source = user["project"], "chosen with `modelplane project use`"
+    else:
+        return DEFAULT_PROJECT, "the default"
+    if not _PROJECT_NAME.fullmatch(found):
+        raise ConfigError(f"The project {found!r} ({source}) is not a project name.", hint=_NAMES)
+    return found, source
 
 
 VERBOSITIES = ("quiet", "info", "debug")
@@ -276,3 +314,30 @@ class StepSettings:
     num_gpus: float | None = None
     memory: int | None = None  # bytes
     orchestrator_options: dict[str, object] = dataclasses.field(default_factory=dict)
+
+
+_NAMES = (
+    "Use 1 to 40 lowercase letters, digits and '-', starting with a letter (e.g. 'vision' or "
+    "'fraud-2026')."
+)
+
+
+def check_project_name(name: object) -> str:
+    """A valid project name (lowercase letters, digits and ``-``, starting with a letter, at most
+    40 characters), or a clear error."""
+    if not isinstance(name, str) or not _PROJECT_NAME.fullmatch(name):
+        raise InvalidInputError(
+            f"{name!r} is not a project name.",
+            hint=_NAMES,
+        )
+    return name
+
+
+def project_sqlite_path(path: str, project: str) -> str:
+    """Where the SQLite store at ``path`` keeps ``project``: the file itself for ``default``,
+    ``<folder>/<stem>.projects/<project>.db`` beside it for any other."""
+    if project == DEFAULT_PROJECT:
+        return path
+    folder, _, file_name = path.rpartition("/")
+    stem = file_name[:-3] if file_name.endswith(".db") else file_name
+    return f"{folder}/{stem}.projects/{project}.db" if folder else f"{stem}.projects/{project}.db"

@@ -138,3 +138,4 @@ def parse_version_spec(spec: object) -> VersionSpec:
     raise InvalidInputError(
         f"{spec!r} ({type(spec).__name__}) is not a version.", hint="Use a number, a name or a stage."
     )
+

@@ -128,9 +128,11 @@ class LiveServer:
         if self.process.stdout is not None:
             self.process.stdout.close()
 
-    def store(self, token: str | None = None) -> HttpMetadataStore:
-        """An HTTP store on this server, with the admin token unless another is given."""
-        return HttpMetadataStore(self.url, token=self.admin_token if token is None else token)
+    def store(self, token: str | None = None, project: str = "default") -> HttpMetadataStore:
+        """An HTTP store on this server, with the admin token unless another is given, acting in
+        ``project``."""
+        secret = self.admin_token if token is None else token
+        return HttpMetadataStore(self.url, token=secret, project=project)
 
     def client_env(self, token: str | None = None) -> dict[str, str]:
         """Environment variables that make the SDK and CLI use this server."""

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 
 from modelplane.enums import ModelStages
 from modelplane.metadata.http import _request_parts
@@ -81,9 +81,18 @@ def test_the_http_store_repeats_a_list_parameter() -> None:
 def received(query: str) -> dict[str, Any]:
     """What the target gets when the server's route for ``find_things`` answers ``query``."""
     app = FastAPI()
-    app.state.client = type("Holder", (), {"store": Things()})()
+    things = Things()
     app.state.reader = inline_reader
-    app.add_api_route("/api/v1/things/{thing}", _endpoint(FIND, status_for), methods=["GET"])
+
+    async def chosen_store(request: Request) -> None:  # what the token check sets on a server
+        request.state.store = things
+
+    app.add_api_route(
+        "/api/v1/things/{thing}",
+        _endpoint(FIND, status_for),
+        methods=["GET"],
+        dependencies=[Depends(chosen_store)],
+    )
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)

@@ -44,6 +44,7 @@ def victim(admin: HttpMetadataStore, save_artifact: Any, unique: str) -> dict[st
         "model_version_id": v1.id, "token_id": token.id, "stage": "production",
         "file_name": "data.json", "secret": secret, "webhook_id": hook.id,
         "delivery_id": "0" * 32, "user": f"{unique}-bob", "deployment_id": "0" * 32,
+        "project": "default",
     }  # fmt: skip
 
 

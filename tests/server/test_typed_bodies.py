@@ -54,6 +54,7 @@ def things(api: httpx.Client) -> dict[str, str]:
         "target": "model_version", "target_id": version["id"], "pipeline": pipeline["id"],
         "delivery_id": "f" * 32, "webhook_id": "f" * 32, "token_id": "f" * 32,
         "artifact_version_id": "f" * 32, "deployment_id": "f" * 32, "user": model,
+        "project": "default",
     }  # fmt: skip
 
 

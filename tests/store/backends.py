@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 
 from modelplane.metadata.sql.engine import make_engine
 from modelplane.metadata.sql.store import SqlMetadataStore
-from modelplane.metadata.sql.tables import ALL_TABLES, metadata
+from modelplane.metadata.sql.tables import ALL_TABLES, metadata, projects
 from modelplane.metadata.store import MetadataStore
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "POSTGRES_URL",
     "SQL_BACKENDS",
     "BackendFactory",
+    "empty_tables",
     "enabled_backends",
     "register_backend",
     "sql_url",
@@ -71,6 +73,17 @@ def sqlite_store(tmp_path: Path) -> Iterator[MetadataStore]:
         store.close()
 
 
+def empty_tables(conn: sa.Connection) -> None:
+    """Delete every row, leaving the store as a fresh one is: with only the project ``default``."""
+    for table in ALL_TABLES:
+        conn.execute(table.delete())
+    conn.execute(
+        projects.insert().values(
+            id=uuid.uuid4().hex, name="default", created=datetime.now(timezone.utc)
+        )
+    )
+
+
 def drop_schema(engine: sa.Engine) -> None:
     """Drop every modelplane table and the Alembic version table."""
     with engine.begin() as conn:
@@ -102,7 +115,7 @@ def _drop_abandoned_databases(admin_engine: sa.Engine) -> None:
     with _admin(admin_engine) as conn:
         names = [row[0] for row in conn.execute(sa.text(listing))]
     for name in names:
-        parts = name.split("_")
+        parts = name.split("__")[0].split("_")  # a project's database: <private>__<project>
         if not name.startswith(_PRIVATE_PREFIX) or len(parts) != 4 or not parts[2].isdigit():
             continue
         try:
@@ -150,6 +163,12 @@ class ServerDatabase:
         admin_engine = make_engine(self._admin_url)
         try:
             _drop_database(admin_engine, self._name)
+            if admin_engine.dialect.name != "postgresql":  # projects' databases (MySQL)
+                with _admin(admin_engine) as conn:
+                    names = [row[0] for row in conn.execute(sa.text("SHOW DATABASES"))]
+                for name in names:
+                    if name.startswith(self._name + "__"):
+                        _drop_database(admin_engine, name)
         finally:
             admin_engine.dispose()
 
@@ -166,8 +185,7 @@ class ServerDatabase:
         store = SqlMetadataStore(self.url)
         try:
             with cleaner.begin() as conn:
-                for table in ALL_TABLES:
-                    conn.execute(table.delete())
+                empty_tables(conn)
             yield store
         finally:
             store.close()

@@ -23,12 +23,11 @@ from typing import Iterator
 import sqlalchemy as sa
 
 from modelplane.metadata.sql.engine import make_engine
-from modelplane.metadata.sql.tables import ALL_TABLES
 from modelplane.metadata.store import MetadataStore
 from tests.server.live import LiveServer
-from tests.store.backends import register_backend
+from tests.store.backends import empty_tables, register_backend
 
-__all__ = ["http_store", "register"]
+__all__ = ["http_store", "live_server", "register"]
 
 ACTOR = "ana"
 
@@ -49,12 +48,16 @@ def _server() -> tuple[LiveServer, sa.Engine]:
     return server, engine
 
 
+def live_server() -> LiveServer:
+    """The server behind the ``http`` backend."""
+    return _server()[0]
+
+
 @contextlib.contextmanager
 def http_store(tmp_path: Path) -> Iterator[MetadataStore]:
     server, engine = _server()
     with engine.begin() as conn:
-        for table in ALL_TABLES:
-            conn.execute(table.delete())
+        empty_tables(conn)
     store = server.store()
     try:
         yield store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from modelplane.enums import TokenRole
 from modelplane.errors import SchemaVersionError
 from modelplane.metadata.sql.engine import (
     SCHEMA_HEAD,
@@ -209,6 +211,68 @@ def test_the_owners_of_older_tokens_become_users_with_their_highest_role(
             }  # fmt: skip
             store.disable_user("ci")  # the user now owns the tokens made before users existed
             assert {t.id for t in store.list_tokens() if t.revoked is not None} == {"t2", "t3", "t4"}
+        finally:
+            store.close()
+        assert _differences_from_tables_py(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_what_was_stored_before_projects_is_the_project_default(
+    sql_backend: str, tmp_path: Path
+) -> None:
+    # 0014: projects. The models, runs and tokens already stored are default's; users keep their
+    # role, now their role in default (an admin there is a server admin); old tokens keep acting
+    # wherever their user may.
+    url = sql_url(sql_backend, tmp_path, fresh=True)
+    engine = make_engine(url)
+    try:
+        upgrade(engine, "0013_users")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO models (id, name, tags, last_version_number, created, updated) "
+                    "VALUES ('m1', 'iris', '[]', 0, '2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+                )
+            )
+            for user_id, name, role in (("u1", "ops", "admin"), ("u2", "ci", "editor")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, name, role, role_from, created) "
+                        "VALUES (:id, :name, :role, 'admin', '2026-11-01 10:00:00')"
+                    ),
+                    {"id": user_id, "name": name, "role": role},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO api_tokens (id, owner, user_id, secret_hash, role, created) "
+                        "VALUES (:id, :owner, :user_id, :hash, :role, '2026-11-01 10:00:00')"
+                    ),
+                    {
+                        "id": f"t-{name}", "owner": name, "user_id": user_id,
+                        "hash": hashlib.sha256(f"secret-{name}".encode()).hexdigest(),
+                        "role": role,
+                    },
+                )  # fmt: skip
+
+        store = SqlMetadataStore(url)
+        try:
+            assert [p.name for p in store.list_projects()] == ["default"]
+            assert [m.name for m in store.list_models().items] == ["iris"]
+            assert {(m.user, m.role.value) for m in store.list_project_members("default")} == {
+                ("ops", "admin"), ("ci", "editor"),
+            }  # fmt: skip
+            assert {t.id: t.project for t in store.list_tokens()} == {"t-ops": None, "t-ci": None}
+            assert store.authenticate("secret-ops").roles == {"*": TokenRole.ADMIN}
+            assert store.authenticate("secret-ci").roles == {"default": TokenRole.EDITOR}
+            # A project made now is empty: nothing of default went into it.
+            store.create_project("vision")
+            vision = SqlMetadataStore(url, project="vision")
+            try:
+                assert vision.list_models().total == 0
+            finally:
+                vision.close()
+            store.delete_project("vision")
         finally:
             store.close()
         assert _differences_from_tables_py(engine) == []

@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "token": ("modelplane.cli.token:token", "Create, list and revoke server API tokens."),
     "user": ("modelplane.cli.user:user", "List users, set their roles, disable and enable them."),
+    "project": (
+        "modelplane.cli.projects:project",
+        "Create, list and choose projects, and give their members roles.",
+    ),
     "webhook": (
         "modelplane.cli.webhook:webhook",
         "Announce stage changes to URLs, and see the delivery log.",
@@ -66,12 +70,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
     envvar="MODELPLANE_DEBUG",
     help="Show the full traceback when a command fails (also MODELPLANE_DEBUG=1).",
 )
-def main(debug: bool) -> None:
+@click.option(
+    "--project",
+    "-p",
+    metavar="NAME",
+    help="Act in this project (also MODELPLANE_PROJECT; `modelplane project use NAME` saves one).",
+)
+@click.pass_context
+def main(ctx: click.Context, debug: bool, project: str | None) -> None:
     """modelplane: ML pipelines with a Model Control Plane.
 
     Every listing prints a table for people and takes -o json for scripts.
     The store is MODELPLANE_STORE_URL if set, else the one in MODELPLANE_HOME,
     else the nearest .modelplane/ folder above the working directory (made by
     `modelplane init`), else the user data directory. `modelplane status` says
-    which one is used.
+    which one is used, and which project (`default` unless one is chosen).
     """
+    if project:
+        ctx.meta["modelplane.project"] = project

@@ -65,9 +65,9 @@ def init(fmt: str) -> None:
 @click.command()
 @output_option
 def status(fmt: str) -> None:
-    """Show which store is used and why.
+    """Show which store and project are used, and why.
 
-    Also where artifacts go, the schema revision and how many things are stored.
+    Also where artifacts go, the schema revision and how many things the project holds.
     """
     settings = session.settings()
     source = settings.store_source
@@ -75,6 +75,8 @@ def status(fmt: str) -> None:
     data: dict[str, Any] = {
         "store_url": info["url"],
         "store_source": source,
+        "project": settings.project,
+        "project_source": settings.project_source,
         "home": str(settings.home),
         "artifact_uri": info["artifact_uri"] or settings.artifact_uri,
         "schema_revision": info["schema_revision"],
@@ -88,6 +90,7 @@ def status(fmt: str) -> None:
     rows: list[tuple[str, Any]] = [
         ("Store", data["store_url"]),
         ("Chosen by", source),
+        ("Project", f"{settings.project} ({settings.project_source})"),
         *(
             [("Saved login", f"{settings.unused_login} (not used here: {source} comes first)")]
             if settings.unused_login

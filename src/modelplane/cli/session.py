@@ -23,7 +23,8 @@ def settings() -> Settings:
     ctx = click.get_current_context()
     found = ctx.meta.get("modelplane.settings")
     if found is None:
-        found = ctx.meta["modelplane.settings"] = load_settings()
+        project = ctx.meta.get("modelplane.project")  # modelplane --project NAME
+        found = ctx.meta["modelplane.settings"] = load_settings(project=project)
     return found
 
 
@@ -61,7 +62,8 @@ def _light_reader() -> Any:
     if "modelplane.light" not in ctx.meta:
         from modelplane.metadata.light import open_reader
 
-        reader = open_reader(settings().store_url)
+        chosen = settings()
+        reader = open_reader(chosen.store_url, chosen.project)
         if reader is not None:
             ctx.call_on_close(reader.close)
         ctx.meta["modelplane.light"] = reader

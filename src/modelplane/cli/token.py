@@ -14,6 +14,7 @@ TOKEN_COLUMNS = (
     Column("ID", "id"),
     Column("OWNER", "owner"),
     Column("ROLE", "role"),
+    Column("PROJECT", "project", lambda value: value or "(every project)"),
     Column("CREATED", "created", output.when),
     Column("LAST USED", "last_used", output.when),
     Column("REVOKED", "revoked", output.when),
@@ -47,15 +48,25 @@ def token() -> None:
     callback=seconds_of,
     help="Make it stop working after this long (30m, 12h, 7d; at most 30d). Default: never.",
 )
+@click.option(
+    "--all-projects",
+    is_flag=True,
+    help="Let it act in every project OWNER is a member of (server admins, from the project "
+    "default). Without it, a token acts only in the project in use.",
+)
 @output_option
-def create(owner: str, role: str, expires: float | None, fmt: str) -> None:
-    """Create a token for OWNER and print its secret (shown only this once)."""
-    record, secret = session.writer().create_token(owner, role=role, expires_in=expires)
+def create(owner: str, role: str, expires: float | None, all_projects: bool, fmt: str) -> None:
+    """Create a token for OWNER in the project in use and print its secret (shown only this
+    once). A new OWNER becomes a member of the project with ROLE."""
+    record, secret = session.writer().create_token(
+        owner, role=role, expires_in=expires, all_projects=all_projects
+    )
     if fmt == "json":
         output.emit_json({"token": record, "secret": secret})
         return
+    where = "every project" if record.project is None else f"the project '{record.project}'"
     output.message(
-        f"Created {record.role} token {record.id} for '{record.owner}'. "
+        f"Created {record.role} token {record.id} for '{record.owner}' in {where}. "
         "Its secret is shown only now:"
     )
     output.text(secret)

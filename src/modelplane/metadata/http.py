@@ -20,6 +20,7 @@ from modelplane.metadata.http_transport import Transport, encode_segment
 from modelplane.metadata.operations import Operation, jsonable, list_item, segment_text
 from modelplane.metadata.records import StoreInfo, TokenRecord
 from modelplane.metadata.store import VersionRef, store_operations
+from modelplane.config import DEFAULT_PROJECT, check_project_name
 
 __all__ = ["HttpMetadataStore"]
 
@@ -93,14 +94,23 @@ class HttpMetadataStore:
         timeout: float = 60.0,
         http_client: Any = None,
         retry_for: float | None = None,
+        project: str = DEFAULT_PROJECT,
     ) -> None:
         self.url = url.rstrip("/")
+        self.project = check_project_name(project)
         self._wire = Transport(
-            self.url, token=token, timeout=timeout, http_client=http_client, retry_for=retry_for
+            self.url,
+            token=token,
+            timeout=timeout,
+            http_client=http_client,
+            retry_for=retry_for,
+            project=None if project == DEFAULT_PROJECT else project,
         )
 
     def __repr__(self) -> str:
-        return f"HttpMetadataStore({self.url!r})"
+        if self.project == DEFAULT_PROJECT:
+            return f"HttpMetadataStore({self.url!r})"
+        return f"HttpMetadataStore({self.url!r}, project={self.project!r})"
 
     def close(self) -> None:
         self._wire.close()

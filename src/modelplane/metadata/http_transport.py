@@ -32,6 +32,7 @@ from modelplane.errors import (
     error_class,
 )
 from modelplane.metadata.idempotency import HONOURED_HEADER, IDEMPOTENCY_HEADER
+from modelplane.metadata.operations import PROJECT_HEADER
 
 __all__ = [
     "API_PREFIX",
@@ -124,6 +125,7 @@ class Transport:
         timeout: float = 60.0,
         http_client: Any = None,
         retry_for: float | None = None,
+        project: str | None = None,
     ) -> None:
         try:
             import httpx
@@ -145,6 +147,8 @@ class Transport:
         headers = {"Accept": "application/json", "User-Agent": "modelplane-http-store"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if project:
+            headers[PROJECT_HEADER] = project
         if http_client is None:
             http_client = httpx.Client(base_url=self.url + API_PREFIX, timeout=timeout)
         else:

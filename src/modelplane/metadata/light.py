@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from modelplane.config import DEFAULT_PROJECT, project_sqlite_path
 from modelplane.metadata import reads
 
 __all__ = ["LightReader", "Unavailable", "open_reader", "sqlite_path"]
@@ -62,7 +63,14 @@ _CONVERT: dict[str | None, Callable[[Any], Any]] = {
 class LightReader:
     """Runs the catalogue's statements on one read-only SQLite connection."""
 
-    def __init__(self, conn: sqlite3.Connection, catalogue: Mapping[str, Any], url: str) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        catalogue: Mapping[str, Any],
+        url: str,
+        project: str = DEFAULT_PROJECT,
+    ) -> None:
+        self.project = project
         self._conn = conn
         self._queries: Mapping[str, Any] = catalogue["queries"]
         self.url = url
@@ -105,6 +113,7 @@ class LightReader:
         """What ``store.info()`` gives for a local SQLite store, as JSON."""
         return {
             "url": self.url,
+            "project": self.project,
             "schema_revision": self.schema_revision,
             "counts": self.call("store_counts"),
             "artifact_uri": None,
@@ -114,12 +123,15 @@ class LightReader:
         self._conn.close()
 
 
-def open_reader(store_url: str) -> LightReader | None:
-    """A reader of the SQLite store at ``store_url``, or ``None`` when the full store must read
-    it (not a local SQLite file, not there yet, another schema revision, turned off)."""
+def open_reader(store_url: str, project: str = DEFAULT_PROJECT) -> LightReader | None:
+    """A reader of ``project`` in the SQLite store at ``store_url``, or ``None`` when the full
+    store must read it (not a local SQLite file, not there yet, another schema revision, turned
+    off)."""
     if os.environ.get(_OFF, "1") == "0":
         return None
     path = sqlite_path(store_url)
+    if path is not None:
+        path = project_sqlite_path(path, project)
     if path is None or not os.path.isfile(path):
         return None  # the full store creates a missing store; this reader never writes
     try:
@@ -131,4 +143,4 @@ def open_reader(store_url: str) -> LightReader | None:
     if revision is None or revision[0] != catalogue["schema_revision"]:
         conn.close()
         return None
-    return LightReader(conn, catalogue, store_url)
+    return LightReader(conn, catalogue, store_url, project)

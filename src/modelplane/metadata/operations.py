@@ -37,8 +37,10 @@ from typing import Any, Callable, Literal, TypeVar
 from modelplane.enums import ModelStages, TokenRole
 
 __all__ = [
+    "PROJECT_HEADER",
     "HttpVerb",
     "Operation",
+    "Scope",
     "declared_operations",
     "jsonable",
     "list_item",
@@ -47,6 +49,13 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 HttpVerb = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+# The request header naming the project a call acts in (absent: ``default``).
+PROJECT_HEADER = "X-Modelplane-Project"
+# Where an operation acts and whose role it needs: ``project``, the caller's project (the
+# ``X-Modelplane-Project`` header); ``server``, the whole server (users, the list of projects),
+# with the role the caller holds in ``default``; ``named``, the project its ``project`` argument
+# names, with the role held there.
+Scope = Literal["project", "server", "named"]
 _PATH_PARAM = re.compile(r"{(\w+)}")
 _BODY_VERBS = ("POST", "PUT", "PATCH")
 _LISTS = (list, tuple, collections.abc.Sequence, collections.abc.Iterable)
@@ -64,6 +73,7 @@ class Operation:
     caller: str | None = None
     summary: str = ""
     replayable: bool = True
+    scope: Scope = "project"
 
     @property
     def reads(self) -> bool:
@@ -156,6 +166,7 @@ def operation(
     role: TokenRole | None = None,
     caller: str | None = None,
     replayable: bool = True,
+    scope: Scope = "project",
 ) -> Callable[[F], F]:
     """Declare a protocol method as a store operation reachable at ``verb path``.
 
@@ -164,6 +175,7 @@ def operation(
     a local client from the login name, never sent over the wire. ``replayable=False``: the
     answer holds a secret shown once, which the server must not keep to answer a retry, so the
     call goes without an idempotency key and is retried only when it never reached the server.
+    ``scope`` says where the call acts and whose role it needs (see ``Scope``).
     """
 
     def declare(func: F) -> F:
@@ -177,6 +189,7 @@ def operation(
             caller=caller,
             summary=doc.split("\n\n")[0].replace("\n", " "),
             replayable=replayable,
+            scope=scope,
         )
         return func
 

@@ -274,6 +274,17 @@ class TokenRecord(_Record):
     # The user the token belongs to (None: the environment's admin token, which is not stored).
     # ``role`` as authenticated is the lower of the token's own and its user's.
     user_id: str | None = None
+    # The one project it acts in; None: every project its user is a member of.
+    project: str | None = None
+    # As authenticated: the role it acts with in each project it may use ("*": every project,
+    # for a server admin's token). Empty on a listing.
+    roles: dict[str, TokenRole] = Field(default_factory=dict)
+
+    def role_in(self, project: str) -> TokenRole | None:
+        """The role this (authenticated) token acts with in ``project``; None: none there."""
+        if self.project is not None and self.project != project:
+            return None
+        return self.roles.get(project) or self.roles.get("*")
 
 
 class UserRecord(_Record):
@@ -284,7 +295,7 @@ class UserRecord(_Record):
 
     id: str
     name: str
-    role: TokenRole
+    role: TokenRole | None = None  # in the project ``default``, which is their server role too
     role_from: str = "admin"
     created: datetime
     disabled: datetime | None = None
@@ -327,6 +338,7 @@ class WebhookDeliveryRecord(_Record):
 
 class StoreInfo(_Record):
     url: str
+    project: str = "default"  # the project this store reads and writes
     schema_revision: str | None
     counts: dict[str, int] = Field(default_factory=dict)
     artifact_uri: str | None = None  # set by a server: where clients read and write artifact bytes

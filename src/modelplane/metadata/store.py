@@ -30,6 +30,7 @@ from modelplane.metadata.reads import MAX_PAGE
 from modelplane.metadata.store_deployments import DeploymentOperations
 from modelplane.metadata.store_metrics import MetricOperations
 from modelplane.metadata.store_models import ModelOperations
+from modelplane.metadata.store_projects import ProjectOperations
 from modelplane.metadata.store_users import UserOperations
 from modelplane.metadata.store_types import (
     MAX_OFFSET,
@@ -72,9 +73,11 @@ __all__ = [
 ]
 
 class MetadataStore(
-    ModelOperations, MetricOperations, DeploymentOperations, UserOperations, Protocol
+    ModelOperations, MetricOperations, DeploymentOperations, UserOperations, ProjectOperations,
+    Protocol,
 ):
     url: str
+    project: str  # the project it reads and writes (``metadata/store_projects.py``)
 
     # -- the store itself ---------------------------------------------------------------------
     @operation('GET', '/info')
@@ -372,23 +375,29 @@ class MetadataStore(
         *,
         role: TokenRole | str = TokenRole.EDITOR,
         expires_in: Annotated[float, Field(gt=0, le=2_592_000)] | None = None,
+        all_projects: bool = False,
     ) -> NewToken:
-        """A new token of the user ``owner`` with ``role`` (viewer, editor, admin); the secret
-        is returned once and stored only as a hash. A new name becomes a user with that role; an
-        existing user's token may not exceed the user's role, and a disabled user gets none. With
-        ``expires_in`` (seconds, up to 30 days) it stops working on its own then (a sign-in
-        session); without, it lasts until revoked."""
+        """A new token of the user ``owner`` with ``role`` (viewer, editor, admin), bound to this
+        store's project; the secret is returned once and stored only as a hash. A new name
+        becomes a user with that role in the project; an existing user's token may not exceed
+        their role there, and a disabled user gets none. With ``expires_in`` (seconds, up to 30
+        days) it stops working on its own then (a sign-in session); without, it lasts until
+        revoked. ``all_projects`` (in ``default`` only) makes a token that acts in every project
+        its user is a member of, with at most ``role`` in each."""
 
     @operation('GET', '/tokens', role=TokenRole.ADMIN)
-    def list_tokens(self) -> list[TokenRecord]: ...
+    def list_tokens(self) -> list[TokenRecord]:
+        """The tokens bound to this project (in ``default``, also those for every project)."""
 
     @operation('DELETE', '/tokens/{token_id}', role=TokenRole.ADMIN)
-    def revoke_token(self, token_id: str) -> TokenRecord: ...
+    def revoke_token(self, token_id: str) -> TokenRecord:
+        """Revoke a token that ``list_tokens`` lists here."""
 
-    @operation('POST', '/tokens/authenticate', role=TokenRole.ADMIN)
+    @operation('POST', '/tokens/authenticate', role=TokenRole.ADMIN, scope="server")
     def authenticate(self, secret: str) -> TokenRecord:
         """The live token with this secret, or ``AuthError`` (also when its user is disabled);
-        its ``role`` is the lower of the token's own and its user's."""
+        its ``roles`` say what it may do in each project, and ``role`` is the lower of the
+        token's own and its user's in ``default``."""
 
 
 def store_operations() -> tuple[Operation, ...]:

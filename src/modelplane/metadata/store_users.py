@@ -25,30 +25,30 @@ _ADMIN = TokenRole.ADMIN
 
 
 class UserOperations(Protocol):
-    @operation('GET', '/users', role=_ADMIN)
+    @operation('GET', '/users', role=_ADMIN, scope="server")
     def list_users(self) -> list[UserRecord]:
         """Every user by name, disabled ones included, with how many live tokens each holds."""
 
-    @operation('GET', '/users/{user}', role=_ADMIN)
+    @operation('GET', '/users/{user}', role=_ADMIN, scope="server")
     def get_user(self, user: str) -> UserRecord: ...
 
-    @operation('PUT', '/users/{user}/role', role=_ADMIN)
+    @operation('PUT', '/users/{user}/role', role=_ADMIN, scope="server")
     def set_user_role(self, user: str, role: TokenRole | str) -> UserRecord:
         """Give ``user`` the ``role`` (an unknown name becomes a user, so a role can be given
         before a first sign-in). Their tokens act with at most this role from now on; a token
         with a higher one of its own is capped, not revoked."""
 
-    @operation('POST', '/users/{user}/disable', role=_ADMIN)
+    @operation('POST', '/users/{user}/disable', role=_ADMIN, scope="server")
     def disable_user(self, user: str) -> UserRecord:
         """Disable ``user`` and revoke every token and session of theirs in the same
         transaction: none of them works from then on, and no new one is made or signed in."""
 
-    @operation('POST', '/users/{user}/enable', role=_ADMIN)
+    @operation('POST', '/users/{user}/enable', role=_ADMIN, scope="server")
     def enable_user(self, user: str) -> UserRecord:
         """Let ``user`` sign in and hold tokens again; the tokens revoked when it was disabled
         stay revoked."""
 
-    @operation('POST', '/users/{user}/sign-in', role=_ADMIN)
+    @operation('POST', '/users/{user}/sign-in', role=_ADMIN, scope="server")
     def sign_in_user(
         self,
         user: str,

@@ -52,7 +52,8 @@ register_url_convertor("name", _NameConvertor())
 
 
 async def _store(request: Request) -> MetadataStore:
-    return request.app.state.client.store  # type: ignore[no-any-return]
+    # The store of the project the call acts in, chosen by the token check (``server.auth``).
+    return request.state.store  # type: ignore[no-any-return]
 
 
 async def _token(request: Request) -> TokenRecord:

@@ -50,6 +50,7 @@ from modelplane.enums import TokenRole
 from modelplane.server.routes import content, session
 from modelplane.server.routes.operations import add_operation_routes
 from modelplane.server.reaper import reaper
+from modelplane.server.projects import ProjectStores
 from modelplane.server.readiness import Readiness
 from modelplane.server.telemetry import RequestTelemetry, RouteProbe, Telemetry
 from modelplane.server.sso_settings import SsoSettings
@@ -293,6 +294,7 @@ def create_app(
         )
     # The server hands out only bytes under its own artifact root, whatever URI a record holds.
     client.artifact_store.read_anywhere = False
+    stores = ProjectStores(client.store)
     token_check = TokenCheck(
         client.store,
         admin_token=admin_token,
@@ -308,11 +310,11 @@ def create_app(
         reaping: Periodic | None = None
         if webhook_interval is not None:
             dispatcher = Dispatcher(
-                client.store, backoff=webhook_backoff, on_attempt=telemetry.webhook_attempt
+                stores.every, backoff=webhook_backoff, on_attempt=telemetry.webhook_attempt
             )
             dispatcher.start(webhook_interval or 1.0)
         if reap_interval is not None:
-            reaping = reaper(client, reap_interval, telemetry.runs_reaped)
+            reaping = reaper(client, reap_interval, telemetry.runs_reaped, stores.every)
             reaping.start()
         try:
             yield
@@ -321,6 +323,7 @@ def create_app(
                 reaping.stop()
             if dispatcher is not None:
                 dispatcher.stop()
+            stores.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -331,6 +334,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.client = client
+    app.state.stores = stores
     app.state.token_check = token_check
     app.state.telemetry = telemetry
     app.state.readiness = Readiness(client.store, client.artifact_store, client.settings.store_url)

@@ -16,7 +16,9 @@ from starlette.requests import Request
 
 from modelplane.enums import TokenRole
 from modelplane.errors import AuthError, ConfigError, PermissionDeniedError
+from modelplane.metadata.operations import PROJECT_HEADER, Scope
 from modelplane.metadata.records import TokenRecord
+from modelplane.config import DEFAULT_PROJECT, check_project_name
 
 if TYPE_CHECKING:
     from modelplane.metadata.store import MetadataStore
@@ -86,7 +88,7 @@ def bootstrap_admin_token(store: MetadataStore) -> str | None:
     shown once); otherwise ``None``."""
     if store.list_tokens():
         return None
-    return store.create_token(ADMIN_OWNER, role=TokenRole.ADMIN).secret
+    return store.create_token(ADMIN_OWNER, role=TokenRole.ADMIN, all_projects=True).secret
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -133,6 +135,7 @@ class TokenCheck:
             owner=admin_owner,
             role=TokenRole.ADMIN,
             created=datetime.now(timezone.utc),
+            roles={"*": TokenRole.ADMIN},
         )
         self._ttl = cache_seconds
         self._cache: dict[bytes, tuple[TokenRecord, float]] = {}
@@ -142,12 +145,16 @@ class TokenCheck:
         with self._lock:
             self._cache.clear()
 
-    def require(self, needed: TokenRole) -> Callable[[Request], Awaitable[TokenRecord]]:
-        """The route dependency that lets through tokens with at least the role ``needed``
-        (each store operation declares its role; see ``metadata/operations.py``)."""
+    def require(
+        self, needed: TokenRole, scope: Scope = "project"
+    ) -> Callable[[Request], Awaitable[TokenRecord]]:
+        """The route dependency that lets through tokens with at least the role ``needed`` where
+        the call acts (``scope``; each store operation declares both, see
+        ``metadata/operations.py``), and sets ``request.state.store`` to the store of that
+        project."""
 
         async def check(request: Request) -> TokenRecord:
-            return await self._check(request, needed)
+            return await self._check(request, needed, scope)
 
         return check
 
@@ -157,16 +164,41 @@ class TokenCheck:
             return self._admin_record
         return await self._lookup(secret)
 
-    async def _check(self, request: Request, needed: TokenRole) -> TokenRecord:
+    async def _check(self, request: Request, needed: TokenRole, scope: Scope) -> TokenRecord:
         token = await self.identify(_bearer_secret(request))
-        if token.role.rank < needed.rank:
+        if scope == "named":
+            project = str(request.path_params.get("project", ""))
+        elif scope == "server":
+            project = DEFAULT_PROJECT
+        else:
+            project = request.headers.get(PROJECT_HEADER) or DEFAULT_PROJECT
+        check_project_name(project)
+        role = token.role_in(project)
+        if role is None:
             raise PermissionDeniedError(
-                f"The token of '{token.owner}' is a {token.role} token; {request.method} "
+                f"The token of '{token.owner}' has no role in the project '{project}'"
+                + (f" (it is bound to '{token.project}')." if token.project else "."),
+                hint="Choose a project you are a member of (--project, MODELPLANE_PROJECT or "
+                "`modelplane project use NAME`; `modelplane project list` shows yours), or ask "
+                f"an admin of '{project}' to add you (`modelplane project add-member {project} "
+                f"{token.owner} viewer`).",
+            )
+        if role.rank < needed.rank:
+            where = "" if scope == "server" else f" in the project '{project}'"
+            raise PermissionDeniedError(
+                f"The token of '{token.owner}' is a {role} token{where}; {request.method} "
                 f"{request.url.path} needs {needed}.",
                 hint="Ask an admin for a token with that role "
                 f"(`modelplane token create OWNER --role {needed}`).",
             )
         request.state.token = token
+        request.state.project = project
+        if scope == "project":
+            stores = request.app.state.stores
+            store = stores.opened(project)  # a dict lookup; opening one waits on the database
+            request.state.store = store or await run_in_threadpool(stores.get, project)
+        else:
+            request.state.store = request.app.state.stores.control
         return token
 
     async def _lookup(self, secret: str) -> TokenRecord:

@@ -6,9 +6,10 @@ them. Inference services that stopped reporting are marked gone in the same look
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Iterable
 
 from modelplane.client import Client
+from modelplane.metadata.store import MetadataStore
 from modelplane.periodic import Periodic
 
 __all__ = ["reaper"]
@@ -17,12 +18,20 @@ logger = logging.getLogger("modelplane.server")
 
 
 def reaper(
-    client: Client, interval: float, on_reaped: Callable[[int], None] | None = None
+    client: Client,
+    interval: float,
+    on_reaped: Callable[[int], None] | None = None,
+    stores: Callable[[], Iterable[MetadataStore]] | None = None,
 ) -> Periodic:
-    """A not yet started background look, every ``interval`` seconds; ``on_reaped`` is told how
-    many runs each look failed (the server's metrics)."""
+    """A not yet started background look, every ``interval`` seconds, in ``client``'s store or in
+    each of ``stores()`` (a server's projects); ``on_reaped`` is told how many runs each look
+    failed (the server's metrics)."""
 
     def reap() -> None:
+        for store in stores() if stores is not None else (client.store,):
+            _reap(Client(client.settings, store=store, artifact_store=client.artifact_store))
+
+    def _reap(client: Client) -> None:
         reaped = client.reap_abandoned_runs()
         for run in reaped:
             logger.warning("Run '%s' was abandoned: %s", run.name, run.error)

@@ -18,7 +18,7 @@ import hmac
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
 from modelplane._version import __version__
@@ -26,6 +26,7 @@ from modelplane.errors import ConfigError, ModelplaneError
 from modelplane.metadata.records import WebhookDeliveryRecord
 from modelplane.metadata.store import MetadataStore
 from modelplane.periodic import Periodic
+from modelplane.config import DEFAULT_PROJECT
 
 __all__ = ["DEFAULT_BACKOFF", "Dispatcher", "sign"]
 
@@ -49,11 +50,12 @@ def sign(secret: str, body: bytes) -> str:
 
 
 class Dispatcher:
-    """Claims due deliveries from ``store``, POSTs them, and records each outcome."""
+    """Claims due deliveries from ``store`` (or from each store ``store()`` gives: a server's
+    projects), POSTs them, and records each outcome."""
 
     def __init__(
         self,
-        store: MetadataStore,
+        store: MetadataStore | Callable[[], Iterable[MetadataStore]],
         *,
         timeout: float = 10.0,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
@@ -70,7 +72,7 @@ class Dispatcher:
                 hint="Install it with: pip install 'modelplane[client]'",
             ) from None
 
-        self._store = store
+        self._stores = store if callable(store) else (lambda: (store,))
         self._backoff = tuple(backoff)
         self._batch = batch
         self._on_attempt = on_attempt
@@ -83,24 +85,28 @@ class Dispatcher:
     def deliver_due(self) -> list[WebhookDeliveryRecord]:
         """Send every delivery that is due now; returns them as recorded after the attempt."""
         done: list[WebhookDeliveryRecord] = []
-        while not self._stop.is_set():
-            claimed = self._store.claim_webhook_deliveries(
-                limit=self._batch, lease_seconds=self._lease
-            )
-            if not claimed:
-                break
-            done += [self._deliver(delivery) for delivery in claimed]
-            if len(claimed) < self._batch:
-                break
+        for store in self._stores():
+            while not self._stop.is_set():
+                claimed = store.claim_webhook_deliveries(
+                    limit=self._batch, lease_seconds=self._lease
+                )
+                if not claimed:
+                    break
+                done += [self._deliver(store, delivery) for delivery in claimed]
+                if len(claimed) < self._batch:
+                    break
         return done
 
-    def _deliver(self, delivery: WebhookDeliveryRecord) -> WebhookDeliveryRecord:
+    def _deliver(
+        self, store: MetadataStore, delivery: WebhookDeliveryRecord
+    ) -> WebhookDeliveryRecord:
         body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": f"modelplane/{__version__}",
             "X-Modelplane-Event": delivery.event,
             "X-Modelplane-Delivery": delivery.id,
+            "X-Modelplane-Project": getattr(store, "project", DEFAULT_PROJECT),
         }
         if delivery.secret:
             headers["X-Modelplane-Signature"] = sign(delivery.secret, body)
@@ -121,7 +127,7 @@ class Dispatcher:
                 error,
                 f"retrying in {retry_in:g} s" if retry_in is not None else "giving up",
             )
-        recorded = self._store.finish_webhook_delivery(
+        recorded = store.finish_webhook_delivery(
             delivery.id,
             delivered=error is None,
             status_code=status,

@@ -44,7 +44,7 @@ __all__ = [
 # The newest revision in migrations/versions. Opening a store compares the database with this
 # constant so the common case (already current) costs one query and no Alembic import
 # (tests/store check that it matches the migration chain).
-SCHEMA_HEAD = "0013_users"
+SCHEMA_HEAD = "0014_projects"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Execution option that makes the SQLite "begin" hook take the write lock up front.
 IMMEDIATE = "modelplane_sqlite_immediate"

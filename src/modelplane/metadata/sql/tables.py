@@ -29,6 +29,8 @@ __all__ = [
     "models",
     "pipeline_runs",
     "pipelines",
+    "project_members",
+    "projects",
     "stage_changes",
     "step_run_artifacts",
     "step_runs",
@@ -370,8 +372,10 @@ users = sa.Table(
     _id(primary_key=True),
     # The name their tokens carry as ``owner`` and stage changes record as the actor (0013).
     _name(),
-    # viewer | editor | admin: the most any token of theirs may do.
-    sa.Column("role", sa.String(16), nullable=False),
+    # viewer | editor | admin: their role in the project ``default``, which is also their role on
+    # the server (an admin there is a server admin); NULL (0014): none, a member of other
+    # projects only (``project_members``).
+    sa.Column("role", sa.String(16), nullable=True),
     # admin (set by an admin) | sso (from the identity provider at the latest sign-in, so it
     # lapses when the provider stops granting it).
     sa.Column("role_from", sa.String(16), nullable=False),
@@ -402,7 +406,38 @@ api_tokens = sa.Table(
     _time("last_used", nullable=True),
     # A token that ends on its own (0010): the dashboard's sign-in sessions.
     _time("expires", nullable=True),
+    # The one project the token acts in (0014); NULL: every project its user is a member of
+    # (sign-in sessions, and the tokens made before projects existed).
+    _name("project", nullable=True),
     sa.UniqueConstraint("secret_hash"),
+    sa.Index(None, "user_id"),
+    **_TABLE_OPTIONS,
+)
+
+# -- projects: each one's pipelines, runs, artifacts, models and webhooks live in tables of
+# their own (``metadata/sql/projects.py``); these two, in the database of ``default``, say which
+# projects exist and who may do what in each. ``default`` itself has no rows in
+# ``project_members``: a user's role there is ``users.role``.
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    _id(primary_key=True),
+    _name(),
+    sa.Column("description", sa.Text(), nullable=True),
+    _time("created"),
+    sa.UniqueConstraint("name"),
+    **_TABLE_OPTIONS,
+)
+
+project_members = sa.Table(
+    "project_members",
+    metadata,
+    _fk("project_id", "projects.id", "CASCADE"),
+    _fk("user_id", "users.id", "CASCADE"),
+    sa.Column("role", sa.String(16), nullable=False),  # viewer | editor | admin
+    _time("created"),
+    sa.PrimaryKeyConstraint("project_id", "user_id"),
     sa.Index(None, "user_id"),
     **_TABLE_OPTIONS,
 )
@@ -509,6 +544,8 @@ ALL_TABLES = (
     webhook_deliveries,
     webhooks,
     api_tokens,
+    project_members,
+    projects,
     users,
     stage_changes,
     model_version_runs,

@@ -16,8 +16,10 @@ from modelplane.metadata.records import NewToken, TokenRecord
 from modelplane.metadata.sql.rows import new_id, utcnow
 from modelplane.metadata.sql.tables import api_tokens, users
 from modelplane.metadata.sql.transactions import StoreCore
+from modelplane.metadata.sql.members import memberships
 from modelplane.metadata.sql.users import parse_role, user_for_token
 from modelplane.versioning import check_name
+from modelplane.config import DEFAULT_PROJECT
 
 __all__ = ["TOKEN_PREFIX", "TokensMixin"]
 
@@ -34,6 +36,7 @@ _COLUMNS = (
     api_tokens.c.last_used,
     api_tokens.c.expires,
     api_tokens.c.user_id,
+    api_tokens.c.project,
 )
 MAX_EXPIRES_IN = 30 * 24 * 3600.0
 
@@ -46,15 +49,32 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _listed(project: str) -> sa.ColumnElement[bool]:
+    """The tokens a project's admins see and may revoke: those bound to it (in ``default``, also
+    those for every project)."""
+    if project == DEFAULT_PROJECT:
+        return sa.or_(api_tokens.c.project == project, api_tokens.c.project.is_(None))
+    return api_tokens.c.project == project
+
+
 class TokensMixin(StoreCore):
+    project: str
+
     def create_token(
         self,
         owner: str,
         *,
         role: TokenRole | str = TokenRole.EDITOR,
         expires_in: float | None = None,
+        all_projects: bool = False,
     ) -> NewToken:
         check_name(owner, "token owner")
+        if all_projects and self.project != DEFAULT_PROJECT:
+            raise InvalidInputError(
+                f"A token for every project is made in the project 'default', not {self.project!r}.",
+                hint="Leave out all_projects (--all-projects) for a token of this project.",
+            )
+        bound = None if all_projects else self.project
         if expires_in is not None and (
             isinstance(expires_in, bool)
             or not isinstance(expires_in, (int, float))
@@ -66,13 +86,13 @@ class TokensMixin(StoreCore):
             )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         wanted = parse_role(role)
-        values = {"id": new_id(), "owner": owner, "role": wanted.value}
+        values = {"id": new_id(), "owner": owner, "role": wanted.value, "project": bound}
 
         def work(conn: Connection) -> TokenRecord:
             now = utcnow()
             ends = None if expires_in is None else now + timedelta(seconds=expires_in)
             row = {**values, "created": now, "expires": ends}
-            row["user_id"] = user_for_token(conn, owner, wanted)
+            row["user_id"] = user_for_token(conn, owner, wanted, bound)
             conn.execute(api_tokens.insert().values(secret_hash=_hash(secret), **row))
             return TokenRecord.model_validate(row)
 
@@ -81,7 +101,9 @@ class TokensMixin(StoreCore):
     def list_tokens(self) -> list[TokenRecord]:
         def work(conn: Connection) -> list[TokenRecord]:
             rows = conn.execute(
-                sa.select(*_COLUMNS).order_by(api_tokens.c.created.desc(), api_tokens.c.id.desc())
+                sa.select(*_COLUMNS)
+                .where(_listed(self.project))
+                .order_by(api_tokens.c.created.desc(), api_tokens.c.id.desc())
             )
             return [TokenRecord.model_validate(dict(row._mapping)) for row in rows]
 
@@ -90,11 +112,14 @@ class TokensMixin(StoreCore):
     def revoke_token(self, token_id: str) -> TokenRecord:
         def work(conn: Connection) -> TokenRecord:
             row = conn.execute(
-                sa.select(*_COLUMNS).where(api_tokens.c.id == token_id).with_for_update()
+                sa.select(*_COLUMNS)
+                .where(api_tokens.c.id == token_id, _listed(self.project))
+                .with_for_update()
             ).first()
             if row is None:
                 raise NotFoundError(
-                    f"API token {token_id!r} does not exist.", hint="List tokens to find its id."
+                    f"API token {token_id!r} does not exist in the project {self.project!r}.",
+                    hint="List tokens to find its id (`modelplane token list`).",
                 )
             values = dict(row._mapping)
             if values["revoked"] is None:
@@ -135,8 +160,9 @@ class TokensMixin(StoreCore):
                     hint="Ask the server's admin to enable you again.",
                 )
             values = dict(row._mapping)
-            capped = min(TokenRole(values.pop("user_role")), TokenRole(row.role), key=_rank)
-            values["role"] = capped
+            values["roles"] = _roles(conn, values)
+            own, server = TokenRole(row.role), values.pop("user_role")
+            values["role"] = own if server is None else min(TokenRole(server), own, key=_rank)
             return TokenRecord.model_validate(values), utcnow()  # the store's time
 
         token, now = self.read(find)
@@ -154,3 +180,22 @@ class TokensMixin(StoreCore):
 
         self.write(touch)
         return token.model_copy(update={"last_used": now})
+
+
+def _roles(conn: Connection, token: dict[str, object]) -> dict[str, TokenRole]:
+    """What the token may do in each project: its own role, capped by its user's role there; a
+    server admin's (an admin of ``default``) in every project ("*")."""
+    own = TokenRole(str(token["role"]))
+    server = token["user_role"]
+    if server == TokenRole.ADMIN.value:
+        found = {"*": own}
+    else:
+        held = memberships(conn, str(token["user_id"]))
+        if server is not None:
+            held[DEFAULT_PROJECT] = TokenRole(str(server))
+        found = {name: min(role, own, key=_rank) for name, role in held.items()}
+    bound = token["project"]
+    if bound is None:
+        return found
+    role = found.get(str(bound)) or found.get("*")
+    return {} if role is None else {str(bound): role}

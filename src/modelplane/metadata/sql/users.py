@@ -16,12 +16,22 @@ from sqlalchemy.engine import Connection
 from modelplane.enums import TokenRole
 from modelplane.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from modelplane.metadata.records import NewToken, UserRecord
+from modelplane.metadata.sql.members import membership, memberships, project_exists, set_membership
 from modelplane.metadata.sql.rows import new_id, utcnow
 from modelplane.metadata.sql.tables import api_tokens, users
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.versioning import check_name
+from modelplane.config import DEFAULT_PROJECT
 
-__all__ = ["FROM_ADMIN", "FROM_SSO", "UsersMixin", "parse_role", "user_for_token"]
+__all__ = [
+    "FROM_ADMIN",
+    "FROM_SSO",
+    "UsersMixin",
+    "find_user",
+    "insert_user",
+    "parse_role",
+    "user_for_token",
+]
 
 FROM_ADMIN = "admin"
 FROM_SSO = "sso"
@@ -54,7 +64,7 @@ def _select(now: datetime) -> sa.Select[Any]:
     return sa.select(*users.c, _live_tokens(now).label("live_tokens"))
 
 
-def _find(conn: Connection, name: str, *, lock: bool = False) -> dict[str, Any] | None:
+def find_user(conn: Connection, name: str, *, lock: bool = False) -> dict[str, Any] | None:
     query = sa.select(*users.c).where(users.c.name == name)
     row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else dict(row._mapping)
@@ -80,11 +90,11 @@ def _disabled(name: str) -> PermissionDeniedError:
     )
 
 
-def _insert(conn: Connection, name: str, role: TokenRole, role_from: str) -> dict[str, Any]:
+def insert_user(conn: Connection, name: str, role: TokenRole | None, role_from: str) -> dict[str, Any]:
     values = {
         "id": new_id(),
         "name": name,
-        "role": role.value,
+        "role": None if role is None else role.value,
         "role_from": role_from,
         "created": utcnow(),
     }
@@ -92,23 +102,49 @@ def _insert(conn: Connection, name: str, role: TokenRole, role_from: str) -> dic
     return values
 
 
-def user_for_token(conn: Connection, owner: str, role: TokenRole) -> str:
-    """The id of the user a new token of ``owner`` with ``role`` belongs to (a new name becomes
-    a user with that role); refused for a disabled user or a role above the user's."""
-    found = _find(conn, owner, lock=True)
+def user_for_token(
+    conn: Connection, owner: str, role: TokenRole, project: str | None
+) -> str:
+    """The id of the user a new token of ``owner`` with ``role`` for ``project`` (None: every
+    project) belongs to. A new name becomes a user with that role in ``project``, and a user
+    without a role in a project other than ``default`` becomes a member with it; refused for a
+    disabled user or a role above the user's there."""
+    found = find_user(conn, owner, lock=True)
     if found is None:
-        return str(_insert(conn, owner, role, FROM_ADMIN)["id"])
-    if found["disabled"] is not None:
+        in_default = project in (None, DEFAULT_PROJECT)
+        found = insert_user(conn, owner, role if in_default else None, FROM_ADMIN)
+    elif found["disabled"] is not None:
         raise _disabled(owner)
-    held = TokenRole(found["role"])
+    user_id = str(found["id"])
+    own = None if found["role"] is None else TokenRole(found["role"])
+    if project is None:
+        held = _highest(own, *memberships(conn, user_id).values())
+        where = "in any project"
+    elif project == DEFAULT_PROJECT:
+        held, where = own, f"in the project {project!r}"
+    else:
+        held, where = membership(conn, project, user_id), f"in the project {project!r}"
+        if held is None:
+            set_membership(conn, project_exists(conn, project), user_id, role)
+            held = role
+    if held is None:
+        raise InvalidInputError(
+            f"The user {owner!r} has no role {where}.",
+            hint=f"Give them one first (`modelplane project add-member PROJECT {owner} ROLE`).",
+        )
     if role.rank > held.rank:
         raise InvalidInputError(
-            f"The user {owner!r} holds the {held} role; a token of theirs cannot have the {role} "
-            "role.",
-            hint=f"Give them the role first (`modelplane user set-role {owner} {role}`), or make "
-            f"a token with --role {held}.",
+            f"The user {owner!r} holds the {held} role {where}; a token of theirs cannot have the "
+            f"{role} role.",
+            hint=f"Give them the role first (`modelplane user set-role {owner} {role}`, or "
+            f"`modelplane project add-member PROJECT {owner} {role}`), or make a token with "
+            f"--role {held}.",
         )
-    return str(found["id"])
+    return user_id
+
+
+def _highest(*roles: TokenRole | None) -> TokenRole | None:
+    return max((r for r in roles if r is not None), key=lambda r: r.rank, default=None)
 
 
 class UsersMixin(StoreCore):
@@ -121,7 +157,7 @@ class UsersMixin(StoreCore):
 
     def get_user(self, user: str) -> UserRecord:
         def work(conn: Connection) -> UserRecord:
-            found = _find(conn, user)
+            found = find_user(conn, user)
             if found is None:
                 raise _missing(user)
             return _record(conn, found["id"])
@@ -133,9 +169,9 @@ class UsersMixin(StoreCore):
         wanted = parse_role(role, "role")
 
         def work(conn: Connection) -> UserRecord:
-            found = _find(conn, user, lock=True)
+            found = find_user(conn, user, lock=True)
             if found is None:
-                return _record(conn, _insert(conn, user, wanted, FROM_ADMIN)["id"])
+                return _record(conn, insert_user(conn, user, wanted, FROM_ADMIN)["id"])
             conn.execute(
                 users.update()
                 .where(users.c.id == found["id"])
@@ -147,7 +183,7 @@ class UsersMixin(StoreCore):
 
     def disable_user(self, user: str) -> UserRecord:
         def work(conn: Connection) -> UserRecord:
-            found = _find(conn, user, lock=True)
+            found = find_user(conn, user, lock=True)
             if found is None:
                 raise _missing(user)
             now = utcnow()
@@ -164,7 +200,7 @@ class UsersMixin(StoreCore):
 
     def enable_user(self, user: str) -> UserRecord:
         def work(conn: Connection) -> UserRecord:
-            found = _find(conn, user, lock=True)
+            found = find_user(conn, user, lock=True)
             if found is None:
                 raise _missing(user)
             conn.execute(users.update().where(users.c.id == found["id"]).values(disabled=None))
@@ -192,7 +228,7 @@ class UsersMixin(StoreCore):
         fallback = None if default_role is None else parse_role(default_role, "default role")
 
         def work(conn: Connection) -> TokenRole:
-            found = _find(conn, user, lock=True)
+            found = find_user(conn, user, lock=True)
             if found is not None:
                 if found["disabled"] is not None:
                     raise _disabled(user)
@@ -205,8 +241,11 @@ class UsersMixin(StoreCore):
                     )
             if granted is not None:
                 chosen, source = granted, FROM_SSO
-            elif found is not None and found["role_from"] == FROM_ADMIN:
-                chosen, source = TokenRole(found["role"]), FROM_ADMIN
+            elif found is not None and found["role_from"] == FROM_ADMIN and (
+                found["role"] is not None or memberships(conn, found["id"])
+            ):
+                chosen = None if found["role"] is None else TokenRole(found["role"])
+                source = FROM_ADMIN
             elif fallback is not None:
                 chosen, source = fallback, FROM_SSO
             else:
@@ -217,20 +256,25 @@ class UsersMixin(StoreCore):
                 )
             now = utcnow()
             values = {
-                "role": chosen.value,
+                "role": None if chosen is None else chosen.value,
                 "role_from": source,
                 "issuer": issuer,
                 "subject": subject,
                 "last_sign_in": now,
             }
-            user_id = str(_insert(conn, user, chosen, source)["id"] if found is None else found["id"])
+            user_id = str(insert_user(conn, user, chosen, source)["id"] if found is None else found["id"])
             conn.execute(users.update().where(users.c.id == user_id).values(**values))
-            return chosen
+            highest = _highest(chosen, *memberships(conn, user_id).values())
+            assert highest is not None  # a role in default or a membership, checked above
+            return highest
 
         def both(store: Any) -> NewToken:
             # One transaction: the token is made by create_token on the same connection, so it
-            # passes the same checks as any other token of the user.
-            chosen = store.write(work)
-            return store.create_token(user, role=chosen, expires_in=expires_in)  # type: ignore[no-any-return]
+            # passes the same checks as any other token of the user. A session acts in every
+            # project the user is a member of, with their role in each.
+            highest = store.write(work)
+            return store.create_token(  # type: ignore[no-any-return]
+                user, role=highest, expires_in=expires_in, all_projects=True
+            )
 
         return self.atomically(both)

@@ -71,6 +71,14 @@ _AFTER: dict[str, Callable[[Request, Any], Any]] = {
     # A user's role caps their tokens, and disabling them revokes all: apply both at once here.
     "set_user_role": lambda request, user: request.app.state.token_check.forget() or user,
     "disable_user": lambda request, user: request.app.state.token_check.forget() or user,
+    # Through a server, the projects listed are those the caller may use.
+    "list_projects": lambda request, found: [
+        p for p in found if request.state.token.role_in(p.name) is not None
+    ],
+    "set_project_member": lambda request, member: request.app.state.token_check.forget() or member,
+    "remove_project_member": lambda request, _: request.app.state.token_check.forget(),
+    "delete_project": lambda request, _: request.app.state.token_check.forget()
+    or request.app.state.stores.forget(request.path_params["project"]),
 }
 # Errors a store raises after committing what it did: a keyed write records them as its answer
 # (a refused promotion is in the stage history; a retry must not add it again).
@@ -250,7 +258,7 @@ def _endpoint(
     def keyed(request: Request, arguments: dict[str, Any], key: str) -> Response:
         """The write run through the store's ``once``: a retry of ``key`` gets the recorded
         answer (``Idempotent-Replayed: true``) instead of a second write."""
-        store: WritesOnce = request.app.state.client.store
+        store: WritesOnce = request.state.store
         made: list[Answer] = []
 
         def work() -> Answer:
@@ -291,7 +299,7 @@ def _endpoint(
                         del arguments[name]
         if op.caller is not None:
             arguments[op.caller] = request.state.token.owner
-        store = request.app.state.client.store
+        store = request.state.store
         honours = hasattr(store, "once")  # the SQL store does
         key = None if op.reads else request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not op.replayable:
@@ -386,7 +394,7 @@ def add_operation_routes(
             description=f"Needs a {op.role} token.",
             response_model=None if result is type(None) else result,
             status_code=204 if result is type(None) else 200,
-            dependencies=[Depends(require(op.role))],
+            dependencies=[Depends(require(op.role, op.scope))],
             responses=_responses(op, error_status),
             openapi_extra=_KEY_PARAMETER if op.replayable and not op.reads else None,
         )

@@ -39,9 +39,17 @@ async def sign_in(body: SignIn, request: Request) -> Response:
     scripts). The API token itself is not stored in the browser."""
     checks = request.app.state.token_check
     who = await checks.identify(body.token.strip())
-    store = request.app.state.client.store
+    # The session acts where the token does: in its one project, or in every project of its user.
+    store = request.app.state.stores.control
+    if who.project is not None:
+        store = await run_in_threadpool(request.app.state.stores.get, who.project)
     session, secret = await run_in_threadpool(
-        store.create_token, who.owner, role=who.role, expires_in=SESSION_SECONDS
+        lambda: store.create_token(
+            who.owner,
+            role=who.role,
+            expires_in=SESSION_SECONDS,
+            all_projects=who.project is None,
+        )
     )
     response = _ENCODE(session)
     set_session_cookie(response, request, secret)
@@ -73,7 +81,9 @@ async def sign_out(request: Request) -> Response:
         except AuthError:
             session = None  # already ended
         if session is not None and session.expires is not None:  # never an API token
-            await run_in_threadpool(request.app.state.client.store.revoke_token, session.id)
+            stores = request.app.state.stores
+            store = stores.control if session.project is None else stores.get(session.project)
+            await run_in_threadpool(store.revoke_token, session.id)
             checks.forget()
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")

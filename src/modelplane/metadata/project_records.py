@@ -1,0 +1,36 @@
+"""The records of projects and their members (``metadata/store_projects.py``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from modelplane.enums import TokenRole
+
+__all__ = ["ProjectMemberRecord", "ProjectRecord"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ProjectRecord(_Record):
+    """A project: its own pipelines, runs, artifacts, models and webhooks, apart from every other
+    project's. ``members`` counts the users with a role in it."""
+
+    id: str
+    name: str
+    description: str | None = None
+    created: datetime
+    members: int = 0
+
+
+class ProjectMemberRecord(_Record):
+    """A user's role in a project (in ``default``: the user's role on the server)."""
+
+    project: str
+    user: str
+    role: TokenRole
+    created: datetime | None = None
+    disabled: datetime | None = None
