@@ -16,7 +16,7 @@ import inspect
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from modelplane.config import DEFAULT_PROJECT, Settings, default_store_url, load_settings
+from modelplane.config import Settings, default_store_url, load_settings, project_artifact_uri
 from modelplane.enums import ExecutionStatus, ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.operations import Operation
@@ -120,9 +120,7 @@ class Client(_StoreOperations):
             uri = self.settings.artifact_uri
             if self.settings.is_remote:
                 uri = self.store.info().artifact_uri or uri
-            if self.settings.project != DEFAULT_PROJECT:
-                # Each project's bytes in a folder of its own, so pruning one never sees another's.
-                uri = f"{uri.rstrip('/')}/projects/{self.settings.project}"
+            uri = project_artifact_uri(uri, self.settings.project)
             self._artifact_store = FsspecArtifactStore(uri)
         return self._artifact_store
 

@@ -28,6 +28,7 @@ __all__ = [
     "default_store_url",
     "find_project_dir",
     "load_settings",
+    "project_artifact_uri",
     "project_sqlite_path",
     "save_user_config",
     "user_config_path",
@@ -341,3 +342,12 @@ def project_sqlite_path(path: str, project: str) -> str:
     folder, _, file_name = path.rpartition("/")
     stem = file_name[:-3] if file_name.endswith(".db") else file_name
     return f"{folder}/{stem}.projects/{project}.db" if folder else f"{stem}.projects/{project}.db"
+
+
+def project_artifact_uri(root: str, project: str) -> str:
+    """Where ``project``'s artifact bytes go under the artifact root ``root``: the root itself
+    for ``default``, its folder ``projects/<project>`` for any other (so pruning one project never
+    sees another's folders, and a server serves each project only its own)."""
+    if project == DEFAULT_PROJECT:
+        return root
+    return f"{root.rstrip('/')}/projects/{project}"

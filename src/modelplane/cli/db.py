@@ -106,23 +106,37 @@ def current(fmt: str) -> None:
 
 @db.command()
 def upgrade() -> None:
-    """Migrate the database to the newest schema.
+    """Migrate the database to the newest schema, with the tables of every project.
 
     Safe to run twice, and by several processes at once.
     """
     url = _sql_url(session.settings())
     head = sql_engine.head_revision()
+    _upgrade_one(url, head, "")
+    with _engine(url) as engine, engine.connect() as conn:
+        names = conn.execute(
+            sa.text("SELECT name FROM projects WHERE name <> 'default' ORDER BY name")
+        ).scalars().all()
+    from modelplane.metadata.sql.projects import project_url
+
+    for name in names:
+        _upgrade_one(project_url(url, name), head, f"The project '{name}': ")
+
+
+def _upgrade_one(url: str, head: str, which: str) -> None:
     with _engine(url) as engine:
         before = sql_engine.current_revision(engine)
         if before == head:
-            output.message(f"Already at {head}; nothing to do.")
+            output.message(f"{which}Already at {head}; nothing to do.")
             return
         if before is not None and before not in sql_engine.known_revisions():
             raise StoreError(
-                f"The database is at revision {before!r}, which this modelplane does not know.",
+                f"{which}The database is at revision {before!r}, which this modelplane does not "
+                "know.",
                 hint="A newer modelplane wrote it: upgrade modelplane (pip install -U modelplane).",
             )
         sql_engine.upgrade(engine)
     output.message(
-        f"Upgraded {sql_engine.display_url(url)} from {before or 'an empty database'} to {head}."
+        f"{which}Upgraded {sql_engine.display_url(url)} from {before or 'an empty database'} "
+        f"to {head}."
     )

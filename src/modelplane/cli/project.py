@@ -9,7 +9,7 @@ import click
 
 from modelplane.cli import output, session
 from modelplane.cli.options import output_option
-from modelplane.config import PROJECT_DIR_NAME, find_project_dir
+from modelplane.config import PROJECT_DIR_NAME, find_project_dir, project_artifact_uri
 
 __all__ = ["init", "status"]
 
@@ -78,7 +78,9 @@ def status(fmt: str) -> None:
         "project": settings.project,
         "project_source": settings.project_source,
         "home": str(settings.home),
-        "artifact_uri": info["artifact_uri"] or settings.artifact_uri,
+        "artifact_uri": project_artifact_uri(
+            info["artifact_uri"] or settings.artifact_uri, settings.project
+        ),
         "schema_revision": info["schema_revision"],
         "counts": info["counts"],
     }

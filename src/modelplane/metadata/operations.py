@@ -52,10 +52,11 @@ HttpVerb = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 # The request header naming the project a call acts in (absent: ``default``).
 PROJECT_HEADER = "X-Modelplane-Project"
 # Where an operation acts and whose role it needs: ``project``, the caller's project (the
-# ``X-Modelplane-Project`` header); ``server``, the whole server (users, the list of projects),
-# with the role the caller holds in ``default``; ``named``, the project its ``project`` argument
-# names, with the role held there.
-Scope = Literal["project", "server", "named"]
+# ``X-Modelplane-Project`` header); ``server``, the whole server (users, creating projects), with
+# the role the caller holds in ``default``; ``named``, the project its ``project`` argument names,
+# with the role held there; ``token``, any valid token, whatever its roles (the list of projects,
+# which the server filters to the caller's).
+Scope = Literal["project", "server", "named", "token"]
 _PATH_PARAM = re.compile(r"{(\w+)}")
 _BODY_VERBS = ("POST", "PUT", "PATCH")
 _LISTS = (list, tuple, collections.abc.Sequence, collections.abc.Iterable)

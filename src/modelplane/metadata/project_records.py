@@ -32,5 +32,6 @@ class ProjectMemberRecord(_Record):
     project: str
     user: str
     role: TokenRole
+    role_from: str = "admin"  # admin: given by an admin; sso: the provider's claim at sign-in
     created: datetime | None = None
     disabled: datetime | None = None

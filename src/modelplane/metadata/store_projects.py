@@ -23,7 +23,7 @@ _ADMIN = TokenRole.ADMIN
 
 
 class ProjectOperations(Protocol):
-    @operation('GET', '/projects', scope="server")
+    @operation('GET', '/projects', scope="token")
     def list_projects(self) -> list[ProjectRecord]:
         """The projects, by name (through a server: those the caller may use)."""
 

@@ -57,13 +57,16 @@ class UserOperations(Protocol):
         subject: str,
         role: TokenRole | None = None,
         default_role: TokenRole | None = None,
+        project_roles: dict[str, TokenRole] | None = None,
         expires_in: Annotated[float, Field(gt=0, le=2_592_000)],
     ) -> NewToken:
         """A session token for ``user`` whom the identity provider ``issuer`` vouched for as
         ``subject``, in one transaction (the server calls this after checking the ID token).
 
         Their role: ``role`` when the provider's claim grants one; else the role an admin gave
-        them; else ``default_role``; with none of those the sign-in is refused
-        (``PermissionDeniedError``) and nothing is recorded. A disabled user, or a name already
+        them; else ``default_role``. ``project_roles`` are the roles the claim grants in other
+        projects (by name): they replace those it granted at earlier sign-ins, and a project it
+        no longer names loses the role it gave there. With no role anywhere the sign-in is
+        refused (``PermissionDeniedError``) and nothing is recorded. A disabled user, or a name already
         bound to another identity, is refused too. The session ends after ``expires_in``
         seconds."""

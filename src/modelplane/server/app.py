@@ -185,7 +185,8 @@ def _add_api(app: FastAPI, token_check: TokenCheck) -> None:
     add_operation_routes(app, token_check.require, status_for)
     viewer = [Depends(token_check.require(TokenRole.VIEWER))]
     app.include_router(content.router, prefix="/api/v1", dependencies=viewer)
-    app.include_router(session.router, dependencies=viewer)
+    # /me answers any valid token, a member of other projects than default included.
+    app.include_router(session.router, dependencies=[Depends(token_check.require(TokenRole.VIEWER, "token"))])
     app.include_router(session.signin_router)
 
 
@@ -294,7 +295,7 @@ def create_app(
         )
     # The server hands out only bytes under its own artifact root, whatever URI a record holds.
     client.artifact_store.read_anywhere = False
-    stores = ProjectStores(client.store)
+    stores = ProjectStores(client.store, client.artifact_store)
     token_check = TokenCheck(
         client.store,
         admin_token=admin_token,

@@ -166,6 +166,11 @@ class TokenCheck:
 
     async def _check(self, request: Request, needed: TokenRole, scope: Scope) -> TokenRecord:
         token = await self.identify(_bearer_secret(request))
+        if scope == "token":  # any valid token: what it may see is the route's to filter
+            request.state.token = token
+            request.state.project = None
+            request.state.store = request.app.state.stores.control
+            return token
         if scope == "named":
             project = str(request.path_params.get("project", ""))
         elif scope == "server":

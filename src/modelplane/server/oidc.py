@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -70,6 +70,8 @@ class Identity:
     issuer: str
     subject: str
     role: TokenRole | None
+    # The roles the claim grants in projects other than default, by project name.
+    project_roles: dict[str, TokenRole] = field(default_factory=dict)
 
 
 def _refuse(message: str, hint: str = "Sign in again; if it keeps failing, tell the server's admin.") -> AuthError:
@@ -163,6 +165,7 @@ class OidcClient:
             issuer=str(claims["iss"]),
             subject=str(claims["sub"]),
             role=self.role_for(claims),
+            project_roles=self.project_roles_for(claims),
         )
 
     async def _exchange(self, endpoint: str, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
@@ -257,11 +260,23 @@ class OidcClient:
             )
         return name.strip()
 
+    def _groups(self, claims: dict[str, Any]) -> list[str]:
+        value = _claim(claims, self.settings.role_claim)
+        groups = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [g for g in groups if isinstance(g, str)]
+
     def role_for(self, claims: dict[str, Any]) -> TokenRole | None:
         """The highest role that the role claim's groups map to, or ``None``."""
         if not self.settings.roles:
             return None
-        value = _claim(claims, self.settings.role_claim)
-        groups = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-        granted = [self.settings.roles[g] for g in groups if isinstance(g, str) and g in self.settings.roles]
+        granted = [self.settings.roles[g] for g in self._groups(claims) if g in self.settings.roles]
         return max(granted, key=lambda role: role.rank, default=None)
+
+    def project_roles_for(self, claims: dict[str, Any]) -> dict[str, TokenRole]:
+        """The highest role the claim's groups map to in each project (``GROUP=PROJECT:ROLE``)."""
+        found: dict[str, TokenRole] = {}
+        for group in self._groups(claims):
+            for project, role in self.settings.project_roles.get(group, {}).items():
+                if project not in found or role.rank > found[project].rank:
+                    found[project] = role
+        return found

@@ -6,9 +6,9 @@ tables live)."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from modelplane.config import DEFAULT_PROJECT
+from modelplane.config import DEFAULT_PROJECT, project_artifact_uri
 
 if TYPE_CHECKING:
     from modelplane.metadata.store import MetadataStore
@@ -17,10 +17,29 @@ __all__ = ["ProjectStores"]
 
 
 class ProjectStores:
-    def __init__(self, control: MetadataStore) -> None:
+    def __init__(self, control: MetadataStore, artifacts: Any = None) -> None:
         self.control = control
         self._open: dict[str, MetadataStore] = {DEFAULT_PROJECT: control}
         self._lock = threading.Lock()
+        # The artifact store of default (the server's root); another project's is the folder
+        # ``projects/<name>`` under it, where that project's clients write (``Client``).
+        self._artifacts: dict[str, Any] = {DEFAULT_PROJECT: artifacts}
+
+    def artifacts(self, project: str) -> Any:
+        """The artifact store whose folders ``project``'s versions may name: only those are
+        served for it (a record pointing into another project's folder is refused)."""
+        found = self._artifacts.get(project)
+        if found is None:
+            from modelplane.artifacts.store import FsspecArtifactStore
+
+            home = self._artifacts[DEFAULT_PROJECT]
+            found = FsspecArtifactStore(
+                project_artifact_uri(home.root, project),
+                read_anywhere=False,
+                storage_options=getattr(home, "_storage_options", None),
+            )
+            self._artifacts[project] = found
+        return found
 
     def opened(self, project: str) -> MetadataStore | None:
         """The store of ``project`` if it is open already."""

@@ -19,6 +19,7 @@ __all__ = [
     "ENV_PREFIX",
     "SsoSettings",
     "from_environment",
+    "parse_project_roles",
     "parse_roles",
 ]
 
@@ -26,6 +27,7 @@ ENV_PREFIX = "MODELPLANE_OIDC_"
 # How long a token made by `modelplane login --sso` lasts (the dashboard's sessions last 12 h).
 CLI_SESSION_SECONDS = 7 * 24 * 3600
 _GROUP = re.compile(r"^[^=,\s][^=,]*$")
+_PROJECT = re.compile(r"[a-z][a-z0-9-]{0,39}")  # a project name (config.check_project_name)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class SsoSettings:
     name_claim: str = "email"
     role_claim: str = "groups"
     roles: Mapping[str, TokenRole] = field(default_factory=dict)
+    # group → {project: role}: roles in projects other than default (``GROUP=PROJECT:ROLE``).
+    project_roles: Mapping[str, Mapping[str, TokenRole]] = field(default_factory=dict)
     default_role: TokenRole | None = None
     redirect_uri: str | None = None
 
@@ -81,21 +85,39 @@ class SsoSettings:
         return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
-def parse_roles(text: str) -> dict[str, TokenRole]:
-    """``'ml-admins=admin,ml-team=editor'`` → ``{"ml-admins": ADMIN, "ml-team": EDITOR}``."""
-    found: dict[str, TokenRole] = {}
+def _items(text: str) -> list[tuple[str, str, str]]:
+    """``GROUP=ROLE`` and ``GROUP=PROJECT:ROLE`` items as (group, project or "", role)."""
+    found = []
     for item in filter(None, (part.strip() for part in text.split(","))):
-        group, _, role = item.rpartition("=")
-        group = group.strip()
-        try:
-            found[group] = TokenRole(role.strip().lower())
-        except ValueError:
-            group = ""
-        if not _GROUP.match(group):
+        group, _, granted = item.rpartition("=")
+        project, _, role = granted.strip().rpartition(":")
+        group, project, role = group.strip(), project.strip(), role.strip().lower()
+        if (
+            not _GROUP.match(group)
+            or role not in {r.value for r in TokenRole}
+            or (project and not _PROJECT.fullmatch(project))
+        ):
             raise ConfigError(
-                f"{ENV_PREFIX}ROLES has {item!r}, which is not GROUP=ROLE.",
-                hint="Write e.g. 'ml-admins=admin,ml-team=editor,analysts=viewer'.",
+                f"{ENV_PREFIX}ROLES has {item!r}, which is not GROUP=ROLE or GROUP=PROJECT:ROLE.",
+                hint="Write e.g. 'ml-admins=admin,ml-team=editor,vision-team=vision:editor' "
+                "(a role alone is the role in the project default, which is the server role).",
             )
+        found.append((group, project, role))
+    return found
+
+
+def parse_roles(text: str) -> dict[str, TokenRole]:
+    """``'ml-admins=admin,ml-team=editor'`` → ``{"ml-admins": ADMIN, "ml-team": EDITOR}``: the
+    roles in default (the server roles); ``GROUP=PROJECT:ROLE`` items are ``parse_project_roles``'."""
+    return {group: TokenRole(role) for group, project, role in _items(text) if not project}
+
+
+def parse_project_roles(text: str) -> dict[str, dict[str, TokenRole]]:
+    """``'vision-team=vision:editor'`` → ``{"vision-team": {"vision": EDITOR}}``."""
+    found: dict[str, dict[str, TokenRole]] = {}
+    for group, project, role in _items(text):
+        if project:
+            found.setdefault(group, {})[project] = TokenRole(role)
     return found
 
 
@@ -130,6 +152,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> SsoSettings | 
         name_claim=get("NAME_CLAIM", "email"),
         role_claim=get("ROLE_CLAIM", "groups"),
         roles=parse_roles(get("ROLES")),
+        project_roles=parse_project_roles(get("ROLES")),
         default_role=_default_role(get("DEFAULT_ROLE")),
         redirect_uri=get("REDIRECT_URI") or None,
     )

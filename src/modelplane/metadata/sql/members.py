@@ -11,21 +11,57 @@ from modelplane.errors import NotFoundError
 from modelplane.metadata.sql.rows import utcnow
 from modelplane.metadata.sql.tables import project_members, projects
 
-__all__ = ["membership", "memberships", "missing_project", "project_exists", "set_membership"]
+__all__ = [
+    "apply_granted_roles",
+    "membership",
+    "memberships",
+    "missing_project",
+    "project_exists",
+    "set_membership",
+]
 
 
-def set_membership(conn: Connection, project_id: str, user_id: str, role: TokenRole) -> None:
+def set_membership(
+    conn: Connection, project_id: str, user_id: str, role: TokenRole, role_from: str = "admin"
+) -> None:
+    """Give ``user_id`` the ``role`` in the project, set by an admin or (``sso``) by the
+    identity provider's claim."""
     updated = conn.execute(
         project_members.update()
         .where(project_members.c.project_id == project_id, project_members.c.user_id == user_id)
-        .values(role=role.value)
+        .values(role=role.value, role_from=role_from)
     )
     if updated.rowcount == 0:
         conn.execute(
             project_members.insert().values(
-                project_id=project_id, user_id=user_id, role=role.value, created=utcnow()
+                project_id=project_id,
+                user_id=user_id,
+                role=role.value,
+                role_from=role_from,
+                created=utcnow(),
             )
         )
+
+
+def apply_granted_roles(conn: Connection, user_id: str, granted: dict[str, TokenRole]) -> None:
+    """At a single sign-on: the roles the provider's claim grants in projects (``granted``, by
+    project name; names of no project are ignored) replace those it granted before, and the
+    memberships it granted and no longer does go. Roles an admin gave are left as they are unless
+    the claim grants one in the same project, which then wins (as for the server role)."""
+    known = dict(
+        conn.execute(
+            sa.select(projects.c.name, projects.c.id).where(projects.c.name.in_(list(granted)))
+        ).all()
+    ) if granted else {}
+    for name, role in granted.items():
+        if name in known:
+            set_membership(conn, known[name], user_id, role, "sso")
+    lapsed = project_members.delete().where(
+        project_members.c.user_id == user_id, project_members.c.role_from == "sso"
+    )
+    if known:
+        lapsed = lapsed.where(project_members.c.project_id.not_in(list(known.values())))
+    conn.execute(lapsed)
 
 
 def membership(conn: Connection, project: str, user_id: str) -> TokenRole | None:

@@ -208,8 +208,8 @@ class ProjectsMixin(StoreCore):
             if project == DEFAULT_PROJECT:
                 rows = conn.execute(
                     sa.select(
-                        users.c.name.label("user"), users.c.role, users.c.created,
-                        users.c.disabled,
+                        users.c.name.label("user"), users.c.role, users.c.role_from,
+                        users.c.created, users.c.disabled,
                     )
                     .where(users.c.role.is_not(None))
                     .order_by(users.c.name)
@@ -218,7 +218,7 @@ class ProjectsMixin(StoreCore):
                 rows = conn.execute(
                     sa.select(
                         users.c.name.label("user"), project_members.c.role,
-                        project_members.c.created, users.c.disabled,
+                        project_members.c.role_from, project_members.c.created, users.c.disabled,
                     )
                     .join(users, users.c.id == project_members.c.user_id)
                     .where(project_members.c.project_id == project_id)
@@ -287,8 +287,8 @@ class ProjectsMixin(StoreCore):
 def _member(conn: Connection, project: str, project_id: str, user_id: str) -> ProjectMemberRecord:
     row = conn.execute(
         sa.select(
-            users.c.name.label("user"), project_members.c.role, project_members.c.created,
-            users.c.disabled,
+            users.c.name.label("user"), project_members.c.role, project_members.c.role_from,
+            project_members.c.created, users.c.disabled,
         )
         .join(users, users.c.id == project_members.c.user_id)
         .where(project_members.c.project_id == project_id, project_members.c.user_id == user_id)

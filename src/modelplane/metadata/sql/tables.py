@@ -436,6 +436,9 @@ project_members = sa.Table(
     _fk("project_id", "projects.id", "CASCADE"),
     _fk("user_id", "users.id", "CASCADE"),
     sa.Column("role", sa.String(16), nullable=False),  # viewer | editor | admin
+    # admin (given by an admin) | sso (the identity provider's claim at the latest sign-in, so
+    # it goes when the provider stops granting it).
+    sa.Column("role_from", sa.String(16), nullable=False),
     _time("created"),
     sa.PrimaryKeyConstraint("project_id", "user_id"),
     sa.Index(None, "user_id"),

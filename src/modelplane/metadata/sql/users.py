@@ -16,12 +16,18 @@ from sqlalchemy.engine import Connection
 from modelplane.enums import TokenRole
 from modelplane.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from modelplane.metadata.records import NewToken, UserRecord
-from modelplane.metadata.sql.members import membership, memberships, project_exists, set_membership
+from modelplane.metadata.sql.members import (
+    apply_granted_roles,
+    membership,
+    memberships,
+    project_exists,
+    set_membership,
+)
 from modelplane.metadata.sql.rows import new_id, utcnow
 from modelplane.metadata.sql.tables import api_tokens, users
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.versioning import check_name
-from modelplane.config import DEFAULT_PROJECT
+from modelplane.config import DEFAULT_PROJECT, check_project_name
 
 __all__ = [
     "FROM_ADMIN",
@@ -216,6 +222,7 @@ class UsersMixin(StoreCore):
         subject: str,
         role: TokenRole | None = None,
         default_role: TokenRole | None = None,
+        project_roles: dict[str, TokenRole] | None = None,
         expires_in: float,
     ) -> NewToken:
         check_name(user, "user")
@@ -226,6 +233,10 @@ class UsersMixin(StoreCore):
             )
         granted = None if role is None else parse_role(role, "role")
         fallback = None if default_role is None else parse_role(default_role, "default role")
+        in_projects = {
+            check_project_name(name): parse_role(granted_there, "role")
+            for name, granted_there in (project_roles or {}).items()
+        }
 
         def work(conn: Connection) -> TokenRole:
             found = find_user(conn, user, lock=True)
@@ -248,6 +259,11 @@ class UsersMixin(StoreCore):
                 source = FROM_ADMIN
             elif fallback is not None:
                 chosen, source = fallback, FROM_SSO
+            elif in_projects or (found is not None and memberships(conn, found["id"])):
+                # A member of other projects only (no role in default): the claim or an admin
+                # gave them one there. Whether any is left is checked once the claim applied.
+                # A role in default the provider granted before lapses with its grant.
+                chosen, source = None, FROM_SSO
             else:
                 raise PermissionDeniedError(
                     f"{user!r} signed in, but has no role on this modelplane server.",
@@ -264,8 +280,14 @@ class UsersMixin(StoreCore):
             }
             user_id = str(insert_user(conn, user, chosen, source)["id"] if found is None else found["id"])
             conn.execute(users.update().where(users.c.id == user_id).values(**values))
+            apply_granted_roles(conn, user_id, in_projects)
             highest = _highest(chosen, *memberships(conn, user_id).values())
-            assert highest is not None  # a role in default or a membership, checked above
+            if highest is None:  # the claim named only projects that do not exist
+                raise PermissionDeniedError(
+                    f"{user!r} signed in, but has no role in any project of this server.",
+                    hint="Ask an admin to add you to a project (`modelplane project add-member "
+                    f"PROJECT {user} viewer`).",
+                )
             return highest
 
         def both(store: Any) -> NewToken:

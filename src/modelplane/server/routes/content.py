@@ -30,7 +30,8 @@ _CHUNK = 1 << 20
 
 
 def _artifact_store(request: Request) -> Any:
-    return request.app.state.client.artifact_store
+    """The artifact store of the request's project: a version is served only from its folder."""
+    return request.app.state.stores.artifacts(request.state.project)
 
 
 def _inside(path: str, root: str) -> bool:

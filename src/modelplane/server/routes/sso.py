@@ -134,8 +134,11 @@ async def _sign_in(request: Request, who: Identity, seconds: float) -> NewToken:
         subject=who.subject,
         role=who.role,
         default_role=settings.default_role,
+        project_roles=who.project_roles,
         expires_in=seconds,
     )
+    # A sign-in may change the user's roles (the provider's claim): no cached token keeps old ones.
+    request.app.state.token_check.forget()
     logger.info("%s signed in with single sign-on as %s", who.name, made.token.role)
     return made
 

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.String(32), nullable=False),
         sa.Column("user_id", sa.String(32), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("role_from", sa.String(16), nullable=False),
         sa.Column("created", _TIME, nullable=False),
         sa.ForeignKeyConstraint(
             ["project_id"], ["projects.id"], name=op.f("fk_project_members_project_id"),
