@@ -67,39 +67,36 @@ def project_url(url: str, project: str) -> str:
 
 def prepare_location(url: str, project: str) -> None:
     """Make the schema, database or folder that ``project``'s tables go in (if missing)."""
-    parsed = normalize_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        Path(normalize_url(project_url(url, project)).database or "").parent.mkdir(exist_ok=True)
-        return
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            if backend == "postgresql":
-                conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{_schema(project)}"'))
-            else:
-                name = normalize_url(project_url(url, project)).database
-                conn.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS `{name}`"))
-    finally:
-        engine.dispose()
+    _on_location(url, project, create=True)
 
 
 def _drop_location(url: str, project: str) -> None:
-    parsed = normalize_url(url)
-    backend = parsed.get_backend_name()
+    _on_location(url, project, create=False)
+
+
+def _on_location(url: str, project: str, *, create: bool) -> None:
+    """Create (``create``) or drop the schema, database or file of ``project``'s tables."""
+    backend = normalize_url(url).get_backend_name()
+    where = normalize_url(project_url(url, project)).database or ""
     if backend == "sqlite":
-        path = Path(normalize_url(project_url(url, project)).database or "")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path = Path(where)
+        if create:
+            path.parent.mkdir(exist_ok=True)
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
+    if backend == "postgresql":
+        kind, name, cascade = "SCHEMA", f'"{_schema(project)}"', " CASCADE"
+    else:
+        kind, name, cascade = "DATABASE", f"`{where}`", ""
+    statement = (
+        f"CREATE {kind} IF NOT EXISTS {name}" if create else f"DROP {kind} IF EXISTS {name}{cascade}"
+    )
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            if backend == "postgresql":
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{_schema(project)}" CASCADE'))
-            else:
-                name = normalize_url(project_url(url, project)).database
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+            conn.execute(sa.text(statement))
     finally:
         engine.dispose()
 
