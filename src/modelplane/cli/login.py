@@ -3,9 +3,15 @@ server."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from modelplane.cli import output
+from modelplane.config import DEFAULT_PROJECT
+
+if TYPE_CHECKING:
+    from modelplane.metadata.records import TokenRecord
 
 __all__ = ["login"]
 
@@ -33,13 +39,17 @@ def login(url: str | None, token: str | None, sso: bool, no_browser: bool, logou
     opens in a browser, sends you back to this command on a loopback port, and the server gives
     this machine a token of yours that lasts 7 days.
 
-    MODELPLANE_STORE_URL and MODELPLANE_API_TOKEN, when set, still win over the saved values.
+    The project in use becomes the token's own, or default if you have a role there, else the
+    first of your projects (`modelplane project use NAME` changes it). MODELPLANE_STORE_URL,
+    MODELPLANE_API_TOKEN and MODELPLANE_PROJECT, when set, still win over the saved values.
     """
     from modelplane.config import save_user_config
     from modelplane.errors import InvalidInputError
 
     if logout:
-        path = save_user_config({"store_url": None, "api_token": None})
+        path = save_user_config(
+            {"store_url": None, "api_token": None, "project": None, "project_store_url": None}
+        )
         output.message(f"Forgot the saved server and token ({path}).")
         return
     if not url or not url.startswith(("http://", "https://")):
@@ -61,13 +71,22 @@ def login(url: str | None, token: str | None, sso: bool, no_browser: bool, logou
     store = HttpMetadataStore(url, token=token, retry_for=0)
     try:
         who = store.whoami()
+        project = _home_project(who)
+        if project != DEFAULT_PROJECT:
+            store.close()
+            store = HttpMetadataStore(url, token=token, retry_for=0, project=project)
         artifact_uri = store.info().artifact_uri
     finally:
         store.close()
-    path = save_user_config({"store_url": url.rstrip("/"), "api_token": token})
+    server = url.rstrip("/")
+    chosen = {"project": None, "project_store_url": None}
+    if project != DEFAULT_PROJECT:  # as `modelplane project use` would save it
+        chosen = {"project": project, "project_store_url": server}
+    path = save_user_config({"store_url": server, "api_token": token, **chosen})
     how = f" ({who.role}, until {who.expires:%Y-%m-%d %H:%M} UTC)" if who.expires else ""
     output.message(
-        f"Logged in to {url} as '{who.owner}'{how}. Artifacts: {artifact_uri}. Saved in {path}."
+        f"Logged in to {url} as '{who.owner}'{how}, in the project '{project}'. "
+        f"Artifacts: {artifact_uri}. Saved in {path}."
     )
     from modelplane.config import load_settings
 
@@ -78,3 +97,14 @@ def login(url: str | None, token: str | None, sso: bool, no_browser: bool, logou
             "applies outside it (or set MODELPLANE_STORE_URL to the server).",
             err=True,
         )
+
+
+def _home_project(who: TokenRecord) -> str:
+    """The project a login starts in: the token's own, else default where the user has a role
+    there, else the first (by name) of their projects."""
+    if who.project is not None:
+        return who.project
+    if who.role_in(DEFAULT_PROJECT) is not None:
+        return DEFAULT_PROJECT
+    named = sorted(name for name in who.roles if name != "*")
+    return named[0] if named else DEFAULT_PROJECT
