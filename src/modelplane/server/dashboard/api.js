@@ -1,7 +1,11 @@
 // The dashboard's only way to data: the server's public /api/v1. Signing in (with an API token, or
 // through single sign-on, which the server finishes itself) ends in a session cookie (HttpOnly,
 // SameSite=Strict) that the browser sends by itself: no script here ever holds a secret, and a deep
-// link opened in a new tab is signed in too.
+// link opened in a new tab is signed in too. Every call acts in the dashboard's project (project.js).
+
+import { currentProject } from "./project.js";
+
+const PROJECT_HEADER = "X-Modelplane-Project";
 
 export class ApiError extends Error {
   constructor(status, type, message, hint) {
@@ -28,7 +32,7 @@ function url(path, query) {
 }
 
 async function send(path, { method = "GET", query, body } = {}) {
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", [PROJECT_HEADER]: currentProject() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -98,7 +102,8 @@ export async function blob(path) {
   return response.blob();
 }
 
-/** Who is signed in (the session's owner and role), or an ApiError 401. */
+/** Who is signed in (the session's owner, role and roles in each project), or an ApiError 401
+ *  (403: no role in the current project). */
 export async function whoami() {
   return api("/me");
 }

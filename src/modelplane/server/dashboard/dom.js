@@ -1,6 +1,8 @@
 // Building the page: elements from data (text is always set as text, never parsed as HTML),
 // and the formatters every view shares.
 
+import { inProject } from "./project.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function setAttributes(el, attrs) {
@@ -11,6 +13,7 @@ function setAttributes(el, attrs) {
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key === "value" && "value" in el) el.value = value;
     else if (key === "checked" && "checked" in el) el.checked = Boolean(value);
+    else if (key === "href") el.setAttribute(key, inProject(String(value))); // links stay in the project
     else el.setAttribute(key, value === true ? "" : String(value));
   }
 }
