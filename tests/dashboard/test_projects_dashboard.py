@@ -55,7 +55,9 @@ def _save_picture(server: LiveServer, store: Any, version_id: str) -> None:
     from modelplane.artifacts.store import FsspecArtifactStore, new_artifact_id
 
     artifact_id = new_artifact_id()
-    saved = save_value(FsspecArtifactStore(server.artifact_uri), artifact_id, Image.new("RGB", PICTURE, (20, 90, 200)))
+    # Where a client acting in vision writes: the server serves vision's versions only from there.
+    files = FsspecArtifactStore(f"{server.artifact_uri}/projects/{store.project}")
+    saved = save_value(files, artifact_id, Image.new("RGB", PICTURE, (20, 90, 200)))
     store.create_artifact_version(
         id=artifact_id, name="detector_sample", type=saved.type, materializer=saved.materializer,
         data_type=saved.data_type, uri=saved.uri, content_hash=saved.content_hash, size=saved.size,
@@ -254,3 +256,30 @@ def test_a_token_bound_to_one_project_signs_in_to_it(tab: Any, server: LiveServe
     assert "Signed in as vic (viewer)" in tab.inner_text("[data-testid=owner]")
     assert tab.errors == []
 
+
+
+def test_an_admin_of_one_project_manages_its_members_but_not_the_servers_users(
+    tab: Any, server: LiveServer
+) -> None:
+    vision = server.store(project=VISION)
+    _, token = vision.create_token("vera", role="admin")  # an admin of vision, no role in default
+    vision.close()
+    log_in(tab, server, token)
+    wait_for_hash(tab, server, f"#/p/{VISION}/models")
+    tab.click("[data-nav=admin]")
+    tab.wait_for_selector("[data-testid=members-table]")
+    assert tab.locator("[data-testid=users-table]").count() == 0  # the server's users: not hers
+    assert tab.inner_text("h1") == f"Admin of {VISION}"
+
+    tab.fill("[data-testid=member-user]", "newcomer")
+    tab.select_option("[data-testid=member-role]", "editor")
+    tab.click("[data-testid=member-form] button[type=submit]")
+    tab.wait_for_selector("[data-testid=member-row][data-user=newcomer][data-role=editor]")
+    admin = server.store()
+    try:
+        roles = {m.user: m.role.value for m in admin.list_project_members(VISION)}
+        assert roles["newcomer"] == "editor" and roles["vera"] == "admin"
+        assert "newcomer" not in {m.user for m in admin.list_project_members(SECRET)}
+    finally:
+        admin.close()
+    assert tab.errors == []

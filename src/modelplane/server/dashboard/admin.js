@@ -1,9 +1,11 @@
-// For admins: users (their role, disable and enable), API tokens (create with a role, see the secret
-// once, revoke) and promotion webhooks (create, delete, their deliveries, send one again).
-// Everything goes through /api/v1.
+// For admins of the project in use: its members (add, change a role, remove), its API tokens (create
+// with a role, see the secret once, revoke) and promotion webhooks (create, delete, their
+// deliveries, send one again); for server admins (admins of default) also the server's users (their
+// role, disable and enable). Everything goes through /api/v1.
 
-import { api, enc } from "./api.js";
+import { ApiError, api, enc } from "./api.js";
 import { badge, errorBox, h, section, table, when } from "./dom.js";
+import { DEFAULT_PROJECT, currentProject } from "./project.js";
 
 const ROLES = ["viewer", "editor", "admin"];
 const STAGES = ["production", "staging", "archived"];
@@ -134,12 +136,64 @@ function webhooksSection(ctx, hooks, deliveries) {
   );
 }
 
+function membersSection(ctx, project, members) {
+  const message = h("div", { "data-testid": "members-message" });
+  const path = (user) => `/projects/${enc(project)}/members/${enc(user)}`;
+  const act = (call) => async (event) => {
+    if (event && event.preventDefault) event.preventDefault();
+    try {
+      if ((await call()) === false) return;
+      ctx.rerender();
+    } catch (error) {
+      message.replaceChildren(errorBox(error));
+    }
+  };
+  const user = h("input", { placeholder: "user (as they sign in)", required: true, "data-testid": "member-user" });
+  const role = h("select", { "data-testid": "member-role" }, ROLES.map((r) => h("option", { value: r, selected: r === "viewer" }, r)));
+  const roleChoice = (m) => {
+    const select = h("select", { "data-testid": "member-role-of", "aria-label": `Role of ${m.user}` }, ROLES.map((r) => h("option", { value: r, selected: r === m.role }, r)));
+    select.onchange = act(() => api(path(m.user), { method: "PUT", body: { role: select.value } }));
+    return select;
+  };
+  const remove = (m) =>
+    h("button", { type: "button", class: "link", "data-testid": "member-remove", onclick: act(() => window.confirm(`Take ${m.user}'s role in ${project} away? Their tokens bound to it are revoked.`) && api(path(m.user), { method: "DELETE" })) }, "Remove");
+  const columns = [
+    { label: "User", cell: (m) => m.user },
+    { label: "Role", cell: roleChoice },
+    { label: "From", cell: (m) => (m.role_from === "sso" ? "sign-in" : "admin") },
+    { label: "Since", cell: (m) => when(m.created) },
+    { label: "", cell: remove },
+  ];
+  return section(
+    `Members of ${project}`,
+    h("form", { class: "toolbar", onsubmit: act(() => api(path(user.value.trim()), { method: "PUT", body: { role: role.value } })), "data-testid": "member-form" }, user, role, h("button", { type: "submit", class: "primary" }, "Add member")),
+    message,
+    table(columns, members, { empty: "No members yet.", rowAttrs: (m) => ({ "data-testid": "member-row", "data-user": m.user, "data-role": m.role }), attrs: { "data-testid": "members-table" } }),
+  );
+}
+
+/** The server's users, for server admins (an admin of another project only gets 403: no section). */
+async function serverUsers() {
+  try {
+    return await api("/users");
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403) return null;
+    throw error;
+  }
+}
+
 export async function adminPage(ctx) {
-  const [users, tokens, hooks, deliveries] = await Promise.all([
-    api("/users"),
+  const project = currentProject();
+  const [users, members, tokens, hooks, deliveries] = await Promise.all([
+    serverUsers(),
+    api(`/projects/${enc(project)}/members`),
     api("/tokens"),
     api("/webhooks"),
     api("/webhook-deliveries", { query: { limit: 50 } }),
   ]);
-  return h("div", {}, h("h1", {}, "Admin"), usersSection(ctx, users), tokensSection(ctx, tokens), webhooksSection(ctx, hooks, deliveries));
+  const parts = [h("h1", {}, project === DEFAULT_PROJECT ? "Admin" : `Admin of ${project}`)];
+  if (project !== DEFAULT_PROJECT) parts.push(membersSection(ctx, project, members));
+  if (users !== null) parts.push(usersSection(ctx, users));
+  parts.push(tokensSection(ctx, tokens), webhooksSection(ctx, hooks, deliveries));
+  return h("div", {}, ...parts);
 }
