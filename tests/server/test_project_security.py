@@ -18,6 +18,7 @@ import pytest
 
 from modelplane.artifacts.materializers import save_value
 from modelplane.artifacts.store import FsspecArtifactStore, new_artifact_id
+from modelplane.errors import PermissionDeniedError
 from modelplane.metadata.http import HttpMetadataStore
 from tests.server.live import LiveServer
 from tests.store.state import snapshot
@@ -200,3 +201,28 @@ def test_a_record_of_one_project_cannot_serve_the_bytes_of_another(
         )
         assert answer.status_code in (404, 422), (suffix, answer.text)
         assert walls["marker"] not in answer.text
+
+
+def test_a_projects_admin_makes_tokens_for_new_names_and_themselves_not_for_other_people(
+    live_server: LiveServer, admin: HttpMetadataStore
+) -> None:
+    project = f"t-{uuid.uuid4().hex[:8]}"
+    admin.create_project(project)
+    boss = f"boss-{uuid.uuid4().hex[:6]}"
+    other = f"someone-{uuid.uuid4().hex[:6]}"
+    admin.set_project_member(project, boss, "admin")
+    admin.set_project_member(project, other, "viewer")
+    _, secret = admin.create_token(boss, role="admin", all_projects=True)
+    as_boss = live_server.store(token=secret, project=project)
+    try:
+        bot = as_boss.create_token(f"ci-{uuid.uuid4().hex[:6]}", role="editor")
+        assert bot.token.project == project
+        assert as_boss.create_token(boss, role="viewer").token.owner == boss
+        with pytest.raises(PermissionDeniedError, match="may not make a token for the existing"):
+            as_boss.create_token(other, role="viewer")
+        assert other not in {t.owner for t in as_boss.list_tokens()}
+        # A server admin may.
+        assert live_server.store(project=project).create_token(other, role="viewer").token.owner == other
+    finally:
+        as_boss.close()
+        admin.delete_project(project)

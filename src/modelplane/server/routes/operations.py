@@ -32,6 +32,7 @@ from fastapi import Body, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
+from modelplane.config import DEFAULT_PROJECT
 from modelplane.enums import ExecutionStatus, TokenRole
 from modelplane.errors import (
     AlreadyExistsError,
@@ -79,6 +80,31 @@ _AFTER: dict[str, Callable[[Request, Any], Any]] = {
     "remove_project_member": lambda request, _: request.app.state.token_check.forget(),
     "delete_project": lambda request, _: request.app.state.token_check.forget()
     or request.app.state.stores.forget(request.path_params["project"]),
+}
+
+
+def _token_for_another(request: Request, arguments: dict[str, Any]) -> None:
+    """A token for an existing user, made by someone who is not a server admin (a project's
+    admin), is refused: they would act in the project as that person. New names (jobs, bots) and
+    one's own tokens are theirs to make."""
+    token = request.state.token
+    owner = arguments.get("owner")
+    if owner == token.owner or token.role_in(DEFAULT_PROJECT) is TokenRole.ADMIN:
+        return
+    try:
+        request.app.state.stores.control.get_user(owner)
+    except NotFoundError:
+        return
+    raise PermissionDeniedError(
+        f"'{token.owner}' may not make a token for the existing user {owner!r}.",
+        hint=f"Make tokens for a new name (a job or a bot) or for yourself; {owner!r} signs in "
+        "for their own, or a server admin makes one.",
+    )
+
+
+# What the server checks before an operation, beyond the role its declaration needs.
+_BEFORE: dict[str, Callable[[Request, dict[str, Any]], None]] = {
+    "create_token": _token_for_another,
 }
 # Errors a store raises after committing what it did: a keyed write records them as its answer
 # (a refused promotion is in the stage history; a retry must not add it again).
@@ -252,6 +278,7 @@ def _endpoint(
 ) -> Callable[..., Any]:
     body_model = _body_model(op) if op.has_body else None
     after = _AFTER.get(op.name)
+    before = _BEFORE.get(op.name)
     encode = encode_result(op.result)
     lists = _list_arguments(op)
 
@@ -299,6 +326,8 @@ def _endpoint(
                         del arguments[name]
         if op.caller is not None:
             arguments[op.caller] = request.state.token.owner
+        if before is not None:
+            await run_in_threadpool(before, request, arguments)
         store = request.state.store
         honours = hasattr(store, "once")  # the SQL store does
         key = None if op.reads else request.headers.get(IDEMPOTENCY_HEADER)
