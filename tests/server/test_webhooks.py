@@ -87,3 +87,25 @@ def test_a_receiver_that_keeps_failing_is_given_up_and_logged(store: HttpMetadat
     assert len(receiver.received) == 3
     assert "X-Modelplane-Signature" not in receiver.received[0].headers  # no secret, no signature
 
+
+
+def test_a_projects_promotions_are_announced_by_the_server_with_the_project_named(
+    hook_server: LiveServer, store: HttpMetadataStore
+) -> None:
+    # The server's dispatcher drains every project's delivery log, not only default's.
+    store.create_project("hooks")
+    inside = hook_server.store(project="hooks")
+    try:
+        inside.create_model("hooked")
+        inside.create_model_version("hooked")
+        with Receiver(statuses=(204,)) as receiver:
+            hook = inside.create_webhook(receiver.url, stages=["production"])
+            inside.set_stage("hooked", 1, "production")
+            (received,) = receiver.wait_for(1)
+            (delivery,) = _settled(inside, hook.id)
+        assert received.headers["X-Modelplane-Project"] == "hooks"
+        assert received.json()["model"] == "hooked" and delivery.status == "delivered"
+        assert store.list_webhooks() == []  # default's webhooks: none of the project's
+    finally:
+        inside.close()
+        store.delete_project("hooks")
