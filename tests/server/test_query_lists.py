@@ -22,7 +22,8 @@ from modelplane.metadata.operations import Operation, declared_operations, opera
 from modelplane.metadata.store import VersionRef
 from modelplane.server.api import inline_reader
 from modelplane.server.app import status_for
-from modelplane.server.routes.operations import _endpoint
+from modelplane.server.routes.operations import _endpoint, _list_arguments, _query_type
+from modelplane.server.routes.reads import ReadRoute, read_endpoint
 
 
 class Things:
@@ -78,8 +79,10 @@ def test_the_http_store_repeats_a_list_parameter() -> None:
     assert sent({"thing": "x", "versions": []}) == []
 
 
-def received(query: str) -> dict[str, Any]:
-    """What the target gets when the server's route for ``find_things`` answers ``query``."""
+def received(query: str, route: str) -> dict[str, Any]:
+    """What the target gets when the server's ``route`` for ``find_things`` answers ``query``:
+    the operation's FastAPI route (``full``, which the OpenAPI document describes) or its lean
+    route (``lean``, which answers on a real server)."""
     app = FastAPI()
     things = Things()
     app.state.reader = inline_reader
@@ -87,12 +90,16 @@ def received(query: str) -> dict[str, Any]:
     async def chosen_store(request: Request) -> None:  # what the token check sets on a server
         request.state.store = things
 
-    app.add_api_route(
-        "/api/v1/things/{thing}",
-        _endpoint(FIND, status_for),
-        methods=["GET"],
-        dependencies=[Depends(chosen_store)],
-    )
+    if route == "full":
+        app.add_api_route(
+            "/api/v1/things/{thing}",
+            _endpoint(FIND, status_for),
+            methods=["GET"],
+            dependencies=[Depends(chosen_store)],
+        )
+    else:
+        endpoint = read_endpoint(FIND, chosen_store, _query_type, _list_arguments(FIND), None, {})
+        app.router.routes.append(ReadRoute("/api/v1/things/{thing}", endpoint, methods=["GET"]))
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -104,8 +111,12 @@ def received(query: str) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
-def test_the_route_collects_a_repeated_parameter_into_a_list() -> None:
-    got = received("versions=1&versions=production&names=a&names=b&sizes=3&sizes=4")
+ROUTES = pytest.mark.parametrize("route", ["full", "lean"])
+
+
+@ROUTES
+def test_the_route_collects_a_repeated_parameter_into_a_list(route: str) -> None:
+    got = received("versions=1&versions=production&names=a&names=b&sizes=3&sizes=4", route)
 
     assert got == {
         "thing": "x",
@@ -115,8 +126,9 @@ def test_the_route_collects_a_repeated_parameter_into_a_list() -> None:
     }
 
 
-def test_an_absent_list_is_the_default_or_empty_when_required() -> None:
-    assert received("") == {"thing": "x", "versions": [], "names": [], "sizes": None}
+@ROUTES
+def test_an_absent_list_is_the_default_or_empty_when_required(route: str) -> None:
+    assert received("", route) == {"thing": "x", "versions": [], "names": [], "sizes": None}
 
 
 def test_a_list_with_a_non_empty_default_cannot_be_a_query_parameter() -> None:
@@ -124,3 +136,26 @@ def test_a_list_with_a_non_empty_default_cannot_be_a_query_parameter() -> None:
 
     with pytest.raises(TypeError, match="non-empty default"):
         _endpoint(op, status_for)
+
+
+def test_every_read_is_answered_by_its_lean_route_and_documented_by_its_full_one(
+    tmp_path: Any,
+) -> None:
+    from starlette.routing import Match
+
+    from modelplane.config import load_settings
+    from modelplane.metadata.store import store_operations
+    from modelplane.server.app import create_app
+
+    settings = load_settings(env={"MODELPLANE_HOME": str(tmp_path), "MODELPLANE_CONFIG": str(tmp_path / "c")})
+    (tmp_path).mkdir(exist_ok=True)
+    app = create_app(settings, webhook_interval=None, reap_interval=None)
+    documented = app.openapi()["paths"]
+    for op in store_operations():
+        if not op.reads:
+            continue
+        path = "/api/v1" + op.path.replace("{", "").replace("}", "")
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+        first = next(r for r in app.router.routes if r.matches(scope)[0] is Match.FULL)
+        assert isinstance(first, ReadRoute), op.name
+        assert "get" in documented["/api/v1" + op.path], op.name

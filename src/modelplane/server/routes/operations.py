@@ -57,6 +57,7 @@ from modelplane.metadata.operations import Operation, jsonable, list_item
 from modelplane.metadata.store import store_operations
 from modelplane.server.api import encode_result
 from modelplane.server.asgi import error_body
+from modelplane.server.routes.reads import ReadRoute, read_endpoint
 from modelplane.server.routes.wire import body_type, describe, plain
 
 __all__ = ["ErrorBody", "add_operation_routes"]
@@ -413,6 +414,15 @@ def add_operation_routes(
     operations = store_operations()
     for op in sorted(operations, key=lambda op: (_match_order(op), operations.index(op))):
         result = op.result
+        if op.reads:  # the lean route answers; the FastAPI route below documents it
+            expects = {name: describe(hint) for name, hint in _field_types(op).items()}
+            endpoint = read_endpoint(
+                op, require(op.role, op.scope), _query_type, _list_arguments(op),
+                _AFTER.get(op.name), expects,
+            )  # fmt: skip
+            app.router.routes.append(
+                ReadRoute(_route_path(op), endpoint, methods=["GET"], name=f"{op.name}.lean")
+            )
         app.router.add_api_route(
             _route_path(op),
             _endpoint(op, error_status),
