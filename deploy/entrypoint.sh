@@ -35,13 +35,14 @@ log() {
 deadline=$(($(date +%s) + wait_seconds))
 said=""
 until problem="$(modelplane db current 2>&1 >/dev/null)"; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-        log ERROR "the database did not answer within ${wait_seconds} s: ${problem}"
-        exit 1
-    fi
+    # Said first, so the log tells what was waited for even when one try outlasts the wait.
     if [ -z "$said" ]; then
         log INFO "waiting for the database (up to ${wait_seconds} s): ${problem}"
         said=yes
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+        log ERROR "the database did not answer within ${wait_seconds} s: ${problem}"
+        exit 1
     fi
     sleep 1
 done
