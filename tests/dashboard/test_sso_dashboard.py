@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.server.live import LiveServer
-from tests.server.oidc_provider import MockProvider, ProviderProxy, s256
+from tests.server.oidc_provider import ProviderProxy, running_provider, s256
 from tests.server.test_sso import sso_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,11 +26,8 @@ OFF_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*")
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[ProviderProxy]:
-    real = MockProvider().start()
-    proxy = ProviderProxy(real.url).start()
-    yield proxy
-    proxy.stop()
-    real.stop()
+    with running_provider() as proxy:
+        yield proxy
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,14 @@ would and submits the provider's form for a subject.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -162,3 +163,15 @@ def sign_in(server_url: str, sub: str, *, next: str = "#/models", http: httpx.Cl
     assert form.status_code == 302, form.text
     back = http.get(form.headers["location"])  # the browser sent back to the server
     return back, http
+
+
+@contextlib.contextmanager
+def running_provider() -> Iterator[ProviderProxy]:
+    """A real provider process behind a proxy, for a test module's ``provider`` fixture."""
+    real = MockProvider().start()
+    proxy = ProviderProxy(real.url).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+        real.stop()

@@ -21,6 +21,7 @@ from modelplane.artifacts.store import FsspecArtifactStore, new_artifact_id
 from modelplane.errors import PermissionDeniedError
 from modelplane.metadata.http import HttpMetadataStore
 from tests.server.live import LiveServer
+from tests.server.test_security import _api_routes
 from tests.store.state import snapshot
 
 PROJECT = "X-Modelplane-Project"
@@ -92,17 +93,6 @@ def walls(live_server: LiveServer, admin: HttpMetadataStore) -> Iterator[dict[st
         admin.delete_project(name)
 
 
-def _routes(live_server: LiveServer) -> list[tuple[str, str]]:
-    schema = httpx.get(f"{live_server.url}/openapi.json").json()
-    return [
-        (method.upper(), path)
-        for path, operations in schema["paths"].items()
-        if path.startswith("/api/v1/") and path != "/api/v1/session"
-        and not path.startswith("/api/v1/sso")
-        for method in operations
-    ]
-
-
 def _body(things: dict[str, str], secret: str, root: str) -> dict[str, Any]:
     """A body naming B's things in every field a route may read."""
     new_id = uuid.uuid4().hex
@@ -141,7 +131,7 @@ def test_a_token_or_session_of_one_project_can_neither_see_nor_change_another(
         return found
 
     before = state()
-    routes = _routes(live_server)
+    routes = _api_routes(live_server)
     assert len(routes) >= 50
     marker, things = walls["marker"], walls["things"]
     body = _body(things, walls["secret"], f"{live_server.artifact_uri}/projects/{walls['b']}")

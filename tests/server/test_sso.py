@@ -19,7 +19,7 @@ import pytest
 
 from modelplane.metadata.http import HttpMetadataStore
 from tests.server.live import LiveServer
-from tests.server.oidc_provider import MockProvider, ProviderProxy, s256, sign_in
+from tests.server.oidc_provider import MockProvider, ProviderProxy, running_provider, s256, sign_in
 
 CLIENT_SECRET = "client-secret-" + uuid.uuid4().hex
 SESSION = "modelplane_session"
@@ -27,11 +27,8 @@ SESSION = "modelplane_session"
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[ProviderProxy]:
-    real = MockProvider().start()
-    proxy = ProviderProxy(real.url).start()
-    yield proxy
-    proxy.stop()
-    real.stop()
+    with running_provider() as proxy:
+        yield proxy
 
 
 def sso_env(issuer: str, **extra: str) -> dict[str, str]:

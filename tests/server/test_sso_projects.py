@@ -12,7 +12,7 @@ import pytest
 
 from modelplane.metadata.http import HttpMetadataStore
 from tests.server.live import LiveServer
-from tests.server.oidc_provider import MockProvider, ProviderProxy, sign_in
+from tests.server.oidc_provider import ProviderProxy, running_provider, sign_in
 
 CLIENT_SECRET = "client-secret-" + uuid.uuid4().hex
 PROJECT = "X-Modelplane-Project"
@@ -20,11 +20,8 @@ PROJECT = "X-Modelplane-Project"
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[ProviderProxy]:
-    real = MockProvider().start()
-    proxy = ProviderProxy(real.url).start()
-    yield proxy
-    proxy.stop()
-    real.stop()
+    with running_provider() as proxy:
+        yield proxy
 
 
 @pytest.fixture(scope="module")
