@@ -166,8 +166,9 @@ class TokenCheck:
 
     async def _check(self, request: Request, needed: TokenRole, scope: Scope) -> TokenRecord:
         token = await self.identify(_bearer_secret(request))
+        # Known before any refusal below, so the access log names who was refused (a 403).
+        request.state.token = token
         if scope == "token":  # any valid token: what it may see is the route's to filter
-            request.state.token = token
             request.state.project = None
             request.state.store = request.app.state.stores.control
             return token
@@ -196,7 +197,6 @@ class TokenCheck:
                 hint="Ask an admin for a token with that role "
                 f"(`modelplane token create OWNER --role {needed}`).",
             )
-        request.state.token = token
         request.state.project = project
         if scope == "project":
             stores = request.app.state.stores
