@@ -37,7 +37,9 @@ def _request_line(server: LiveServer, request_id: str) -> dict[str, Any]:
         time.sleep(0.02)
 
 
-def test_a_request_refused_for_its_project_or_its_role_logs_who_made_it(json_server: LiveServer) -> None:
+def test_a_request_refused_for_its_project_or_its_role_logs_who_made_it(
+    json_server: LiveServer,
+) -> None:
     admin = json_server.store()
     try:
         admin.create_project("vision")
@@ -51,10 +53,13 @@ def test_a_request_refused_for_its_project_or_its_role_logs_who_made_it(json_ser
         headers={**bearer, "X-Modelplane-Project": "vision", "X-Request-Id": "elsewhere-1"},
     )
     beyond = httpx.post(
-        f"{json_server.url}/api/v1/models", json={"name": "m"}, headers={**bearer, "X-Request-Id": "beyond-1"}
+        f"{json_server.url}/api/v1/models",
+        json={"name": "m"},
+        headers={**bearer, "X-Request-Id": "beyond-1"},
     )
     forged = httpx.get(
-        f"{json_server.url}/api/v1/models", headers={"Authorization": "Bearer mp_no", "X-Request-Id": "forged-1"}
+        f"{json_server.url}/api/v1/models",
+        headers={"Authorization": "Bearer mp_no", "X-Request-Id": "forged-1"},
     )
 
     assert (elsewhere.status_code, beyond.status_code, forged.status_code) == (403, 403, 401)
