@@ -17,4 +17,14 @@ def test_the_documented_routes_are_the_declared_ones() -> None:
         "run: python -m modelplane.server.reference docs/server.md"
     )
     for op in store_operations():
-        assert f"| {op.verb} | `{op.path}` | {op.role.value} |" in page
+        row = next(line for line in page.splitlines() if line.startswith(f"| {op.verb} | `{op.path}` |"))
+        needs = row.split(" | ")[2]
+        # The role, and where it is held: any token; in default (a server role); in the project
+        # the path names; or in the request's project.
+        expected = {
+            "token": "any token",
+            "server": f"{op.role.value} of default" if op.role.value == "admin" else f"{op.role.value} in default",
+            "named": f"{op.role.value} in `{{project}}`",
+            "project": op.role.value,
+        }[op.scope]
+        assert needs == expected, (op.name, needs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from modelplane.metadata.operations import Operation
 from modelplane.metadata.store import store_operations
 
 __all__ = ["BEGIN", "END", "render", "update_page"]
@@ -19,7 +20,7 @@ END = "<!-- END generated routes -->"
 # Routes that are not store operations (server/routes/content.py, session.py, sso.py); "none":
 # they take no token, and check what they are given.
 _OTHER_ROUTES = (
-    ("GET", "/me", "viewer", "The token this request carries."),
+    ("GET", "/me", "any token", "The token this request carries, with its role in each project."),
     ("GET", "/artifact-versions/{artifact_version_id}/files", "viewer", "The files of an artifact version and their sizes."),
     ("GET", "/artifact-versions/{artifact_version_id}/files/{file_name}", "viewer", "One file of an artifact version, as a download."),
     ("GET", "/artifact-versions/{artifact_version_id}/preview", "viewer", "A small preview of an artifact version (never unpickled)."),
@@ -36,15 +37,28 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").strip()
 
 
+def _needs(op: Operation) -> str:
+    """Who may call ``op``: the role, and where it must be held (``Operation.scope``)."""
+    role = op.role.value
+    if op.scope == "token":
+        return "any token"
+    if op.scope == "server":
+        return f"{role} of default" if role == "admin" else f"{role} in default"
+    if op.scope == "named":
+        return f"{role} in `{{project}}`"
+    return role
+
+
 def render() -> str:
     rows = [
-        (op.verb, op.path, op.role.value, op.summary or op.name.replace("_", " "))
+        (op.verb, op.path, _needs(op), op.summary or op.name.replace("_", " "))
         for op in store_operations()
     ]
     lines = [
         BEGIN,
         "",
-        "| verb | path (under `/api/v1`) | role | what it does |",
+        "| verb | path (under `/api/v1`) | role, in the project of the request unless said "
+        "| what it does |",
         "|---|---|---|---|",
     ]
     lines += [

@@ -381,6 +381,17 @@ def _endpoint(
     return endpoint
 
 
+def _needs_text(op: Operation) -> str:
+    if op.scope == "token":
+        return "Needs any valid token."
+    where = {
+        "project": "in the project the request names (X-Modelplane-Project; none: default)",
+        "server": "in the project default (a server role)",
+        "named": "in the project the path names",
+    }[op.scope]
+    return f"Needs the {op.role} role {where}."
+
+
 def _route_path(op: Operation) -> str:
     path = op.path
     for name in op.path_params:
@@ -430,7 +441,7 @@ def add_operation_routes(
             name=op.name,
             tags=[_tag(op)],
             summary=op.summary or op.name.replace("_", " "),
-            description=f"Needs a {op.role} token.",
+            description=_needs_text(op),
             response_model=None if result is type(None) else result,
             status_code=204 if result is type(None) else 200,
             dependencies=[Depends(require(op.role, op.scope))],
