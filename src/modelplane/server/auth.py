@@ -180,6 +180,14 @@ class TokenCheck:
             project = request.headers.get(PROJECT_HEADER) or DEFAULT_PROJECT
         check_project_name(project)
         role = token.role_in(project)
+        if scope == "server" and (role is None or role.rank < needed.rank):
+            raise PermissionDeniedError(
+                f"{request.method} {request.url.path} acts on the whole server: it needs "
+                f"{needed} in the project 'default', where the token of '{token.owner}' "
+                + (f"is a {role} token." if role else "has no role."),
+                hint="Ask a server admin (an admin of the project default) to do it, or to give "
+                f"you the role (`modelplane user set-role {token.owner} {needed}`).",
+            )
         if role is None:
             raise PermissionDeniedError(
                 f"The token of '{token.owner}' has no role in the project '{project}'"
@@ -190,7 +198,7 @@ class TokenCheck:
                 f"{token.owner} viewer`).",
             )
         if role.rank < needed.rank:
-            where = "" if scope == "server" else f" in the project '{project}'"
+            where = f" in the project '{project}'"
             raise PermissionDeniedError(
                 f"The token of '{token.owner}' is a {role} token{where}; {request.method} "
                 f"{request.url.path} needs {needed}.",
