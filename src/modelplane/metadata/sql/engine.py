@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
 import zlib
 from collections.abc import Iterator
@@ -220,9 +221,14 @@ def _sqlite_on_connect(in_memory: bool) -> Any:
 def _sqlite_on_begin(conn: Connection) -> None:
     # Writers take the lock at BEGIN: a deferred transaction that later wants to write fails at
     # once with "database is locked" when another writer got in first, whatever the busy timeout.
-    conn.exec_driver_sql(
-        "BEGIN IMMEDIATE" if conn.get_execution_options().get(IMMEDIATE) else "BEGIN"
-    )
+    # Sent to the driver's connection itself: SQLAlchemy's statement machinery would cost more
+    # than the statement, on every transaction.
+    statement = "BEGIN IMMEDIATE" if conn.get_execution_options().get(IMMEDIATE) else "BEGIN"
+    driver = conn.connection.driver_connection
+    try:
+        driver.execute(statement)  # type: ignore[union-attr]
+    except Exception as exc:  # as SQLAlchemy would raise it: a busy database is retried
+        raise sa.exc.DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
 # -- schema revisions ---------------------------------------------------------------------------
