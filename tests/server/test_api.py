@@ -171,7 +171,14 @@ def test_every_store_operation_is_a_route_with_its_declared_role(live_server: Li
     }
     for op in store_operations():
         spec = routes.pop((op.verb, "/api/v1" + op.path))
-        assert spec["description"] == f"Needs a {op.role} token.", op.name
+        said = spec["description"]
+        if op.scope == "token":
+            assert said == "Needs any valid token.", op.name
+            continue
+        # The role, and the project it must be held in.
+        assert said.startswith(f"Needs the {op.role} role in the project "), (op.name, said)
+        where = {"project": "the request names", "server": "default", "named": "the path names"}
+        assert where[op.scope] in said, (op.name, said)
     # What is left is not a store call: artifact bytes, who the caller is, and the sign-in session.
     left = {path for _, path in routes if path.startswith("/api/")}
     assert all("/artifact-versions/" in path or path in ("/api/v1/me", "/api/v1/session") for path in left)
