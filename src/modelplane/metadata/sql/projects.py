@@ -124,10 +124,6 @@ def _project_rows(conn: Connection, name: str | None = None) -> list[ProjectReco
     return [ProjectRecord.model_validate(dict(row._mapping)) for row in conn.execute(query)]
 
 
-def _project_id(conn: Connection, project: str, *, lock: bool = False) -> str:
-    return project_exists(conn, project, lock=lock)
-
-
 def _check_existing(project: object) -> str:
     if not isinstance(project, str):
         raise missing_project(str(project))
@@ -185,7 +181,7 @@ class ProjectsMixin(StoreCore):
             )
 
         def work(conn: Connection) -> None:
-            project_id = _project_id(conn, project, lock=True)
+            project_id = project_exists(conn, project, lock=True)
             conn.execute(
                 api_tokens.update()
                 .where(api_tokens.c.project == project, api_tokens.c.revoked.is_(None))
@@ -201,7 +197,7 @@ class ProjectsMixin(StoreCore):
         _check_existing(project)
 
         def work(conn: Connection) -> list[ProjectMemberRecord]:
-            project_id = _project_id(conn, project)
+            project_id = project_exists(conn, project)
             if project == DEFAULT_PROJECT:
                 rows = conn.execute(
                     sa.select(
@@ -241,7 +237,7 @@ class ProjectsMixin(StoreCore):
             )
 
         def work(conn: Connection) -> ProjectMemberRecord:
-            project_id = _project_id(conn, project)
+            project_id = project_exists(conn, project)
             found = find_user(conn, user, lock=True)
             user_id = found["id"] if found else insert_user(conn, user, None, FROM_ADMIN)["id"]
             set_membership(conn, project_id, user_id, wanted)
@@ -253,7 +249,7 @@ class ProjectsMixin(StoreCore):
         _check_existing(project)
 
         def work(conn: Connection) -> None:
-            project_id = _project_id(conn, project)
+            project_id = project_exists(conn, project)
             found = find_user(conn, user, lock=True)
             if found is None:
                 raise NotFoundError(
