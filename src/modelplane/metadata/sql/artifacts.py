@@ -20,6 +20,7 @@ from modelplane.metadata.records import (
     ArtifactVersionRecord,
     Page,
 )
+from modelplane.metadata.sql import direct
 from modelplane.metadata.sql.arguments import check_dict, check_tags, check_text, parse_kind
 from modelplane.metadata.sql.resolve import find_step_run, looks_like_id
 from modelplane.metadata.sql.rows import (
@@ -129,15 +130,16 @@ def _next_artifact_version(conn: Connection, name: str, artifact_id: str | None)
         # A concurrent creator of the same name makes this INSERT fail on the unique key; the
         # transaction then runs again and its first query finds the winner's row.
         artifact_id = new_id()
-        conn.execute(
-            artifacts.insert(),
+        direct.insert(
+            conn,
+            artifacts,
             {"id": artifact_id, "name": name, "last_version": 0, "created": utcnow()},
         )
     if conn.dialect.update_returning:  # SQLite ≥ 3.35 and PostgreSQL: one statement, not two
-        number = conn.execute(_BUMP_RETURNING, {"b_id": artifact_id}).scalar_one()
+        number = direct.scalar(conn, _BUMP_RETURNING, {"b_id": artifact_id})
     else:
-        conn.execute(_BUMP, {"b_id": artifact_id})
-        number = conn.execute(_LAST_VERSION, {"id": artifact_id}).scalar_one()
+        direct.execute(conn, _BUMP, {"b_id": artifact_id})
+        number = direct.scalar(conn, _LAST_VERSION, {"id": artifact_id})
     return artifact_id, int(number)
 
 
@@ -182,7 +184,8 @@ class ArtifactsMixin(StoreCore):
 
         def work(conn: Connection) -> ArtifactVersionRecord:
             params = {"id": id, "producer": producer_step_run_id, "name": name}
-            id_taken, producer_found, artifact_id = conn.execute(_PRECHECK, params).one()
+            checked = direct.rows(conn, _PRECHECK, params)[0]
+            id_taken, producer_found, artifact_id = checked.values()
             if id_taken:
                 raise AlreadyExistsError(
                     f"An artifact version with id {id!r} already exists.",
@@ -192,7 +195,7 @@ class ArtifactsMixin(StoreCore):
                 find_step_run(conn, producer_step_run_id)  # raises the NotFoundError
             artifact_id, number = _next_artifact_version(conn, name, artifact_id)
             row = {**values, "artifact_id": artifact_id, "version": number, "created": utcnow()}
-            conn.execute(artifact_versions.insert(), row)
+            direct.insert(conn, artifact_versions, row)
             return ArtifactVersionRecord.model_validate(
                 {**row, "name": name, "metadata": row["meta"]}
             )

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Row
 from modelplane.enums import ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.reads import MAX_NUMBER
+from modelplane.metadata.sql import direct
 from modelplane.metadata.sql.rows import MODEL_VERSION_SELECT, RUN_SELECT
 from modelplane.metadata.sql.tables import (
     artifact_versions,
@@ -85,6 +86,11 @@ _STEP_RUN = _locking(
         step_runs.c.id == sa.bindparam("key")
     )
 )
+_ARTIFACT_VERSION = sa.select(artifact_versions.c.id).where(
+    artifact_versions.c.id == sa.bindparam("id")
+)
+# Up to this many ids are looked up one by one (``direct``), more in one ``IN`` list.
+_ONE_BY_ONE = 4
 _ARTIFACT_VERSIONS = sa.select(artifact_versions.c.id).where(
     artifact_versions.c.id.in_(sa.bindparam("ids", expanding=True))
 )
@@ -238,7 +244,12 @@ def artifact_version_exists(conn: Connection, ids: list[str], what: str) -> None
     wanted = set(ids)
     if not wanted:
         return
-    found = set(conn.execute(_ARTIFACT_VERSIONS, {"ids": list(wanted)}).scalars())
+    if len(wanted) <= _ONE_BY_ONE:  # a few indexed lookups cost less than one IN list
+        found = {
+            av_id for av_id in wanted if direct.rows(conn, _ARTIFACT_VERSION, {"id": av_id})
+        }
+    else:
+        found = set(conn.execute(_ARTIFACT_VERSIONS, {"ids": list(wanted)}).scalars())
     missing = sorted(wanted - found)
     if missing:
         raise NotFoundError(

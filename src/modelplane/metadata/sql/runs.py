@@ -23,6 +23,7 @@ from modelplane.metadata.records import (
     RunRecord,
     StepRunRecord,
 )
+from modelplane.metadata.sql import direct
 from modelplane.metadata.sql.arguments import (
     check_dict,
     check_ids,
@@ -380,38 +381,39 @@ class RunsMixin(StoreCore):
         def work(conn: Connection) -> StepRunRecord:
             run_row = None
             if looks_like_id(run_id):
-                run_row = conn.execute(_RUN_FOR_STEP["id"], {"key": run_id, "name": name}).first()
+                run_row = direct.first(conn, _RUN_FOR_STEP["id"], {"key": run_id, "name": name})
             if run_row is None:
-                run_row = conn.execute(_RUN_FOR_STEP["name"], {"key": run_id, "name": name}).first()
+                run_row = direct.first(conn, _RUN_FOR_STEP["name"], {"key": run_id, "name": name})
             if run_row is None:
                 find_run(conn, run_id)  # raises the NotFoundError
             assert run_row is not None
             artifact_version_exists(conn, [*ins.values(), *outs.values()], f"step run {name!r}")
-            if run_row.taken:
+            if run_row["taken"]:
                 raise AlreadyExistsError(
-                    f"Run {run_row.name!r} already has a step run {name!r}.",
+                    f"Run {run_row['name']!r} already has a step run {name!r}.",
                     hint="Give each step invocation in a run its own name.",
                 )
             now = utcnow()
             row = {
                 **values,
                 "id": new_id(),
-                "run_id": run_row.id,
+                "run_id": run_row["id"],
                 "meta": {},
                 "created": now,
                 "ended": now if parsed.is_finished else None,
             }
-            conn.execute(step_runs.insert(), row)
+            direct.insert(conn, step_runs, row)
             links = _artifact_rows(row["id"], "input", ins) + _artifact_rows(
                 row["id"], "output", outs
             )
-            if links:
-                conn.execute(step_run_artifacts.insert(), links)
+            direct.insert(conn, step_run_artifacts, links)
             row.pop("meta")
             metadata: dict[str, Any] = {}
             if values["cached_from"] is not None:
                 replay_step_changes(conn, values["cached_from"], row["id"], replay_to)
-                replay_metric_points(conn, values["cached_from"], row["id"], run_row.id, replay_to)
+                replay_metric_points(
+                    conn, values["cached_from"], row["id"], run_row["id"], replay_to
+                )
                 metadata = step_meta(conn, row["id"])
             return StepRunRecord.model_validate(
                 {**row, "inputs": ins, "outputs": outs, "metadata": metadata}
@@ -432,27 +434,28 @@ class RunsMixin(StoreCore):
         outs = _check_links(outputs, "step output")
 
         def work(conn: Connection) -> StepRunRecord:
-            row = conn.execute(_STEP_RUN_BY_ID_LOCKED, {"id": step_run_id}).first()
+            row = direct.first(conn, _STEP_RUN_BY_ID_LOCKED, {"id": step_run_id})
             if row is None:
                 find_step_run(conn, step_run_id)  # raises the NotFoundError
             assert row is not None
-            artifact_version_exists(conn, list(outs.values()), f"step run {row.name!r}")
+            artifact_version_exists(conn, list(outs.values()), f"step run {row['name']!r}")
             links: dict[str, dict[str, str | None]] = {"input": {}, "output": {}}
-            for direction, link_name, av_id in conn.execute(_LINKS_OF_STEP, {"id": row.id}):
-                links[direction][link_name] = av_id
+            for link in direct.rows(conn, _LINKS_OF_STEP, {"id": row["id"]}):
+                links[link["direction"]][link["name"]] = link["artifact_version_id"]
             values: dict[str, Any] = {"status": parsed.value, "ended": utcnow(), "error": error}
-            conn.execute(_UPDATE_STEP_RUN, {"b_id": row.id, **values, **_logs(logs)})
+            direct.execute(conn, _UPDATE_STEP_RUN, {"b_id": row["id"], **values, **_logs(logs)})
             replaced = [link_name for link_name in outs if link_name in links["output"]]
             if replaced:
-                conn.execute(_DELETE_OUTPUTS, {"step_run_id": row.id, "names": replaced})
-            if outs:
-                conn.execute(step_run_artifacts.insert(), _artifact_rows(row.id, "output", outs))
+                conn.execute(_DELETE_OUTPUTS, {"step_run_id": row["id"], "names": replaced})
+            direct.insert(
+                conn, step_run_artifacts, _artifact_rows(row["id"], "output", outs)
+            )
             links["output"].update(outs)
             found = {
                 d: {k: v for k, v in named.items() if v is not None} for d, named in links.items()
             }
             return StepRunRecord.model_validate(
-                {**row._mapping, **values, "inputs": found["input"], "outputs": found["output"]}
+                {**row, **values, "inputs": found["input"], "outputs": found["output"]}
             )
 
         return self.write(work)

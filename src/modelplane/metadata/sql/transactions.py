@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from modelplane.errors import AlreadyExistsError, InvalidInputError, StoreError
 from modelplane.metadata.reads import Missing, Row, Runner
+from modelplane.metadata.sql import direct
 from modelplane.metadata.sql.queries import statement
 from modelplane.metadata.sql.rows import TRANSACTION_TIME
 from modelplane.metadata.sql.engine import (
@@ -115,8 +116,7 @@ class StoreCore:
         """Runs the declared queries (``queries.py``) on ``conn``, for ``metadata.reads``."""
 
         def run(name: str, variant: Mapping[str, Any], params: Mapping[str, Any]) -> list[Row]:
-            found = conn.execute(statement(name, self._dialect, dict(variant)), dict(params))
-            return [dict(row._mapping) for row in found]
+            return direct.rows(conn, statement(name, self._dialect, dict(variant)), params)
 
         return run
 
