@@ -1,6 +1,6 @@
 """Per-step and fixed overhead of the local orchestrator, on SQLite or a database server.
 
-    python benchmarks/bench_pipeline.py [--repeats 7] [--store-url postgresql+psycopg://…]
+    python benchmarks/bench_pipeline.py [--repeats 7] [--store-url postgresql+psycopg://…] [--calls]
 
 Prints medians of wall and CPU time (of this process): a trivial 1-step pipeline (fixed overhead
 of one run, in-process, store warm) and a 50-step chain of trivial steps (per-step overhead =
@@ -22,6 +22,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--store-url", default=None, help="a database URL (default: SQLite)")
+    parser.add_argument(
+        "--calls", action="store_true",
+        help="also count the Python function calls of a step (cProfile): a figure that reruns the same",
+    )
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="mp-bench-")
     os.environ["MODELPLANE_HOME"] = home
@@ -76,6 +80,22 @@ def main() -> None:
         print(
             f"{label}: fixed overhead, 1-step pipeline {single * 1000:.1f} ms; "
             f"{args.steps}-step chain {chained * 1000:.1f} ms; per-step overhead {per_step * 1000:.2f} ms"
+        )
+    if args.calls:
+        import cProfile
+        import pstats
+
+        def calls(fn) -> int:
+            profile = cProfile.Profile()
+            profile.enable()
+            fn()
+            profile.disable()
+            return pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+
+        single, chained = calls(one_step), calls(chain)
+        print(
+            f"python calls: 1-step pipeline {single}; {args.steps}-step chain {chained}; "
+            f"per step {(chained - single) / (args.steps - 1):.0f}"
         )
     print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 

@@ -181,9 +181,12 @@ def rows(conn: Connection, statement: Any, params: Mapping[str, Any] = {}) -> li
     keys = entry.keys
     if not any(results):
         return [dict(zip(keys, row)) for row in found]
+    columns = list(zip(keys, results))
     return [
-        {key: value if convert is None or value is None else convert(value)
-         for key, convert, value in zip(keys, results, row)}
+        {
+            key: value if convert is None or value is None else convert(value)
+            for (key, convert), value in zip(columns, row)
+        }
         for row in found
     ]
 
