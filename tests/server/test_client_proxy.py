@@ -56,19 +56,23 @@ def proxy() -> Iterator[str]:
     server.server_close()
 
 
+def _create_and_read(live_server: LiveServer, name: str) -> None:
+    store = HttpMetadataStore(live_server.url, token=live_server.admin_token)
+    try:
+        store.create_model(name)
+        assert store.get_model(name).name == name
+    finally:
+        store.close()
+
+
 def test_calls_go_through_the_proxy_the_environment_names(
     live_server: LiveServer, proxy: str, monkeypatch: pytest.MonkeyPatch, unique: str
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy)
     for name in ("NO_PROXY", "no_proxy", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
-    store = HttpMetadataStore(live_server.url, token=live_server.admin_token)
-    try:
-        store.create_model(unique)
-        assert store.get_model(unique).name == unique
-    finally:
-        store.close()
-    assert f"POST /api/v1/models" in _Forwarder.seen
+    _create_and_read(live_server, unique)
+    assert "POST /api/v1/models" in _Forwarder.seen
     assert f"GET /api/v1/models/{unique}" in _Forwarder.seen
 
 
@@ -77,10 +81,5 @@ def test_without_a_proxy_calls_go_straight_to_the_server(
 ) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    store = HttpMetadataStore(live_server.url, token=live_server.admin_token)
-    try:
-        store.create_model(unique)
-        assert store.get_model(unique).name == unique
-    finally:
-        store.close()
+    _create_and_read(live_server, unique)
     assert _Forwarder.seen == []
