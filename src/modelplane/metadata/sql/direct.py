@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-__all__ = ["execute", "first", "insert", "rows", "scalar"]
+__all__ = ["driver_error", "execute", "first", "insert", "rows", "scalar"]
 
 Row = dict[str, Any]
 
@@ -102,9 +102,7 @@ def _parameters(entry: _Compiled, params: Mapping[str, Any]) -> Any:
 
 
 def _run(conn: Connection, entry: _Compiled, params: Any, many: bool) -> Any:
-    raw = conn.connection.dbapi_connection
-    dialect = conn.dialect
-    cursor = raw.cursor()  # type: ignore[union-attr]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
             cursor.executemany(entry.sql, params)
@@ -112,16 +110,26 @@ def _run(conn: Connection, entry: _Compiled, params: Any, many: bool) -> Any:
             cursor.execute(entry.sql, params)
     except Exception as exc:
         cursor.close()
-        dbapi_error = dialect.loaded_dbapi.Error
-        if not isinstance(exc, dbapi_error):
-            raise
-        disconnected = dialect.is_disconnect(exc, raw, cursor)
-        if disconnected:
-            conn.invalidate(exc)
-        raise sa.exc.DBAPIError.instance(
-            entry.sql, params, exc, dbapi_error, connection_invalidated=disconnected, dialect=dialect
-        ) from exc
+        raise driver_error(conn, entry.sql, params, exc, cursor) from exc
     return cursor
+
+
+def driver_error(
+    conn: Connection, sql: str, params: Any, exc: Exception, cursor: Any = None
+) -> Exception:
+    """``exc``, raised by the driver for ``sql`` on ``conn``'s connection, as SQLAlchemy would
+    raise it (``IntegrityError``, ``OperationalError``…), so the store's retries see it; a dropped
+    connection is invalidated first. Anything that is not a driver error is left as it is."""
+    dialect = conn.dialect
+    dbapi_error = dialect.loaded_dbapi.Error
+    if not isinstance(exc, dbapi_error):
+        return exc
+    disconnected = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    if disconnected:
+        conn.invalidate(exc)
+    return sa.exc.DBAPIError.instance(
+        sql, params, exc, dbapi_error, connection_invalidated=disconnected, dialect=dialect
+    )
 
 
 def execute(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import time
 import zlib
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from sqlalchemy.pool import StaticPool
 
 from modelplane.errors import ConfigError, SchemaVersionError, StoreError
 from modelplane.metadata.json_depth import loads_within_depth
+from modelplane.metadata.sql.direct import driver_error
 
 __all__ = [
     "BUSY_TIMEOUT_ENV",
@@ -228,7 +228,7 @@ def _sqlite_on_begin(conn: Connection) -> None:
     try:
         driver.execute(statement)  # type: ignore[union-attr]
     except Exception as exc:  # as SQLAlchemy would raise it: a busy database is retried
-        raise sa.exc.DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
+        raise driver_error(conn, statement, (), exc) from exc
 
 
 # -- schema revisions ---------------------------------------------------------------------------
