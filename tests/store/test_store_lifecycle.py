@@ -12,7 +12,7 @@ import pytest
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.records import NewArtifactLink, NewArtifactVersion, RunRecord
-from modelplane.metadata.sql.lifecycle import SILENT_BEATS
+from modelplane.metadata.run_writes import SILENT_BEATS
 from modelplane.metadata.sql.store import SqlMetadataStore
 from modelplane.metadata.store import MetadataStore
 from tests.store.state import snapshot

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from modelplane.enums import ArtifactType
-from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from modelplane.metadata import reads
-from modelplane.metadata.reads import MAX_INT, MAX_NUMBER
+from modelplane.errors import InvalidInputError, NotFoundError
+from modelplane.metadata import reads, run_writes
+from modelplane.metadata.reads import MAX_NUMBER
 from modelplane.metadata.records import (
     ArtifactLineage,
     ArtifactModelLink,
@@ -20,13 +20,10 @@ from modelplane.metadata.records import (
     ArtifactVersionRecord,
     Page,
 )
-from modelplane.metadata.sql import direct
-from modelplane.metadata.sql.arguments import check_dict, check_tags, check_text, parse_kind
-from modelplane.metadata.sql.resolve import find_step_run, looks_like_id
+from modelplane.metadata.arguments import check_dict
 from modelplane.metadata.sql.rows import (
     ARTIFACT_VERSION_SELECT,
     artifact_version_record,
-    new_id,
     records_page,
     utcnow,
 )
@@ -42,9 +39,9 @@ from modelplane.metadata.sql.tables import (
     step_run_artifacts,
     step_runs,
 )
+from modelplane.metadata.sql.run_statements import in_transaction
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import MetadataTarget
-from modelplane.versioning import check_name
 
 __all__ = ["ArtifactsMixin"]
 
@@ -58,21 +55,6 @@ _METADATA_TARGETS: dict[str, tuple[sa.Table, sa.Column[Any], str]] = {
 }
 
 
-# Statements of create_artifact_version (once per step output), built once (see resolve.py).
-_ARTIFACT_ID = sa.select(artifacts.c.id).where(artifacts.c.name == sa.bindparam("name"))
-# Every check before the insert in one round trip: id free? producer there? artifact row?
-_PRECHECK = sa.select(
-    sa.select(artifact_versions.c.id).where(artifact_versions.c.id == sa.bindparam("id")).exists(),
-    sa.select(step_runs.c.id).where(step_runs.c.id == sa.bindparam("producer")).exists(),
-    _ARTIFACT_ID.scalar_subquery(),
-)
-_BUMP = (
-    artifacts.update()
-    .where(artifacts.c.id == sa.bindparam("b_id"))
-    .values(last_version=artifacts.c.last_version + 1)
-)
-_BUMP_RETURNING = _BUMP.returning(artifacts.c.last_version)
-_LAST_VERSION = sa.select(artifacts.c.last_version).where(artifacts.c.id == sa.bindparam("id"))
 _VERSION_BY_ID = ARTIFACT_VERSION_SELECT.where(artifact_versions.c.id == sa.bindparam("id"))
 
 
@@ -124,25 +106,6 @@ def _artifact_named(conn: Connection, name: str) -> Row[Any]:
     return row
 
 
-def _next_artifact_version(conn: Connection, name: str, artifact_id: str | None) -> tuple[str, int]:
-    """Get or create the artifact row and bump its counter; returns (artifact id, new number)."""
-    if artifact_id is None:
-        # A concurrent creator of the same name makes this INSERT fail on the unique key; the
-        # transaction then runs again and its first query finds the winner's row.
-        artifact_id = new_id()
-        direct.insert(
-            conn,
-            artifacts,
-            {"id": artifact_id, "name": name, "last_version": 0, "created": utcnow()},
-        )
-    if conn.dialect.update_returning:  # SQLite ≥ 3.35 and PostgreSQL: one statement, not two
-        number = direct.scalar(conn, _BUMP_RETURNING, {"b_id": artifact_id})
-    else:
-        direct.execute(conn, _BUMP, {"b_id": artifact_id})
-        number = direct.scalar(conn, _LAST_VERSION, {"id": artifact_id})
-    return artifact_id, int(number)
-
-
 class ArtifactsMixin(StoreCore):
     def create_artifact_version(
         self,
@@ -159,48 +122,12 @@ class ArtifactsMixin(StoreCore):
         metadata: dict[str, Any] | None = None,
         tags: Sequence[str] = (),
     ) -> ArtifactVersionRecord:
-        if not looks_like_id(id):
-            raise InvalidInputError(
-                f"The artifact version id {id!r} is not 32 lowercase hex digits.",
-                hint="Use uuid.uuid4().hex.",
-            )
-        check_name(name, "artifact")
-        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_INT:
-            raise InvalidInputError(
-                f"The artifact size {size!r} is not a byte count.", hint="Pass an int ≥ 0."
-            )
-        values: dict[str, Any] = {
-            "id": id,
-            "type": parse_kind(type).value,
-            "materializer": materializer,
-            "data_type": data_type,
-            "uri": uri,
-            "content_hash": check_text(content_hash, "content hash", 128),
-            "size": size,
-            "producer_step_run_id": producer_step_run_id,
-            "meta": check_dict(metadata, "artifact metadata"),
-            "tags": check_tags(tags),
-        }
-
-        def work(conn: Connection) -> ArtifactVersionRecord:
-            params = {"id": id, "producer": producer_step_run_id, "name": name}
-            checked = direct.rows(conn, _PRECHECK, params)[0]
-            id_taken, producer_found, artifact_id = checked.values()
-            if id_taken:
-                raise AlreadyExistsError(
-                    f"An artifact version with id {id!r} already exists.",
-                    hint="Use a fresh uuid.uuid4().hex.",
-                )
-            if producer_step_run_id is not None and not producer_found:
-                find_step_run(conn, producer_step_run_id)  # raises the NotFoundError
-            artifact_id, number = _next_artifact_version(conn, name, artifact_id)
-            row = {**values, "artifact_id": artifact_id, "version": number, "created": utcnow()}
-            direct.insert(conn, artifact_versions, row)
-            return ArtifactVersionRecord.model_validate(
-                {**row, "name": name, "metadata": row["meta"]}
-            )
-
-        return self.write(work)
+        work = run_writes.create_artifact_version(
+            id=id, name=name, type=type, materializer=materializer, data_type=data_type, uri=uri,
+            content_hash=content_hash, size=size, producer_step_run_id=producer_step_run_id,
+            metadata=metadata, tags=tags,
+        )
+        return ArtifactVersionRecord.model_validate(self.write(in_transaction(work)))
 
     def get_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:
         return self.read(

@@ -24,7 +24,7 @@ from modelplane.metadata.deployment_records import (
 )
 from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import Page
-from modelplane.metadata.sql.arguments import parse_records
+from modelplane.metadata.arguments import parse_records
 from modelplane.metadata.sql.resolve import find_model, find_version
 from modelplane.metadata.sql.rows import new_id, page, utcnow
 from modelplane.metadata.sql.tables import deployments, models

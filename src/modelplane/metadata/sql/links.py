@@ -12,7 +12,7 @@ from modelplane.errors import NotFoundError
 from modelplane.metadata import reads
 from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecord, Page, RunRecord
-from modelplane.metadata.sql.arguments import parse_kind
+from modelplane.metadata.arguments import parse_kind
 from modelplane.metadata.sql.resolve import find_model, find_run, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (
     ARTIFACT_VERSION_SELECT,

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.reads import MAX_INT, check_page
 from modelplane.metadata.records import MetricPoint, MetricSeries, NewMetricPoint, Page
-from modelplane.metadata.sql.arguments import parse_records
+from modelplane.metadata.arguments import parse_records
 from modelplane.metadata.sql.resolve import find_model, find_version
 from modelplane.metadata.sql.rows import utcnow
 from modelplane.metadata.sql.tables import metric_points, model_versions, pipeline_runs, step_runs

@@ -16,7 +16,7 @@ from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import AlreadyExistsError, InvalidInputError
 from modelplane.metadata import reads
 from modelplane.metadata.records import EnsuredVersion, ModelRecord, ModelVersionRecord, Page
-from modelplane.metadata.sql.arguments import (
+from modelplane.metadata.arguments import (
     check_card,
     check_dict,
     check_text,

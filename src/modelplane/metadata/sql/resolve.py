@@ -29,13 +29,18 @@ from modelplane.metadata.sql.tables import (
 from modelplane.versioning import VersionSpec, parse_version_spec
 
 __all__ = [
-    "artifact_version_exists",
+    "PIPELINE_BY_ID",
+    "PIPELINE_BY_NAME",
+    "RUN_BY_ID",
+    "RUN_BY_NAME",
+    "VERSION_BY_ID",
     "find_model",
     "find_pipeline",
     "find_run",
     "find_step_run",
     "find_version",
     "find_version_by_id",
+    "found_artifact_versions",
     "looks_like_id",
     "spec_key",
     "version_summary",
@@ -66,7 +71,7 @@ _VERSION_BY = {
     "id": _locking(_OF_MODEL.where(model_versions.c.id == sa.bindparam("key")), model_versions),
     "latest": _locking(_OF_MODEL.order_by(model_versions.c.number.desc()).limit(1), model_versions),
 }
-_VERSION_BY_ID = _locking(
+VERSION_BY_ID = _locking(
     MODEL_VERSION_SELECT.where(model_versions.c.id == sa.bindparam("key")), model_versions
 )
 _SUMMARY = (
@@ -75,10 +80,10 @@ _SUMMARY = (
     .order_by(model_versions.c.number.desc())
     .limit(_SUMMARY_SIZE + 1)
 )
-_PIPELINE_BY_NAME = sa.select(pipelines).where(pipelines.c.name == sa.bindparam("key"))
-_PIPELINE_BY_ID = sa.select(pipelines).where(pipelines.c.id == sa.bindparam("key"))
-_RUN_BY_ID = _locking(RUN_SELECT.where(pipeline_runs.c.id == sa.bindparam("key")), pipeline_runs)
-_RUN_BY_NAME = _locking(
+PIPELINE_BY_NAME = sa.select(pipelines).where(pipelines.c.name == sa.bindparam("key"))
+PIPELINE_BY_ID = sa.select(pipelines).where(pipelines.c.id == sa.bindparam("key"))
+RUN_BY_ID = _locking(RUN_SELECT.where(pipeline_runs.c.id == sa.bindparam("key")), pipeline_runs)
+RUN_BY_NAME = _locking(
     RUN_SELECT.where(pipeline_runs.c.name == sa.bindparam("key")), pipeline_runs
 )
 _STEP_RUN = _locking(
@@ -192,7 +197,7 @@ def find_version(
 
 
 def find_version_by_id(conn: Connection, model_version_id: str, *, lock: bool = False) -> Row[Any]:
-    row = conn.execute(_VERSION_BY_ID[lock], {"key": model_version_id}).first()
+    row = conn.execute(VERSION_BY_ID[lock], {"key": model_version_id}).first()
     if row is None:
         raise NotFoundError(
             f"Model version {model_version_id!r} does not exist.",
@@ -203,9 +208,9 @@ def find_version_by_id(conn: Connection, model_version_id: str, *, lock: bool = 
 
 
 def find_pipeline(conn: Connection, pipeline: str) -> Row[Any]:
-    row = conn.execute(_PIPELINE_BY_NAME, {"key": pipeline}).first()
+    row = conn.execute(PIPELINE_BY_NAME, {"key": pipeline}).first()
     if row is None and looks_like_id(pipeline):
-        row = conn.execute(_PIPELINE_BY_ID, {"key": pipeline}).first()
+        row = conn.execute(PIPELINE_BY_ID, {"key": pipeline}).first()
     if row is None:
         existing = _names(conn, pipelines.c.name)
         raise NotFoundError(
@@ -218,9 +223,9 @@ def find_pipeline(conn: Connection, pipeline: str) -> Row[Any]:
 
 def find_run(conn: Connection, run: str, *, lock: bool = False) -> Row[Any]:
     """The run with id or name ``run`` (RUN_SELECT columns)."""
-    row = conn.execute(_RUN_BY_ID[lock], {"key": run}).first() if looks_like_id(run) else None
+    row = conn.execute(RUN_BY_ID[lock], {"key": run}).first() if looks_like_id(run) else None
     if row is None:
-        row = conn.execute(_RUN_BY_NAME[lock], {"key": run}).first()
+        row = conn.execute(RUN_BY_NAME[lock], {"key": run}).first()
     if row is None:
         raise NotFoundError(
             f"Run {run!r} does not exist.", hint="Check it with `modelplane run list`."
@@ -239,20 +244,8 @@ def find_step_run(conn: Connection, step_run_id: str, *, lock: bool = False) -> 
     return row
 
 
-def artifact_version_exists(conn: Connection, ids: list[str], what: str) -> None:
-    """Raise NotFoundError unless every id in ``ids`` is a stored artifact version."""
-    wanted = set(ids)
-    if not wanted:
-        return
-    if len(wanted) <= _ONE_BY_ONE:  # a few indexed lookups cost less than one IN list
-        found = {
-            av_id for av_id in wanted if direct.rows(conn, _ARTIFACT_VERSION, {"id": av_id})
-        }
-    else:
-        found = set(conn.execute(_ARTIFACT_VERSIONS, {"ids": list(wanted)}).scalars())
-    missing = sorted(wanted - found)
-    if missing:
-        raise NotFoundError(
-            f"The {what} names artifact version {missing[0]!r}, which does not exist.",
-            hint="Pass the id of a stored artifact version (it may have been deleted).",
-        )
+def found_artifact_versions(conn: Connection, ids: set[str]) -> set[str]:
+    """Those of ``ids`` that are stored artifact versions."""
+    if len(ids) <= _ONE_BY_ONE:  # a few indexed lookups cost less than one IN list
+        return {av_id for av_id in ids if direct.rows(conn, _ARTIFACT_VERSION, {"id": av_id})}
+    return set(conn.execute(_ARTIFACT_VERSIONS, {"ids": list(ids)}).scalars())

@@ -20,7 +20,7 @@ from modelplane.enums import ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import Page, WebhookDeliveryRecord, WebhookRecord
-from modelplane.metadata.sql.arguments import check_text
+from modelplane.metadata.arguments import check_text
 from modelplane.metadata.sql.rows import count, new_id, page, utcnow
 from modelplane.metadata.sql.tables import models, webhook_deliveries, webhooks
 from modelplane.metadata.sql.transactions import StoreCore

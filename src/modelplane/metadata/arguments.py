@@ -1,4 +1,5 @@
-"""Checks on argument values, run before any query so that bad input changes nothing."""
+"""Checks on argument values, run before any query so that bad input changes nothing (by the SQL
+store and by the writes of `run_writes`, which no SQL imports)."""
 
 from __future__ import annotations
 

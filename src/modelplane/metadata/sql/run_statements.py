@@ -1,0 +1,230 @@
+"""The statements of a pipeline run's writes (``metadata.run_writes``), declared once, and the
+SQL store's transaction that runs them by name.
+
+Every statement is built once here with bind parameters and runs through ``direct`` (compiled
+once per dialect, on the driver's connection). INSERT and UPDATE statements name the columns
+they set, so each has one SQL text whatever the dialect. Lookups that may take a row lock
+(``FOR UPDATE``, nothing on SQLite) are declared under ``….locked``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, NoReturn
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from modelplane.enums import ExecutionStatus
+from modelplane.errors import NotFoundError
+from modelplane.metadata.reads import Row
+from modelplane.metadata.sql import direct
+from modelplane.metadata.sql.metrics import replay_metric_points
+from modelplane.metadata.sql.resolve import (
+    PIPELINE_BY_ID,
+    PIPELINE_BY_NAME,
+    RUN_BY_ID,
+    RUN_BY_NAME,
+    VERSION_BY_ID,
+    find_pipeline,
+    find_run,
+    find_step_run,
+    find_version_by_id,
+    found_artifact_versions,
+)
+from modelplane.metadata.sql.rows import RUN_SELECT, STEP_RUN_SELECT, utcnow
+from modelplane.metadata.sql.step_changes import replay_step_changes, step_meta
+from modelplane.metadata.sql.tables import (
+    artifact_versions,
+    artifacts,
+    model_version_runs,
+    model_versions,
+    pipeline_runs,
+    pipelines,
+    step_run_artifacts,
+    step_runs,
+)
+
+__all__ = ["STATEMENTS", "SqlTransaction", "in_transaction"]
+
+_RUNNING = ExecutionStatus.RUNNING.value
+
+
+def _binds(table: sa.Table, keys: Sequence[str]) -> dict[sa.Column[Any], Any]:
+    return {table.c[key]: sa.bindparam(key, type_=table.c[key].type) for key in keys}
+
+
+def _insert(table: sa.Table, *keys: str) -> sa.Insert:
+    return table.insert().values(_binds(table, keys))
+
+
+def _update(table: sa.Table, *keys: str) -> sa.Update:
+    """An UPDATE of the row with id ``b_id`` setting ``keys``."""
+    return table.update().where(table.c.id == sa.bindparam("b_id")).values(_binds(table, keys))
+
+
+_RUN_COLUMNS = (
+    "id", "name", "pipeline_id", "status", "orchestrator", "parameters", "config", "extra",
+    "model_version_id", "created", "ended", "error", "host", "pid", "heartbeat",
+    "heartbeat_seconds", "discard_on_failure",
+)
+_STEP_RUN_COLUMNS = (
+    "id", "run_id", "name", "step_name", "status", "cache_key", "source_hash", "parameters",
+    "upstream", "cached_from", "meta", "created", "ended",
+)
+_ARTIFACT_VERSION_COLUMNS = (
+    "id", "artifact_id", "version", "type", "materializer", "data_type", "uri", "content_hash",
+    "size", "producer_step_run_id", "meta", "tags", "created",
+)
+_ARTIFACT_ID = sa.select(artifacts.c.id).where(artifacts.c.name == sa.bindparam("name"))
+# The run a new step run belongs to, and whether the step name is taken in it: one query.
+_STEP_NAME_TAKEN = (
+    sa.select(step_runs.c.id)
+    .where(step_runs.c.run_id == pipeline_runs.c.id, step_runs.c.name == sa.bindparam("name"))
+    .exists()
+)
+# An output whose artifact version was deleted is still linked, with a NULL id (ON DELETE SET
+# NULL); such a step run cannot serve a cache hit.
+_LOST_OUTPUT = (
+    sa.select(step_run_artifacts.c.id)
+    .where(
+        step_run_artifacts.c.step_run_id == step_runs.c.id,
+        step_run_artifacts.c.direction == "output",
+        step_run_artifacts.c.artifact_version_id.is_(None),
+    )
+    .exists()
+)
+_BUMP = (
+    artifacts.update()
+    .where(artifacts.c.id == sa.bindparam("b_id"))
+    .values(last_version=artifacts.c.last_version + 1)
+)
+
+STATEMENTS: dict[str, Any] = {
+    # pipelines
+    "pipeline.by_name": PIPELINE_BY_NAME,
+    "pipeline.by_id": PIPELINE_BY_ID,
+    "pipeline.insert": _insert(pipelines, "id", "name", "spec", "created", "updated"),
+    "pipeline.update": _update(pipelines, "spec", "updated"),
+    # runs
+    "run.by_id": RUN_BY_ID[False],
+    "run.by_name": RUN_BY_NAME[False],
+    "run.locked.by_id": RUN_BY_ID[True],
+    "run.locked.by_name": RUN_BY_NAME[True],
+    "run.name_taken": sa.select(pipeline_runs.c.id).where(
+        pipeline_runs.c.name == sa.bindparam("name")
+    ),
+    "run.insert": _insert(pipeline_runs, *_RUN_COLUMNS),
+    "run.link_version": _insert(model_version_runs, "model_version_id", "run_id", "created"),
+    "run.finish": _update(pipeline_runs, "status", "ended", "error"),
+    "run.fail_steps": step_runs.update()
+    .where(step_runs.c.run_id == sa.bindparam("b_run_id"), step_runs.c.status == _RUNNING)
+    .values(_binds(step_runs, ("status", "ended", "error"))),
+    "run.beat": pipeline_runs.update()
+    .where(pipeline_runs.c.id == sa.bindparam("b_id"), pipeline_runs.c.status == _RUNNING)
+    .values(_binds(pipeline_runs, ("heartbeat",))),
+    "runs.beating": RUN_SELECT.where(
+        pipeline_runs.c.status == _RUNNING, pipeline_runs.c.heartbeat_seconds.is_not(None)
+    ),
+    "model_version.exists": VERSION_BY_ID[False],
+    "model_version.delete": model_versions.delete().where(
+        model_versions.c.id == sa.bindparam("id")
+    ),
+    # step runs
+    "step_run.run.by_id": sa.select(
+        pipeline_runs.c.id, pipeline_runs.c.name, _STEP_NAME_TAKEN.label("taken")
+    ).where(pipeline_runs.c.id == sa.bindparam("key")),
+    "step_run.run.by_name": sa.select(
+        pipeline_runs.c.id, pipeline_runs.c.name, _STEP_NAME_TAKEN.label("taken")
+    ).where(pipeline_runs.c.name == sa.bindparam("key")),
+    "step_run.insert": _insert(step_runs, *_STEP_RUN_COLUMNS),
+    "step_run.link": _insert(
+        step_run_artifacts, "step_run_id", "direction", "name", "artifact_version_id"
+    ),
+    "step_run.locked": STEP_RUN_SELECT.where(step_runs.c.id == sa.bindparam("id")).with_for_update(),
+    # Every link of one step run, deleted artifacts (NULL ids) included.
+    "step_run.links": sa.select(
+        step_run_artifacts.c.direction,
+        step_run_artifacts.c.name,
+        step_run_artifacts.c.artifact_version_id,
+    ).where(step_run_artifacts.c.step_run_id == sa.bindparam("id")),
+    "step_run.finish": _update(step_runs, "status", "ended", "error"),
+    "step_run.finish_with_logs": _update(step_runs, "status", "ended", "error", "logs"),
+    "step_run.unlink_output": step_run_artifacts.delete().where(
+        step_run_artifacts.c.step_run_id == sa.bindparam("b_step_run_id"),
+        step_run_artifacts.c.direction == "output",
+        step_run_artifacts.c.name == sa.bindparam("b_name"),
+    ),
+    "step_run.cached": STEP_RUN_SELECT.where(
+        step_runs.c.cache_key == sa.bindparam("cache_key"),
+        step_runs.c.status.in_([ExecutionStatus.COMPLETED.value, ExecutionStatus.CACHED.value]),
+        ~_LOST_OUTPUT,
+    )
+    .order_by(step_runs.c.created.desc(), step_runs.c.id.desc())
+    .limit(1),
+    # artifact versions: every check before the insert in one round trip (id free? producer
+    # there? artifact row?), then the artifact's counter bumped (``RETURNING`` where it exists)
+    "artifact_version.precheck": sa.select(
+        sa.select(artifact_versions.c.id)
+        .where(artifact_versions.c.id == sa.bindparam("id"))
+        .exists(),
+        sa.select(step_runs.c.id).where(step_runs.c.id == sa.bindparam("producer")).exists(),
+        _ARTIFACT_ID.scalar_subquery(),
+    ),
+    "artifact.insert": _insert(artifacts, "id", "name", "last_version", "created"),
+    "artifact.bump": _BUMP,
+    "artifact.bump_returning": _BUMP.returning(artifacts.c.last_version),
+    "artifact.last_version": sa.select(artifacts.c.last_version).where(
+        artifacts.c.id == sa.bindparam("id")
+    ),
+    "artifact_version.insert": _insert(artifact_versions, *_ARTIFACT_VERSION_COLUMNS),
+}
+
+# What ``missing`` asks to explain a name or id that matched nothing: each raises NotFoundError.
+_EXPLAIN = {
+    "run": find_run,
+    "step run": find_step_run,
+    "pipeline": find_pipeline,
+    "model version": find_version_by_id,
+}
+
+
+class SqlTransaction:
+    """``run_writes.Transaction`` over one of the SQL store's open transactions."""
+
+    __slots__ = ("conn", "update_returning")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.update_returning = bool(conn.dialect.update_returning)
+
+    def rows(self, name: str, params: Mapping[str, Any]) -> list[Row]:
+        return direct.rows(self.conn, STATEMENTS[name], params)
+
+    def execute(self, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
+        return direct.execute(self.conn, STATEMENTS[name], params)
+
+    def now(self) -> datetime:
+        return utcnow()
+
+    def existing_artifact_versions(self, ids: set[str]) -> set[str]:
+        return found_artifact_versions(self.conn, ids)
+
+    def missing(self, kind: str, key: str) -> NoReturn:
+        _EXPLAIN[kind](self.conn, key)
+        # Found now, though the lookup before did not see it (another writer, between the two).
+        raise NotFoundError(f"The {kind} {key!r} does not exist.", hint="Retry the call.")
+
+    def replay(
+        self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None
+    ) -> dict[str, Any]:
+        replay_step_changes(self.conn, cached_from, step_run_id, replay_to)
+        replay_metric_points(self.conn, cached_from, step_run_id, run_id, replay_to)
+        return step_meta(self.conn, step_run_id)
+
+
+def in_transaction(work: Any) -> Any:
+    """``work`` (a ``run_writes`` operation's) as a function of the SQL store's connection, for
+    ``StoreCore.write``."""
+    return lambda conn: work(SqlTransaction(conn))
