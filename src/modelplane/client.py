@@ -47,13 +47,25 @@ def _open_metadata_store(settings: Settings) -> MetadataStore:
                     settings.store_url, token=settings.api_token, project=settings.project
                 )
             else:
-                from modelplane.metadata.sql.store import SqlMetadataStore
-
                 if settings.store_url == default_store_url(settings.home):
                     settings.home.mkdir(parents=True, exist_ok=True)  # only the default's folder
-                store = SqlMetadataStore(settings.store_url, project=settings.project)
+                store = _open_sql_store(settings)
             _OPEN_STORES[key] = store
         return store
+
+
+def _open_sql_store(settings: Settings) -> MetadataStore:
+    """A local SQLite file's store runs a pipeline's writes without SQLAlchemy (``LocalStore``);
+    any other database's is the SQL store."""
+    from modelplane.metadata.light import sqlite_path
+
+    if sqlite_path(settings.store_url) is not None:
+        from modelplane.metadata.local_store import LocalStore
+
+        return LocalStore(settings.store_url, project=settings.project)  # type: ignore[return-value]
+    from modelplane.metadata.sql.store import SqlMetadataStore
+
+    return SqlMetadataStore(settings.store_url, project=settings.project)
 
 
 def close_open_stores() -> None:

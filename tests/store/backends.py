@@ -24,6 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from modelplane.metadata.local_store import LocalStore
 from modelplane.metadata.sql.engine import make_engine
 from modelplane.metadata.sql.store import SqlMetadataStore
 from modelplane.metadata.sql.tables import ALL_TABLES, metadata, projects
@@ -69,6 +70,19 @@ def sqlite_store(tmp_path: Path) -> Iterator[MetadataStore]:
     store = SqlMetadataStore(f"sqlite:///{path}")
     try:
         yield store
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def local_store(tmp_path: Path) -> Iterator[MetadataStore]:
+    """The store ``Client`` opens on a local SQLite file: a pipeline's writes without SQLAlchemy,
+    everything else (and whatever those writes hand back) through the SQL store."""
+    path = tmp_path / "store.db"
+    shutil.copyfile(_sqlite_template(), path)
+    store = LocalStore(f"sqlite:///{path}")
+    try:
+        yield store  # type: ignore[misc]
     finally:
         store.close()
 
@@ -197,6 +211,7 @@ BACKENDS: dict[str, BackendFactory] = {
     "sqlite": sqlite_store,
     "postgresql": _SERVERS["postgresql"].store,
     "mysql": _SERVERS["mysql"].store,
+    "local": local_store,
 }
 # The backends that are SQL databases (migration and engine tests run only on these).
 SQL_BACKENDS = ("sqlite", "postgresql", "mysql")

@@ -13,6 +13,7 @@ from modelplane.errors import InvalidInputError
 from modelplane.metadata.http import HttpMetadataStore
 from modelplane.metadata.json_depth import MAX_JSON_DEPTH, TOO_DEEP_MARKER, loads_within_depth
 from modelplane.metadata.records import ModelVersionRecord, Page
+from modelplane.metadata.local_store import LocalStore
 from modelplane.metadata.sql.store import SqlMetadataStore
 from modelplane.metadata.store import MetadataStore
 from tests.store import http_backend
@@ -37,6 +38,8 @@ def _engine(store: MetadataStore) -> sa.Engine:
     """The database behind ``store``: its own, or the one the HTTP backend's server uses."""
     if isinstance(store, HttpMetadataStore):
         return http_backend._server()[1]
+    if isinstance(store, LocalStore):
+        store = store.full
     assert isinstance(store, SqlMetadataStore)
     return store._engine
 

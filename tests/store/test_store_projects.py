@@ -11,6 +11,7 @@ import pytest
 from modelplane.enums import TokenRole
 from modelplane.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from modelplane.metadata.http import HttpMetadataStore
+from modelplane.metadata.local_store import LocalStore
 from modelplane.metadata.sql.store import SqlMetadataStore
 from modelplane.metadata.store import MetadataStore
 from tests.store.state import ArtifactFactory, snapshot
@@ -20,6 +21,8 @@ Opener = Callable[[str], MetadataStore]
 
 def _open(store: MetadataStore, project: str) -> MetadataStore:
     """The same backend's store, acting in ``project``."""
+    if isinstance(store, LocalStore):
+        return LocalStore(store.url, project=project)
     if isinstance(store, SqlMetadataStore):
         return SqlMetadataStore(store.url, project=project)
     assert isinstance(store, HttpMetadataStore)

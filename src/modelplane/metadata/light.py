@@ -2,7 +2,7 @@
 
 SQLAlchemy and pydantic take about half a second to import on a small machine, several times what
 a command like ``model version describe NAME production`` may cost in all. For a SQLite file at
-the schema revision of ``sqlite_reads.json`` (the declared queries compiled by
+the schema revision of ``sqlite_statements.json`` (the declared queries compiled by
 ``metadata.sql.catalogue``), this reader runs the same statements with the standard library and
 returns rows as the records' JSON (what ``record.model_dump(mode="json")`` gives).
 
@@ -27,7 +27,7 @@ from modelplane.metadata import reads
 
 __all__ = ["LightReader", "Unavailable", "open_reader", "sqlite_path"]
 
-_CATALOGUE = Path(__file__).with_name("sqlite_reads.json")
+_CATALOGUE = Path(__file__).with_name("sqlite_statements.json")
 _OFF = "MODELPLANE_LIGHT_READS"
 
 

@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from modelplane._version import __version__
 from modelplane.client import Client
 from modelplane.config import Settings
+from modelplane.metadata.local_store import LocalStore
 from modelplane.errors import (
     AlreadyExistsError,
     ArtifactError,
@@ -293,6 +294,9 @@ def create_app(
             hint="Pass --store-url sqlite:///… or postgresql+psycopg://… to "
             "`modelplane server start`.",
         )
+    if isinstance(client.store, LocalStore):
+        # Every call the server makes runs in the SQL store's transactions (idempotency keys).
+        client = Client(client.settings, store=client.store.full, artifact_store=client.artifact_store)
     # The server hands out only bytes under its own artifact root, whatever URI a record holds.
     client.artifact_store.read_anywhere = False
     stores = ProjectStores(client.store, client.artifact_store)

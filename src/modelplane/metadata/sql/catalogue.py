@@ -1,11 +1,14 @@
-"""Compile every variant of the declared read queries (``queries.py``) to SQLite text.
+"""Compile every variant of the declared read queries (``queries.py``) and every statement of a
+pipeline run's writes (``run_statements.py``) to SQLite text.
 
-The result, ``metadata/sqlite_reads.json``, is generated and shipped with the package: the light
-reader (``metadata.light``) runs its statements with the standard library's ``sqlite3``. Each
-entry keeps the SQL, the order of its parameters (and the values of those SQLAlchemy bound
-itself) and, per result column, how to turn the stored text into the record's JSON value and
-what a NULL stands for. ``tests/cli/test_light_reads.py`` fails when the file is not
-what this module writes; regenerate it with::
+The result, ``metadata/sqlite_statements.json``, is generated and shipped with the package: the
+light reader (``metadata.light``) and the local store (``metadata.local_store``) run its
+statements with the standard library's ``sqlite3``. Each entry keeps the SQL, the order of its
+parameters (and the values of those SQLAlchemy bound itself) and how to convert values: for a
+read, per result column, how to turn the stored text into the record's JSON value and what a NULL
+stands for; for a write, which parameters are times, JSON or booleans, and the same of its result
+columns. ``tests/cli/test_light_reads.py`` fails when the file is not what this module writes;
+regenerate it with::
 
     python -m modelplane.metadata.sql.catalogue
 """
@@ -30,11 +33,12 @@ from modelplane.metadata.records import (
 )
 from modelplane.metadata.sql.engine import SCHEMA_HEAD
 from modelplane.metadata.sql.queries import all_variants, statement
+from modelplane.metadata.sql.run_statements import STATEMENTS
 from modelplane.metadata.sql.tables import UtcDateTime
 
 __all__ = ["CATALOGUE_PATH", "catalogue_text", "compile_catalogue"]
 
-CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "sqlite_reads.json"
+CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "sqlite_statements.json"
 # The record each query's rows fill: a NULL column takes the record's default ({} for gates).
 _RECORD_OF = {
     "models": ModelRecord,
@@ -49,14 +53,25 @@ _RECORD_OF = {
 }
 
 
-def _kind(column: sa.ColumnElement[Any]) -> str | None:
-    if isinstance(column.type, UtcDateTime):
+def _kind(column: Any) -> str | None:
+    return _kind_of(column.type)
+
+
+def _kind_of(kind: Any) -> str | None:
+    if isinstance(kind, UtcDateTime):
         return "time"
-    if isinstance(column.type, sa.JSON):
+    if isinstance(kind, sa.JSON):
         return "json"
-    if isinstance(column.type, sa.Boolean):
+    if isinstance(kind, sa.Boolean):
         return "bool"
     return None
+
+
+def _value_kind(kind: Any) -> str | None:
+    """``_kind_of``, and ``float`` for a float column, which SQLAlchemy converts on the way in."""
+    if isinstance(kind, sa.Float):
+        return "float"
+    return _kind_of(kind)
 
 
 def _column(name: str, column: sa.ColumnElement[Any], record: Any) -> list[Any]:
@@ -65,6 +80,24 @@ def _column(name: str, column: sa.ColumnElement[Any], record: Any) -> list[Any]:
     if field is not None and not field.is_required():
         if_null = field.get_default(call_default_factory=True)
     return [name, _kind(column), if_null]
+
+
+def _write_entry(name: str, statement: Any, dialect: Any) -> dict[str, Any]:
+    compiled = statement.compile(dialect=dialect)
+    if compiled.post_compile_params or compiled.literal_execute_params:
+        raise ValueError(f"{name}: a statement run without SQLAlchemy needs one SQL text")
+    return {
+        "sql": compiled.string,
+        "params": list(compiled.positiontup or []),
+        "fixed": {k: v for k, v in compiled.params.items() if v is not None},
+        "binds": {
+            name: kind
+            for name, bind in compiled.binds.items()
+            if (kind := _value_kind(bind.type)) is not None and name in (compiled.positiontup or [])
+        },
+        # As ``direct`` names them: the keys SQLAlchemy gives the result columns.
+        "columns": [[column[0], _value_kind(column[3])] for column in compiled._result_columns],
+    }
 
 
 def compile_catalogue() -> dict[str, Any]:
@@ -81,7 +114,8 @@ def compile_catalogue() -> dict[str, Any]:
             "fixed": {k: v for k, v in compiled.params.items() if v is not None},
             "columns": [_column(c.key, c, record) for c in select.selected_columns],
         }
-    return {"schema_revision": SCHEMA_HEAD, "queries": queries}
+    writes = {name: _write_entry(name, statement, dialect) for name, statement in STATEMENTS.items()}
+    return {"schema_revision": SCHEMA_HEAD, "queries": queries, "writes": writes}
 
 
 def catalogue_text(catalogue: dict[str, Any] | None = None) -> str:
@@ -91,7 +125,11 @@ def catalogue_text(catalogue: dict[str, Any] | None = None) -> str:
 def main() -> None:
     catalogue = compile_catalogue()
     CATALOGUE_PATH.write_text(catalogue_text(catalogue), encoding="utf-8")
-    print(f"wrote {CATALOGUE_PATH} ({len(catalogue['queries'])} queries)", file=sys.stderr)
+    print(
+        f"wrote {CATALOGUE_PATH} ({len(catalogue['queries'])} queries, "
+        f"{len(catalogue['writes'])} write statements)",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ from sqlalchemy.pool import StaticPool
 from modelplane.errors import ConfigError, SchemaVersionError, StoreError
 from modelplane.metadata.json_depth import loads_within_depth
 from modelplane.metadata.sql.direct import driver_error
+from modelplane.metadata.sqlite_settings import (
+    BUSY_TIMEOUT_ENV,
+    busy_timeout,
+    configure,
+)
 
 __all__ = [
     "BUSY_TIMEOUT_ENV",
@@ -50,8 +55,6 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Execution option that makes the SQLite "begin" hook take the write lock up front.
 IMMEDIATE = "modelplane_sqlite_immediate"
 # How long a write waits for a lock another process holds before it fails (seconds).
-BUSY_TIMEOUT_ENV = "MODELPLANE_BUSY_TIMEOUT"
-DEFAULT_BUSY_TIMEOUT = 30.0
 _LOCK_NAME = "modelplane_schema_migration"
 _PG_LOCK_KEY = zlib.crc32(_LOCK_NAME.encode())
 
@@ -97,25 +100,6 @@ def display_url(url: str | sa.URL) -> str:
         )
     except sa.exc.ArgumentError:
         return str(url)
-
-
-def busy_timeout() -> float:
-    """Seconds a write waits for a lock another process holds: ``MODELPLANE_BUSY_TIMEOUT``, or 30.
-    SQLite's busy timeout, and how long the store retries a busy database before it fails."""
-    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_BUSY_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 86_400:
-        raise ConfigError(
-            f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds from 0 to 86400.",
-            hint=f"Set the seconds a write may wait for another process's lock, or leave it unset "
-            f"for {DEFAULT_BUSY_TIMEOUT:g}.",
-        )
-    return value
 
 
 def make_engine(url: str) -> Engine:
@@ -203,17 +187,8 @@ def _check_sqlite_file(path: Path) -> None:
 
 def _sqlite_on_connect(in_memory: bool) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # The driver's own transaction handling never begins before DDL and cannot BEGIN
-        # IMMEDIATE; turn it off and let the "begin" hook below emit BEGIN.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        # The busy timeout first: switching a new file to WAL needs a lock another opener may hold.
-        cursor.execute(f"PRAGMA busy_timeout = {max(1, round(busy_timeout() * 1000))}")
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
+        # BEGIN is left to the "begin" hook below (BEGIN IMMEDIATE for a writer).
+        configure(dbapi_connection, in_memory=in_memory)
 
     return on_connect
 

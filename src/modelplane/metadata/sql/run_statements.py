@@ -33,7 +33,12 @@ from modelplane.metadata.sql.resolve import (
     find_version_by_id,
     found_artifact_versions,
 )
-from modelplane.metadata.sql.rows import RUN_SELECT, STEP_RUN_SELECT, utcnow
+from modelplane.metadata.sql.rows import (
+    ARTIFACT_VERSION_SELECT,
+    RUN_SELECT,
+    STEP_RUN_SELECT,
+    utcnow,
+)
 from modelplane.metadata.sql.step_changes import replay_step_changes, step_meta
 from modelplane.metadata.sql.tables import (
     artifact_versions,
@@ -158,7 +163,11 @@ STATEMENTS: dict[str, Any] = {
     ),
     "step_run.cached": STEP_RUN_SELECT.where(
         step_runs.c.cache_key == sa.bindparam("cache_key"),
-        step_runs.c.status.in_([ExecutionStatus.COMPLETED.value, ExecutionStatus.CACHED.value]),
+        # Not ``IN (…)``: a list is expanded at execution, and each statement here has one text.
+        sa.or_(
+            step_runs.c.status == ExecutionStatus.COMPLETED.value,
+            step_runs.c.status == ExecutionStatus.CACHED.value,
+        ),
         ~_LOST_OUTPUT,
     )
     .order_by(step_runs.c.created.desc(), step_runs.c.id.desc())
@@ -179,6 +188,15 @@ STATEMENTS: dict[str, Any] = {
         artifacts.c.id == sa.bindparam("id")
     ),
     "artifact_version.insert": _insert(artifact_versions, *_ARTIFACT_VERSION_COLUMNS),
+    # for the local store's transaction (``metadata.local_store``), which looks ids up one by one
+    # and reads artifact versions and a cache hit's metadata without SQLAlchemy
+    "artifact_version.exists": sa.select(artifact_versions.c.id).where(
+        artifact_versions.c.id == sa.bindparam("id")
+    ),
+    "artifact_version.by_id": ARTIFACT_VERSION_SELECT.where(
+        artifact_versions.c.id == sa.bindparam("id")
+    ),
+    "step_run.meta": sa.select(step_runs.c.meta).where(step_runs.c.id == sa.bindparam("id")),
 }
 
 # What ``missing`` asks to explain a name or id that matched nothing: each raises NotFoundError.

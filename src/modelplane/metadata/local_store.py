@@ -1,0 +1,411 @@
+"""The store of a local SQLite file: a pipeline's writes and lookups without SQLAlchemy.
+
+SQLAlchemy takes longer to import than a small pipeline takes to run, and its transaction
+machinery costs more than SQLite's work for the statements of one step. ``LocalStore`` runs the
+writes of ``metadata.run_writes`` (a run, its steps, their outputs) on its own ``sqlite3``
+connection, with the same statements SQLAlchemy would send (compiled once into
+``sqlite_statements.json`` by ``metadata.sql.catalogue``) and the values converted as SQLAlchemy
+converts them, so either can read what the other wrote. Everything else goes to the SQL store
+(``SqlMetadataStore``), opened on first need.
+
+The SQL store stays the authority. A call the local path does not take on (a model link, a cache
+hit that repeats model changes, a name that matches nothing and must be explained, a busy
+database, a lost race, any SQLite error) is rolled back whole and made again through it, so it
+answers exactly as it would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from modelplane.config import DEFAULT_PROJECT
+from modelplane.enums import ExecutionStatus
+from modelplane.errors import ModelplaneError
+from modelplane.metadata import run_writes
+from modelplane.metadata.json_depth import loads_within_depth
+from modelplane.metadata.light import LightReader, Unavailable, sqlite_path
+from modelplane.metadata.reads import Row
+from modelplane.metadata.sqlite_settings import configure
+from modelplane.metadata.store_types import STEP_CHANGES_KEY
+
+if TYPE_CHECKING:
+    from modelplane.metadata.records import CompletedStep, Page, RunRecord
+    from modelplane.metadata.sql.store import SqlMetadataStore
+
+__all__ = ["LocalStore", "LightTransaction"]
+
+_CATALOGUE = Path(__file__).with_name("sqlite_statements.json")
+_OFF = "MODELPLANE_LIGHT_READS"
+_FULL = object()  # what a local attempt returns when the SQL store must make the call
+
+
+# -- values as SQLAlchemy stores and reads them on SQLite -----------------------------------------
+
+
+def _bind_time(value: datetime | None) -> str | None:
+    # UtcDateTime: naive UTC, written as SQLite's DATETIME text, microseconds always.
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (
+        value.year, value.month, value.day, value.hour, value.minute, value.second,
+        value.microsecond,
+    )  # fmt: skip
+
+
+def _read_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+
+
+_BIND: dict[str, Callable[[Any], Any]] = {
+    "time": _bind_time,
+    "json": json.dumps,  # None too: a JSON column stores it as 'null', as SQLAlchemy does
+    "bool": lambda value: None if value is None else int(value),
+    "float": lambda value: None if value is None else float(value),
+}
+_READ: dict[str | None, Callable[[Any], Any] | None] = {
+    None: None,
+    "time": _read_time,
+    "json": loads_within_depth,
+    "bool": bool,
+    "float": float,
+}
+
+
+class _Statement:
+    """One compiled statement of the catalogue, with its parameters' and columns' converters."""
+
+    __slots__ = ("sql", "order", "keys", "readers")
+
+    def __init__(self, entry: Mapping[str, Any]) -> None:
+        self.sql: str = entry["sql"]
+        fixed, binds = entry["fixed"], entry["binds"]
+        # Per parameter: (name, converter, the value the statement binds itself if any).
+        self.order = [(name, _BIND.get(binds.get(name, "")), fixed.get(name)) for name in entry["params"]]
+        self.keys = [key for key, _ in entry["columns"]]
+        self.readers = [_READ[kind] for _, kind in entry["columns"]]
+
+    def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            (params[name] if convert is None else convert(params[name])) if name in params else fixed
+            for name, convert, fixed in self.order
+        )
+
+    def rows(self, found: list[tuple[Any, ...]]) -> list[Row]:
+        keys, readers = self.keys, self.readers
+        return [
+            {
+                key: value if read is None or value is None else read(value)
+                for key, read, value in zip(keys, readers, row)
+            }
+            for row in found
+        ]
+
+
+class LightTransaction:
+    """``run_writes.Transaction`` on an open ``sqlite3`` transaction. It explains nothing and
+    replays nothing: ``Unavailable`` hands the whole call to the SQL store."""
+
+    update_returning = sqlite3.sqlite_version_info >= (3, 35)
+
+    def __init__(self, conn: sqlite3.Connection, statements: Mapping[str, _Statement]) -> None:
+        self._conn = conn
+        self._statements = statements
+        self._now = datetime.now(timezone.utc)
+
+    def rows(self, name: str, params: Mapping[str, Any]) -> list[Row]:
+        statement = self._statements[name]
+        return statement.rows(self._conn.execute(statement.sql, statement.values(params)).fetchall())
+
+    def execute(self, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
+        statement = self._statements[name]
+        if isinstance(params, Mapping):
+            return self._conn.execute(statement.sql, statement.values(params)).rowcount
+        if not params:
+            return 0
+        return self._conn.executemany(statement.sql, [statement.values(p) for p in params]).rowcount
+
+    def now(self) -> datetime:
+        return self._now
+
+    def existing_artifact_versions(self, ids: set[str]) -> set[str]:
+        return {av_id for av_id in ids if self.rows("artifact_version.exists", {"id": av_id})}
+
+    def missing(self, kind: str, key: str) -> NoReturn:
+        raise Unavailable(f"the SQL store explains a {kind} {key!r} that matches nothing")
+
+    def replay(self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None) -> dict[str, Any]:
+        found = self.rows("step_run.meta", {"id": cached_from})
+        changes = (found[0]["metadata"] or {}).get(STEP_CHANGES_KEY) if found else None
+        if replay_to is None and not changes:
+            return {}  # nothing to repeat: the new step run's metadata stays empty
+        raise Unavailable("the SQL store repeats a cache hit's model changes")
+
+
+class LocalStore:
+    """``MetadataStore`` of a local SQLite file (``sqlite:///PATH``): ``run_writes`` and the
+    lookups a pipeline makes run here on ``sqlite3``; every other call, and every call this path
+    hands back, goes to the ``SqlMetadataStore`` of the same URL, opened on first need."""
+
+    def __init__(self, url: str, *, project: str = DEFAULT_PROJECT) -> None:
+        self.url = url
+        self.project = project
+        self._full_store: SqlMetadataStore | None = None
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._statements: dict[str, _Statement] = {}
+        self._reader: LightReader | None = None
+        self._abandoned: list[sqlite3.Connection] = []
+        self._path = sqlite_path(url) if project == DEFAULT_PROJECT else None
+        if os.environ.get(_OFF, "1") == "0":
+            self._path = None
+        if not self._open():
+            self.full  # creates the store or migrates it (or raises why it cannot); then again
+            self._open()
+
+    # -- the two ways --------------------------------------------------------------------------
+
+    @property
+    def full(self) -> SqlMetadataStore:
+        with self._lock:
+            if self._full_store is None:
+                from modelplane.metadata.sql.store import SqlMetadataStore
+
+                self._full_store = SqlMetadataStore(self.url, project=self.project)
+            return self._full_store
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.full, name)
+
+    def _open(self) -> bool:
+        """Open the local connection when the file is there at the catalogue's revision."""
+        if self._path is None or not os.path.isfile(self._path):
+            return False
+        try:
+            catalogue = json.loads(_CATALOGUE.read_text(encoding="utf-8"))
+            conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+            configure(conn)
+            revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        except (OSError, ValueError, sqlite3.Error, ModelplaneError):
+            return False
+        if revision is None or revision[0] != catalogue["schema_revision"]:
+            conn.close()
+            return False
+        self._statements = {name: _Statement(entry) for name, entry in catalogue["writes"].items()}
+        self._reader = LightReader(conn, catalogue, self.url, self.project)
+        self._conn, self._pid = conn, os.getpid()
+        return True
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._conn is not None and self._pid != os.getpid():
+            # A connection must not cross a fork: keep the parent's open (closing it here could
+            # disturb the parent's locks) and open one of this process's own.
+            self._abandoned.append(self._conn)
+            self._conn = None
+            self._open()
+        return self._conn
+
+    def _local(self, work: run_writes.Work, *, write: bool = True) -> Any:
+        """``work`` in one local transaction (a writer takes the lock at BEGIN, as the SQL store's
+        do); ``_FULL`` when the SQL store must make the call, nothing of this attempt kept."""
+        full = self._full_store
+        if full is not None and getattr(full._batch, "conn", None) is not None:
+            return _FULL  # inside the SQL store's transaction (``atomically``): the call joins it
+        with self._lock:
+            conn = self._connection()
+            if conn is None:
+                return _FULL
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error:
+                return _FULL  # busy past the timeout: the SQL store waits and retries
+            try:
+                result = work(LightTransaction(conn, self._statements))
+                conn.execute("COMMIT")
+                return result
+            except (Unavailable, sqlite3.Error):
+                _roll_back(conn)
+                return _FULL
+            except BaseException:
+                _roll_back(conn)
+                raise
+
+    # -- a pipeline's calls --------------------------------------------------------------------
+
+    def save_pipeline(self, name: str, spec: dict[str, Any]) -> Any:
+        from modelplane.metadata.records import PipelineRecord
+
+        row = self._local(run_writes.save_pipeline(name, spec))
+        return self.full.save_pipeline(name, spec) if row is _FULL else PipelineRecord.model_validate(row)
+
+    def create_run(self, **arguments: Any) -> RunRecord:
+        from modelplane.metadata.records import RunRecord
+
+        row = self._local(run_writes.create_run(**arguments))
+        return self.full.create_run(**arguments) if row is _FULL else RunRecord.model_validate(row)
+
+    def finish_run(self, run_id: str, status: ExecutionStatus, error: str | None = None) -> RunRecord:
+        from modelplane.metadata.records import RunRecord
+
+        row = self._local(run_writes.finish_run(run_id, status, error))
+        if row is _FULL:
+            return self.full.finish_run(run_id, status, error)
+        return RunRecord.model_validate(row)
+
+    def heartbeat_run(self, run_id: str) -> None:
+        if self._local(run_writes.heartbeat_run(run_id)) is _FULL:
+            self.full.heartbeat_run(run_id)
+
+    def reap_abandoned_runs(self, *, gone: Sequence[str] = (), reaper: str | None = None) -> list[RunRecord]:
+        from modelplane.metadata.records import RunRecord
+
+        rows = self._local(run_writes.reap_abandoned_runs(gone=gone, reaper=reaper))
+        if rows is _FULL:
+            return self.full.reap_abandoned_runs(gone=gone, reaper=reaper)
+        return [RunRecord.model_validate(row) for row in rows]
+
+    def list_runs(self, **filters: Any) -> Page[RunRecord]:
+        from modelplane.metadata.records import Page, RunRecord
+
+        with self._lock:
+            reader = self._reader if self._connection() is not None else None
+            try:
+                found = None if reader is None else reader.call("list_runs", **filters)
+            except (Unavailable, ModelplaneError):
+                found = None
+        if found is None:
+            return self.full.list_runs(**filters)
+        items = [RunRecord.model_validate(row) for row in found["items"]]
+        return Page(items=items, total=found["total"], limit=found["limit"], offset=found["offset"])
+
+    def create_step_run(self, **arguments: Any) -> Any:
+        from modelplane.metadata.records import StepRunRecord
+
+        if arguments.get("links"):
+            return self.full.create_step_run(**arguments)
+        local = {key: value for key, value in arguments.items() if key != "links"}
+        row = self._local(run_writes.create_step_run(**local))
+        return self.full.create_step_run(**arguments) if row is _FULL else StepRunRecord.model_validate(row)
+
+    def finish_step_run(self, step_run_id: str, **arguments: Any) -> Any:
+        from modelplane.metadata.records import StepRunRecord
+
+        row = self._local(run_writes.finish_step_run(step_run_id, **arguments))
+        if row is _FULL:
+            return self.full.finish_step_run(step_run_id, **arguments)
+        return StepRunRecord.model_validate(row)
+
+    def find_cached_step_run(self, cache_key: str) -> Any:
+        from modelplane.metadata.records import StepRunRecord
+
+        row = self._local(run_writes.find_cached_step_run(cache_key), write=False)
+        if row is _FULL:
+            return self.full.find_cached_step_run(cache_key)
+        return None if row is None else StepRunRecord.model_validate(row)
+
+    def create_artifact_version(self, **arguments: Any) -> Any:
+        from modelplane.metadata.records import ArtifactVersionRecord
+
+        row = self._local(run_writes.create_artifact_version(**arguments))
+        if row is _FULL:
+            return self.full.create_artifact_version(**arguments)
+        return ArtifactVersionRecord.model_validate(row)
+
+    def get_artifact_version(self, artifact_version_id: str) -> Any:
+        from modelplane.metadata.records import ArtifactVersionRecord
+
+        def work(tx: run_writes.Transaction) -> Row:
+            found = tx.rows("artifact_version.by_id", {"id": artifact_version_id})
+            if not found:
+                tx.missing("artifact version", artifact_version_id)
+            return found[0]
+
+        row = self._local(work, write=False)
+        if row is _FULL:
+            return self.full.get_artifact_version(artifact_version_id)
+        return ArtifactVersionRecord.model_validate(row)
+
+    def complete_step_run(
+        self,
+        step_run_id: str,
+        *,
+        artifacts: Sequence[Any] = (),
+        links: Sequence[Any] = (),
+        logs: str | None = None,
+    ) -> CompletedStep:
+        from modelplane.metadata.arguments import parse_records
+        from modelplane.metadata.records import (
+            ArtifactVersionRecord,
+            CompletedStep,
+            NewArtifactLink,
+            NewArtifactVersion,
+            StepRunRecord,
+        )
+
+        new = parse_records(artifacts, NewArtifactVersion, "step outputs")
+        if parse_records(links, NewArtifactLink, "links"):
+            return self.full.complete_step_run(step_run_id, artifacts=artifacts, links=links, logs=logs)
+        saves = [
+            (item.output, run_writes.create_artifact_version(
+                **item.model_dump(exclude={"output"}), producer_step_run_id=step_run_id
+            ))
+            for item in new
+        ]  # fmt: skip
+        finish = run_writes.finish_step_run(
+            step_run_id,
+            status=ExecutionStatus.COMPLETED,
+            outputs={item.output: item.id for item in new},
+            logs=logs,
+        )
+
+        def work(tx: run_writes.Transaction) -> tuple[dict[str, Row], Row]:
+            saved = {output: save(tx) for output, save in saves}
+            return saved, finish(tx)
+
+        result = self._local(work)
+        if result is _FULL:
+            return self.full.complete_step_run(step_run_id, artifacts=artifacts, links=links, logs=logs)
+        saved, step_run = result
+        return CompletedStep(
+            StepRunRecord.model_validate(step_run),
+            {output: ArtifactVersionRecord.model_validate(row) for output, row in saved.items()},
+        )
+
+    # -- the store itself ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+            self._path = None  # closed: every later call goes to the SQL store
+            if self._full_store is not None:
+                self._full_store.close()
+                self._full_store = None
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        # A copy sent to another process (a Ray task) opens the file again there.
+        return (_reopen, (self.url, self.project))
+
+    def __repr__(self) -> str:
+        return f"LocalStore({self.url!r})"
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:  # a failed COMMIT may have rolled back already
+        conn.execute("ROLLBACK")
+
+
+def _reopen(url: str, project: str = DEFAULT_PROJECT) -> LocalStore:
+    return LocalStore(url, project=project)

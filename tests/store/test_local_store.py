@@ -1,0 +1,209 @@
+"""The local store (``metadata/local_store.py``): a pipeline's writes on a SQLite file without
+SQLAlchemy, stored exactly as the SQL store stores them.
+
+The contract suite runs every store test on it too (the ``local`` backend); these tests check
+what the suite cannot see: that the local path is the one taken, that the SQL store reads back
+exactly what it wrote, and that a whole pipeline process never imports SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from modelplane.enums import ArtifactType, ExecutionStatus
+from modelplane.errors import NotFoundError
+from modelplane.metadata.local_store import LightTransaction, LocalStore, _Statement
+from modelplane.metadata.records import NewArtifactVersion
+from modelplane.metadata.sql import direct
+from modelplane.metadata.sql.catalogue import compile_catalogue
+from modelplane.metadata.sql.run_statements import STATEMENTS
+from modelplane.metadata.sql.store import SqlMetadataStore
+from tests.store.backends import local_store
+
+
+def _output(output: str) -> NewArtifactVersion:
+    av_id = uuid.uuid4().hex
+    return NewArtifactVersion(
+        output=output, id=av_id, name=f"train.{output}", type=ArtifactType.DATA,
+        materializer="builtin.json", data_type="builtins.dict", uri=f"file:///tmp/{av_id}",
+        content_hash="sha256:00", size=3, metadata={"rows": 3, "nested": {"a": [1, None]}},
+    )  # fmt: skip
+
+
+def test_a_pipelines_calls_run_locally_and_read_back_the_same_through_the_sql_store(
+    tmp_path: Path,
+) -> None:
+    with local_store(tmp_path) as store:
+        assert isinstance(store, LocalStore)
+        pipeline = store.save_pipeline("train", {"dag": {"a": {"step": "a"}}})
+        pipeline = store.save_pipeline("train", {"dag": {"b": {"step": "b"}}})  # replaces the spec
+        run = store.create_run(
+            pipeline_id=pipeline.id, parameters={"lr": 0.1}, config={"enable_cache": True},
+            host="here", pid=os.getpid(), heartbeat_seconds=30,
+        )  # fmt: skip
+        step = store.create_step_run(
+            run_id=run.name, name="a", step_name="a", cache_key="k" * 64, parameters={"n": 1}
+        )
+        done = store.complete_step_run(step.id, artifacts=[_output("data")], logs="hello\n")
+        hit = store.find_cached_step_run("k" * 64)
+        again = store.create_step_run(
+            run_id=run.id, name="a_again", step_name="a", status=ExecutionStatus.CACHED,
+            cache_key="k" * 64, outputs=hit.outputs, cached_from=hit.id,
+        )  # fmt: skip
+        store.heartbeat_run(run.id)
+        assert store.reap_abandoned_runs() == []
+        running = store.list_runs(status=ExecutionStatus.RUNNING, host="here")
+        finished = store.finish_run(run.id, ExecutionStatus.COMPLETED)
+        loaded = store.get_artifact_version(done.outputs["data"].id)
+
+        assert store._full_store is None, "a call was handed to the SQL store"
+        assert [r.id for r in running.items] == [run.id]
+        assert hit.id == step.id and hit.outputs == {"data": loaded.id}
+        assert loaded.version == 1 and loaded.metadata == {"rows": 3, "nested": {"a": [1, None]}}
+        assert finished.status is ExecutionStatus.COMPLETED and finished.ended is not None
+        assert again.cached_from == step.id and again.outputs == hit.outputs
+
+        sql = SqlMetadataStore(store.url)
+        try:
+            assert sql.get_pipeline("train") == pipeline
+            assert sql.get_run(run.id) == finished
+            assert sql.get_artifact_version(loaded.id) == loaded == done.outputs["data"]
+            steps = {s.name: s for s in sql.list_step_runs(run.id)}
+            assert steps["a"] == done.step_run
+            assert steps["a_again"] == again
+            assert sql.get_step_logs(step.id) == "hello\n"
+            # Numbering goes on where the other left off, either way round.
+            second = _output("data")
+            assert sql.create_artifact_version(**second.model_dump(exclude={"output"})).version == 2
+            third = _output("data")
+            assert store.create_artifact_version(**third.model_dump(exclude={"output"})).version == 3
+        finally:
+            sql.close()
+
+
+def test_what_the_local_path_cannot_answer_the_sql_store_does(tmp_path: Path) -> None:
+    with local_store(tmp_path) as store:
+        with pytest.raises(NotFoundError, match="Run 'nope' does not exist"):
+            store.finish_run("nope", ExecutionStatus.COMPLETED)
+        with pytest.raises(NotFoundError, match="Pipeline 'nope' does not exist"):
+            store.create_run(pipeline_id="nope")
+        assert store._full_store is not None  # it explained both
+
+
+def test_the_local_path_is_off_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELPLANE_LIGHT_READS", "0")
+    with local_store(tmp_path) as store:
+        store.save_pipeline("train", {})
+        assert store._full_store is not None
+
+
+def _samples(kind: str | None) -> list[object]:
+    moment = datetime(2026, 12, 4, 16, 5, 7, 89, tzinfo=timezone.utc)
+    return {
+        "time": [None, moment, moment.astimezone(timezone(timedelta(hours=5, minutes=30)))],
+        "json": [None, {}, {"a": [1, 2.5, None, "é"], "b": {"c": True}}, ["x"], 3],
+        "bool": [None, True, False],
+        "float": [None, 1.5, 2],
+    }.get(kind or "", ["text", 7, None])
+
+
+def test_parameters_are_converted_as_sqlalchemy_converts_them(tmp_path: Path) -> None:
+    """Each write statement's parameters become the very values SQLAlchemy would send, so the
+    two stores write the same text and each reads what the other wrote."""
+    catalogue = compile_catalogue()["writes"]
+    with local_store(tmp_path) as store:
+        sql = SqlMetadataStore(store.url)
+        try:
+            with sql._engine.connect() as conn:
+                checked = 0
+                for name, statement in STATEMENTS.items():
+                    entry = catalogue[name]
+                    ours = _Statement(entry)
+                    names = [p for p in entry["params"] if p not in entry["fixed"]]
+                    theirs = direct._compiled(
+                        statement, conn.dialect, tuple(names) if statement.is_dml else None
+                    )
+                    assert theirs is not None, f"{name} would not run on the driver"
+                    assert ours.sql == theirs.sql, name
+                    for sample in range(3):
+                        params = {}
+                        for p in names:
+                            values = _samples(entry["binds"].get(p))
+                            params[p] = values[sample % len(values)]
+                        assert ours.values(params) == direct._parameters(theirs, params), name
+                        checked += 1
+                assert checked >= 3 * 30
+        finally:
+            sql.close()
+
+
+def test_results_are_read_as_sqlalchemy_reads_them(tmp_path: Path) -> None:
+    with local_store(tmp_path) as store:
+        pipeline = store.save_pipeline("p", {"x": [1, {"y": None}]})
+        run = store.create_run(pipeline_id=pipeline.id, discard_on_failure=[])
+        sql = SqlMetadataStore(store.url)
+        try:
+            with sql._engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+                raw = conn.connection.driver_connection
+                tx = LightTransaction(raw, store._statements)  # type: ignore[arg-type]
+                for name in ("run.by_id", "runs.beating", "pipeline.by_name"):
+                    key = run.id if name == "run.by_id" else "p"
+                    ours = tx.rows(name, {"key": key})
+                    theirs = direct.rows(conn, STATEMENTS[name], {"key": key})
+                    assert ours == theirs, name
+                    assert name == "runs.beating" or ours, f"{name} found nothing to compare"
+        finally:
+            sql.close()
+
+
+def test_a_pipeline_process_writes_without_importing_sqlalchemy(tmp_path: Path) -> None:
+    script = tmp_path / "one_step.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from modelplane import pipeline, step
+
+            @step
+            def one() -> int:
+                return 1
+
+            @pipeline
+            def one_step() -> None:
+                one()
+
+            run = one_step()
+            print(run.status.value, "sqlalchemy" in sys.modules)
+            """
+        )
+    )
+    env = {**os.environ, "MODELPLANE_HOME": str(tmp_path / "home"), "MODELPLANE_LIGHT_READS": "1"}
+
+    def run() -> str:
+        result = subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    first, second, third = run(), run(), run()
+    assert first == "completed True"  # the first creates the store: migrations need SQLAlchemy
+    assert second == "completed False"  # a new step run and its output
+    assert third == "completed False"  # a cache hit
+    sql = SqlMetadataStore(f"sqlite:///{tmp_path / 'home' / 'store.db'}")
+    try:
+        runs = sql.list_runs(pipeline="one_step").items
+        assert [r.status for r in runs] == [ExecutionStatus.COMPLETED] * 3
+        statuses = sorted(s.status.value for r in runs for s in sql.list_step_runs(r.id))
+        assert statuses == ["cached", "cached", "completed"]
+    finally:
+        sql.close()
