@@ -165,6 +165,8 @@ def cases(home: Path, pycache: Path) -> list[tuple[str, list[str], dict[str, str
     quiet = child_env(home, pycache, MODELPLANE_LOGGING_VERBOSITY="quiet")
     script = str(Path(__file__).with_name("one_step_pipeline.py"))
     found.append(("`python benchmarks/one_step_pipeline.py` (a whole 1-step pipeline run)", [sys.executable, script], quiet, 300))
+    slow = child_env(home, pycache, MODELPLANE_LOGGING_VERBOSITY="quiet", MODELPLANE_LIGHT_READS="0")
+    found.append(("the same through the full store (SQLAlchemy)", [sys.executable, script], slow, None))
     return found
 
 
@@ -207,7 +209,7 @@ def render(rows: list[tuple[str, tuple[float, float, float, float], int | None]]
     lines += [
         "",
         "On a local SQLite store these reads go through the light reader (`metadata/light.py`): "
-        "the store's declared queries, compiled to SQLite once (`metadata/sqlite_reads.json`), "
+        "the store's declared queries, compiled to SQLite once (`metadata/sqlite_statements.json`), "
         "run with the standard library's `sqlite3`, without importing SQLAlchemy or pydantic. "
         'The rows "through the full store" set `MODELPLANE_LIGHT_READS=0`: `Client`, '
         "SQLAlchemy and pydantic, as on PostgreSQL or MySQL.",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -166,39 +165,24 @@ def test_results_are_read_as_sqlalchemy_reads_them(tmp_path: Path) -> None:
 
 
 def test_a_pipeline_process_writes_without_importing_sqlalchemy(tmp_path: Path) -> None:
-    script = tmp_path / "one_step.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import sys
-            from modelplane import pipeline, step
-
-            @step
-            def one() -> int:
-                return 1
-
-            @pipeline
-            def one_step() -> None:
-                one()
-
-            run = one_step()
-            print(run.status.value, "sqlalchemy" in sys.modules)
-            """
-        )
+    script = Path(__file__).parents[2] / "benchmarks" / "one_step_pipeline.py"
+    code = (
+        f"import runpy, sys; run = runpy.run_path({str(script)!r}, run_name='__main__'); "
+        "print('sqlalchemy' in sys.modules)"
     )
     env = {**os.environ, "MODELPLANE_HOME": str(tmp_path / "home"), "MODELPLANE_LIGHT_READS": "1"}
 
     def run() -> str:
         result = subprocess.run(
-            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
         )
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().splitlines()[-1]
 
     first, second, third = run(), run(), run()
-    assert first == "completed True"  # the first creates the store: migrations need SQLAlchemy
-    assert second == "completed False"  # a new step run and its output
-    assert third == "completed False"  # a cache hit
+    assert first == "True"  # the first creates the store: migrations need SQLAlchemy
+    assert second == "False"  # a new step run and its output
+    assert third == "False"  # a cache hit
     sql = SqlMetadataStore(f"sqlite:///{tmp_path / 'home' / 'store.db'}")
     try:
         runs = sql.list_runs(pipeline="one_step").items

@@ -51,8 +51,9 @@ class LocalOrchestrator:
 
 def get_orchestrator(name: str, **options: Any) -> Orchestrator:
     known = {key: value for key, value in ORCHESTRATORS.items()}
-    for plugin, path in entry_point_plugins("orchestrators").items():
-        known.setdefault(plugin, (path, None))
+    if name not in known:  # a built-in wins over a plugin of its name: no need to look for one
+        for plugin, path in entry_point_plugins("orchestrators").items():
+            known.setdefault(plugin, (path, None))
     if name not in known:
         raise ConfigError(
             f"Unknown orchestrator {name!r}.", hint=f"Use one of: {', '.join(sorted(known))}."

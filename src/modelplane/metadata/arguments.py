@@ -1,5 +1,5 @@
-"""Checks on argument values, run before any query so that bad input changes nothing (by the SQL
-store and by the writes of `run_writes`, which no SQL imports)."""
+"""Checks on argument values, run before any query so that bad input changes nothing: by the SQL
+store and by the writes of ``run_writes``, which a store without SQLAlchemy runs too."""
 
 from __future__ import annotations
 

@@ -169,13 +169,17 @@ class LocalStore:
         if os.environ.get(_OFF, "1") == "0":
             self._path = None
         if not self._open():
-            self.full  # creates the store or migrates it (or raises why it cannot); then again
+            self._open_full()  # creates or migrates the store (or raises why it cannot)
             self._open()
 
     # -- the two ways --------------------------------------------------------------------------
 
     @property
     def full(self) -> SqlMetadataStore:
+        """The SQL store of the same URL and project, opened on first need."""
+        return self._full_store or self._open_full()
+
+    def _open_full(self) -> SqlMetadataStore:
         with self._lock:
             if self._full_store is None:
                 from modelplane.metadata.sql.store import SqlMetadataStore
@@ -192,15 +196,17 @@ class LocalStore:
         """Open the local connection when the file is there at the catalogue's revision."""
         if self._path is None or not os.path.isfile(self._path):
             return False
+        conn = None
         try:
             catalogue = json.loads(_CATALOGUE.read_text(encoding="utf-8"))
             conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
             configure(conn)
             revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            if revision is None or revision[0] != catalogue["schema_revision"]:
+                raise ValueError("another schema revision: the SQL store migrates it")
         except (OSError, ValueError, sqlite3.Error, ModelplaneError):
-            return False
-        if revision is None or revision[0] != catalogue["schema_revision"]:
-            conn.close()
+            if conn is not None:
+                conn.close()
             return False
         self._statements = {name: _Statement(entry) for name, entry in catalogue["writes"].items()}
         self._reader = LightReader(conn, catalogue, self.url, self.project)

@@ -12,7 +12,7 @@ __all__ = ["ProjectMemberRecord", "ProjectRecord"]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)  # see records.py
 
 
 class ProjectRecord(_Record):

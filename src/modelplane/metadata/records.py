@@ -52,7 +52,11 @@ T = TypeVar("T")
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
+    # A record type's validator is built on its first use: a pipeline process uses a handful of
+    # the types here, and building all of them cost more than its whole run.
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", protected_namespaces=(), defer_build=True
+    )
 
 
 class Page(_Record, Generic[T]):

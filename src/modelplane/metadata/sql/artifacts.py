@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from modelplane.enums import ArtifactType
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.metadata import reads, run_writes
 from modelplane.metadata.reads import MAX_NUMBER
@@ -107,26 +105,9 @@ def _artifact_named(conn: Connection, name: str) -> Row[Any]:
 
 
 class ArtifactsMixin(StoreCore):
-    def create_artifact_version(
-        self,
-        *,
-        id: str,
-        name: str,
-        type: ArtifactType,
-        materializer: str,
-        data_type: str,
-        uri: str,
-        content_hash: str,
-        size: int,
-        producer_step_run_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] = (),
-    ) -> ArtifactVersionRecord:
-        work = run_writes.create_artifact_version(
-            id=id, name=name, type=type, materializer=materializer, data_type=data_type, uri=uri,
-            content_hash=content_hash, size=size, producer_step_run_id=producer_step_run_id,
-            metadata=metadata, tags=tags,
-        )
+    def create_artifact_version(self, **arguments: Any) -> ArtifactVersionRecord:
+        # The arguments are the protocol's, checked by run_writes.
+        work = run_writes.create_artifact_version(**arguments)
         return ArtifactVersionRecord.model_validate(self.write(in_transaction(work)))
 
     def get_artifact_version(self, artifact_version_id: str) -> ArtifactVersionRecord:

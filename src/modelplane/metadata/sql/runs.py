@@ -69,29 +69,9 @@ class RunsMixin(StoreCore):
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def create_run(
-        self,
-        *,
-        pipeline_id: str,
-        name: str | None = None,
-        parameters: dict[str, Any] | None = None,
-        config: dict[str, Any] | None = None,
-        extra: dict[str, Any] | None = None,
-        orchestrator: str = "local",
-        model_version_id: str | None = None,
-        linked_versions: Sequence[str] = (),
-        discard_on_failure: Sequence[str] = (),
-        host: str | None = None,
-        pid: int | None = None,
-        heartbeat_seconds: float | None = None,
-    ) -> RunRecord:
-        work = run_writes.create_run(
-            pipeline_id=pipeline_id, name=name, parameters=parameters, config=config,
-            extra=extra, orchestrator=orchestrator, model_version_id=model_version_id,
-            linked_versions=linked_versions, discard_on_failure=discard_on_failure, host=host,
-            pid=pid, heartbeat_seconds=heartbeat_seconds,
-        )
-        return RunRecord.model_validate(self.write(in_transaction(work)))
+    def create_run(self, **arguments: Any) -> RunRecord:
+        # The arguments are the protocol's (``MetadataStore.create_run``), checked by run_writes.
+        return RunRecord.model_validate(self.write(in_transaction(run_writes.create_run(**arguments))))
 
     def get_run(self, run: str) -> RunRecord:
         return self.read(lambda conn: run_record(find_run(conn, run)))
@@ -137,41 +117,19 @@ class RunsMixin(StoreCore):
     # -- step runs ----------------------------------------------------------------------------
 
     def create_step_run(
-        self,
-        *,
-        run_id: str,
-        name: str,
-        step_name: str,
-        status: ExecutionStatus = ExecutionStatus.RUNNING,
-        cache_key: str | None = None,
-        source_hash: str | None = None,
-        parameters: dict[str, Any] | None = None,
-        inputs: dict[str, str] | None = None,
-        upstream: Sequence[str] = (),
-        outputs: dict[str, str] | None = None,
-        cached_from: str | None = None,
-        links: Sequence[NewArtifactLink] = (),
-        replay_to: str | None = None,
+        self, *, links: Sequence[NewArtifactLink] = (), **arguments: Any
     ) -> StepRunRecord:
+        # The arguments are the protocol's (``MetadataStore.create_step_run``).
         if links:
             wanted = parse_records(links, NewArtifactLink, "links")
 
             def with_links(store: Any) -> StepRunRecord:
-                created = store.create_step_run(
-                    run_id=run_id, name=name, step_name=step_name, status=status,
-                    cache_key=cache_key, source_hash=source_hash, parameters=parameters,
-                    inputs=inputs, upstream=upstream, outputs=outputs, cached_from=cached_from,
-                    replay_to=replay_to,
-                )
+                created = store.create_step_run(**arguments)
                 store._make_links(wanted)
                 return created  # type: ignore[no-any-return]
 
             return self.atomically(with_links)
-        work = run_writes.create_step_run(
-            run_id=run_id, name=name, step_name=step_name, status=status, cache_key=cache_key,
-            source_hash=source_hash, parameters=parameters, inputs=inputs, upstream=upstream,
-            outputs=outputs, cached_from=cached_from, replay_to=replay_to,
-        )
+        work = run_writes.create_step_run(**arguments)
         return StepRunRecord.model_validate(self.write(in_transaction(work)))
 
     def finish_step_run(
