@@ -173,14 +173,17 @@ def cases(home: Path, pycache: Path) -> list[tuple[str, list[str], dict[str, str
 # Where the whole-process time of a pipeline run goes (not measured by this script; the command
 # is given so that it can be rerun).
 IMPORTS = """\
-A process that runs a 1-step pipeline is over its budget because of imports, not work: the run itself
-costs 6.4 ms of CPU in process (`bench_pipeline.py`). `python -X importtime benchmarks/one_step_pipeline.py`
-on 2026-12-03 (load 0.8, bytecode cached; cumulative microseconds of the top-level imports, 553 ms
-in all): `modelplane.metadata.sql.store` 278,161 (of which `sqlalchemy` 222,300),
-`modelplane.client` 189,847 (of which `modelplane.metadata.records`, that is pydantic and the
-records, 164,592), `modelplane` 13,805. The PostgreSQL dialect (~50 ms) is no longer imported for a
-SQLite store. Writing without SQLAlchemy and pydantic, as the light reader reads, is what is left to
-reach 300 ms."""
+Since session 8 a pipeline run on a local SQLite store writes without SQLAlchemy
+(`metadata/local_store.py`): the whole process fell from 730–1,010 ms of CPU to 290–490 ms,
+alternated with the code before on 2026-12-04 17:29 (load 0.0–0.6, seven runs each, three rounds).
+It is still over 300 ms because of pydantic, not work. `python -X importtime
+benchmarks/one_step_pipeline.py` at 17:30 (bytecode cached): `modelplane.client` 213,453 µs
+cumulative, of which `modelplane.metadata.records` 166,570 (pydantic itself 49,905); the rest of
+modelplane about 60,000. `pip install pyinstrument`, then `pyinstrument
+benchmarks/one_step_pipeline.py`, three runs at 17:34: 335, 477 and 483 ms in all, of which
+pydantic (importing it, and building on first use the validators of the record types a run uses)
+223, 311 and 317 ms, two thirds. What is left to reach 300 ms is records for the execution layer
+that do not need pydantic."""
 
 
 def render(rows: list[tuple[str, tuple[float, float, float, float], int | None]], runs: int) -> str:
