@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from modelplane.errors import ConfigError, StoreError
+from modelplane.metadata.local_store import LocalStore
 from modelplane.metadata.sql.store import SqlMetadataStore
 
 # Generous: the busy timeout below is 0.5 s; before the fix a write retried the 30 s timeout ten
@@ -17,19 +18,23 @@ from modelplane.metadata.sql.store import SqlMetadataStore
 UPPER_BOUND_S = 15
 
 
+@pytest.mark.parametrize("kind", ["sql", "local"])
 def test_a_write_against_a_held_lock_fails_after_about_the_busy_timeout(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
+    """The local store's own write waits briefly, then hands the call to the SQL store, which
+    waits out the busy timeout and says why: one wait, one error, whichever store is used."""
     monkeypatch.setenv("MODELPLANE_BUSY_TIMEOUT", "0.5")
     path = tmp_path / "store.db"
-    store = SqlMetadataStore(f"sqlite:///{path}")
+    opener = LocalStore if kind == "local" else SqlMetadataStore
+    store = opener(f"sqlite:///{path}")
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process's write lock
     outcome: list[BaseException | object] = []
 
     def write() -> None:
         try:
-            outcome.append(store.create_model("iris"))
+            outcome.append(store.save_pipeline("train", {}))
         except BaseException as exc:  # noqa: BLE001 - handed to the test thread
             outcome.append(exc)
 
@@ -40,6 +45,7 @@ def test_a_write_against_a_held_lock_fails_after_about_the_busy_timeout(
     holder.execute("ROLLBACK")
     holder.close()
     writer.join()
+    written = store.list_pipelines().total
     store.close()
 
     assert finished_in_time, f"the write still waited after {UPPER_BOUND_S} s"
@@ -47,6 +53,7 @@ def test_a_write_against_a_held_lock_fails_after_about_the_busy_timeout(
     text = str(outcome[0])
     assert "stayed busy" in text and "database is locked" in text
     assert "MODELPLANE_BUSY_TIMEOUT" in text
+    assert written == 0
 
 
 @pytest.mark.parametrize("raw", ["soon", "0", "-3"])

@@ -32,7 +32,7 @@ from modelplane.metadata import run_writes
 from modelplane.metadata.json_depth import loads_within_depth
 from modelplane.metadata.light import LightReader, Unavailable, sqlite_path
 from modelplane.metadata.reads import Row
-from modelplane.metadata.sqlite_settings import configure
+from modelplane.metadata.sqlite_settings import busy_timeout, configure
 from modelplane.metadata.store_types import STEP_CHANGES_KEY
 
 if TYPE_CHECKING:
@@ -44,6 +44,9 @@ __all__ = ["LocalStore", "LightTransaction"]
 _CATALOGUE = Path(__file__).with_name("sqlite_statements.json")
 _OFF = "MODELPLANE_LIGHT_READS"
 _FULL = object()  # what a local attempt returns when the SQL store must make the call
+# How long a local write waits for another writer's lock before it hands the call to the SQL
+# store, which waits the rest of the busy timeout and says why when it gives up.
+_WAIT = 1.0
 
 
 # -- values as SQLAlchemy stores and reads them on SQLite -----------------------------------------
@@ -199,8 +202,8 @@ class LocalStore:
         conn = None
         try:
             catalogue = json.loads(_CATALOGUE.read_text(encoding="utf-8"))
-            conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
-            configure(conn)
+            conn = sqlite3.connect(self._path, timeout=_WAIT, check_same_thread=False)
+            configure(conn, wait=min(_WAIT, busy_timeout()))
             revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             if revision is None or revision[0] != catalogue["schema_revision"]:
                 raise ValueError("another schema revision: the SQL store migrates it")
@@ -235,7 +238,7 @@ class LocalStore:
             try:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.Error:
-                return _FULL  # busy past the timeout: the SQL store waits and retries
+                return _FULL  # busy for ``_WAIT``: the SQL store waits and retries
             try:
                 result = work(LightTransaction(conn, self._statements))
                 conn.execute("COMMIT")

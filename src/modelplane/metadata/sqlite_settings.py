@@ -34,14 +34,18 @@ def busy_timeout() -> float:
     return value
 
 
-def configure(connection: sqlite3.Connection, *, in_memory: bool = False) -> None:
+def configure(
+    connection: sqlite3.Connection, *, in_memory: bool = False, wait: float | None = None
+) -> None:
     """Set up a new connection: transactions begun by the caller (``BEGIN IMMEDIATE`` for a
-    writer), the busy timeout, WAL for a file, and foreign keys."""
+    writer), the busy timeout (``wait`` seconds, else ``busy_timeout()``), WAL for a file, and
+    foreign keys."""
     # The driver's own transaction handling never begins before DDL and cannot BEGIN IMMEDIATE.
     connection.isolation_level = None
     cursor = connection.cursor()
     # The busy timeout first: switching a new file to WAL needs a lock another opener may hold.
-    cursor.execute(f"PRAGMA busy_timeout = {max(1, round(busy_timeout() * 1000))}")
+    seconds = busy_timeout() if wait is None else wait
+    cursor.execute(f"PRAGMA busy_timeout = {max(1, round(seconds * 1000))}")
     if not in_memory:
         cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
