@@ -14,6 +14,7 @@ error. ``MODELPLANE_LIGHT_READS=0`` turns it off.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -25,10 +26,16 @@ from typing import Any
 from modelplane.config import DEFAULT_PROJECT, project_sqlite_path
 from modelplane.metadata import reads
 
-__all__ = ["LightReader", "Unavailable", "open_reader", "sqlite_path"]
+__all__ = ["LightReader", "Unavailable", "catalogue", "open_reader", "sqlite_path"]
 
 _CATALOGUE = Path(__file__).with_name("sqlite_statements.json")
 _OFF = "MODELPLANE_LIGHT_READS"
+
+
+@functools.cache
+def catalogue() -> dict[str, Any]:
+    """``sqlite_statements.json``, read once per process (the local store uses it too)."""
+    return json.loads(_CATALOGUE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
 class Unavailable(Exception):
@@ -135,12 +142,12 @@ def open_reader(store_url: str, project: str = DEFAULT_PROJECT) -> LightReader |
     if path is None or not os.path.isfile(path):
         return None  # the full store creates a missing store; this reader never writes
     try:
-        catalogue = json.loads(_CATALOGUE.read_text(encoding="utf-8"))
+        statements = catalogue()
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except (OSError, ValueError, sqlite3.Error):
         return None
-    if revision is None or revision[0] != catalogue["schema_revision"]:
+    if revision is None or revision[0] != statements["schema_revision"]:
         conn.close()
         return None
-    return LightReader(conn, catalogue, store_url, project)
+    return LightReader(conn, statements, store_url, project)

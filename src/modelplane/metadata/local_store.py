@@ -22,7 +22,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from modelplane.config import DEFAULT_PROJECT
@@ -30,7 +29,7 @@ from modelplane.enums import ExecutionStatus
 from modelplane.errors import ModelplaneError
 from modelplane.metadata import run_writes
 from modelplane.metadata.json_depth import loads_within_depth
-from modelplane.metadata.light import LightReader, Unavailable, sqlite_path
+from modelplane.metadata.light import LightReader, Unavailable, catalogue, sqlite_path
 from modelplane.metadata.reads import Row
 from modelplane.metadata.sqlite_settings import busy_timeout, configure
 from modelplane.metadata.store_types import STEP_CHANGES_KEY
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalStore", "LightTransaction"]
 
-_CATALOGUE = Path(__file__).with_name("sqlite_statements.json")
 _OFF = "MODELPLANE_LIGHT_READS"
 _FULL = object()  # what a local attempt returns when the SQL store must make the call
 # How long a local write waits for another writer's lock before it hands the call to the SQL
@@ -201,18 +199,18 @@ class LocalStore:
             return False
         conn = None
         try:
-            catalogue = json.loads(_CATALOGUE.read_text(encoding="utf-8"))
+            statements = catalogue()
             conn = sqlite3.connect(self._path, timeout=_WAIT, check_same_thread=False)
             configure(conn, wait=min(_WAIT, busy_timeout()))
             revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-            if revision is None or revision[0] != catalogue["schema_revision"]:
+            if revision is None or revision[0] != statements["schema_revision"]:
                 raise ValueError("another schema revision: the SQL store migrates it")
         except (OSError, ValueError, sqlite3.Error, ModelplaneError):
             if conn is not None:
                 conn.close()
             return False
-        self._statements = {name: _Statement(entry) for name, entry in catalogue["writes"].items()}
-        self._reader = LightReader(conn, catalogue, self.url, self.project)
+        self._statements = {name: _Statement(entry) for name, entry in statements["writes"].items()}
+        self._reader = LightReader(conn, statements, self.url, self.project)
         self._conn, self._pid = conn, os.getpid()
         return True
 

@@ -91,11 +91,11 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _find(tx: Transaction, kind: str, statement: str, key: str, params: Mapping[str, Any] = {}) -> Row:  # noqa: B006
-    """The row of a run, pipeline… with id or name ``key`` (by id first when it looks like one)."""
-    row = _first(tx, f"{statement}.by_id", {"key": key, **params}) if looks_like_id(key) else None
+def _find(tx: Transaction, kind: str, statement: str, key: str) -> Row:
+    """The row of a run with id or name ``key`` (by id first when it looks like one)."""
+    row = _first(tx, f"{statement}.by_id", {"key": key}) if looks_like_id(key) else None
     if row is None:
-        row = _first(tx, f"{statement}.by_name", {"key": key, **params})
+        row = _first(tx, f"{statement}.by_name", {"key": key})
     if row is None:
         tx.missing(kind, key)
     return row

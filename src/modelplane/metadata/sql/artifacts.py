@@ -37,7 +37,7 @@ from modelplane.metadata.sql.tables import (
     step_run_artifacts,
     step_runs,
 )
-from modelplane.metadata.sql.run_statements import in_transaction
+from modelplane.metadata.sql.run_statements import STATEMENTS, in_transaction
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import MetadataTarget
 
@@ -53,7 +53,6 @@ _METADATA_TARGETS: dict[str, tuple[sa.Table, sa.Column[Any], str]] = {
 }
 
 
-_VERSION_BY_ID = ARTIFACT_VERSION_SELECT.where(artifact_versions.c.id == sa.bindparam("id"))
 
 
 _USES = (
@@ -119,7 +118,7 @@ class ArtifactsMixin(StoreCore):
 
     @staticmethod
     def _artifact_version_row(conn: Connection, artifact_version_id: str) -> Row[Any]:
-        row = conn.execute(_VERSION_BY_ID, {"id": artifact_version_id}).first()
+        row = conn.execute(STATEMENTS["artifact_version.by_id"], {"id": artifact_version_id}).first()
         if row is None:
             raise NotFoundError(
                 f"Artifact version {artifact_version_id!r} does not exist.",

@@ -57,7 +57,11 @@ def _kind(column: Any) -> str | None:
     return _kind_of(column.type)
 
 
-def _kind_of(kind: Any) -> str | None:
+def _kind_of(kind: Any, *, floats: bool = False) -> str | None:
+    """How a value of SQL type ``kind`` is converted; ``floats``: a float too (SQLAlchemy makes
+    a parameter a float on the way in; a read's JSON needs nothing)."""
+    if floats and isinstance(kind, sa.Float):
+        return "float"
     if isinstance(kind, UtcDateTime):
         return "time"
     if isinstance(kind, sa.JSON):
@@ -65,13 +69,6 @@ def _kind_of(kind: Any) -> str | None:
     if isinstance(kind, sa.Boolean):
         return "bool"
     return None
-
-
-def _value_kind(kind: Any) -> str | None:
-    """``_kind_of``, and ``float`` for a float column, which SQLAlchemy converts on the way in."""
-    if isinstance(kind, sa.Float):
-        return "float"
-    return _kind_of(kind)
 
 
 def _column(name: str, column: sa.ColumnElement[Any], record: Any) -> list[Any]:
@@ -93,10 +90,12 @@ def _write_entry(name: str, statement: Any, dialect: Any) -> dict[str, Any]:
         "binds": {
             name: kind
             for name, bind in compiled.binds.items()
-            if (kind := _value_kind(bind.type)) is not None and name in (compiled.positiontup or [])
+            if (kind := _kind_of(bind.type, floats=True)) is not None and name in (compiled.positiontup or [])
         },
         # As ``direct`` names them: the keys SQLAlchemy gives the result columns.
-        "columns": [[column[0], _value_kind(column[3])] for column in compiled._result_columns],
+        "columns": [
+            [column[0], _kind_of(column[3], floats=True)] for column in compiled._result_columns
+        ],
     }
 
 

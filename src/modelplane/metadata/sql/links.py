@@ -15,7 +15,6 @@ from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecor
 from modelplane.metadata.arguments import parse_kind
 from modelplane.metadata.sql.resolve import find_model, find_run, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (
-    ARTIFACT_VERSION_SELECT,
     LINK_SELECT,
     RUN_SELECT,
     count,
@@ -25,8 +24,8 @@ from modelplane.metadata.sql.rows import (
     run_record,
     utcnow,
 )
+from modelplane.metadata.sql.run_statements import STATEMENTS
 from modelplane.metadata.sql.tables import (
-    artifact_versions,
     model_version_artifacts,
     model_version_runs,
     pipeline_runs,
@@ -39,7 +38,6 @@ __all__ = ["LinksMixin"]
 
 # link_artifact runs once per linked step output; its statements are built once (see resolve.py).
 _LINKS = model_version_artifacts.c
-_ARTIFACT_VERSION = ARTIFACT_VERSION_SELECT.where(artifact_versions.c.id == sa.bindparam("id"))
 _SAME_NAME = sa.and_(
     _LINKS.model_version_id == sa.bindparam("mv_id"), _LINKS.name == sa.bindparam("name")
 )
@@ -72,7 +70,7 @@ class LinksMixin(StoreCore):
             # Locking the version makes concurrent overwrites of one link name take turns, so
             # exactly one link of that name survives.
             find_version_by_id(conn, model_version_id, lock=True)
-            row = conn.execute(_ARTIFACT_VERSION, {"id": artifact_version_id}).first()
+            row = conn.execute(STATEMENTS["artifact_version.by_id"], {"id": artifact_version_id}).first()
             if row is None:
                 raise NotFoundError(
                     f"Artifact version {artifact_version_id!r} does not exist; nothing was linked.",

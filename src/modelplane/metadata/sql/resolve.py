@@ -29,6 +29,7 @@ from modelplane.metadata.sql.tables import (
 from modelplane.versioning import VersionSpec, parse_version_spec
 
 __all__ = [
+    "ARTIFACT_VERSION_EXISTS",
     "PIPELINE_BY_ID",
     "PIPELINE_BY_NAME",
     "RUN_BY_ID",
@@ -91,7 +92,7 @@ _STEP_RUN = _locking(
         step_runs.c.id == sa.bindparam("key")
     )
 )
-_ARTIFACT_VERSION = sa.select(artifact_versions.c.id).where(
+ARTIFACT_VERSION_EXISTS = sa.select(artifact_versions.c.id).where(
     artifact_versions.c.id == sa.bindparam("id")
 )
 # Up to this many ids are looked up one by one (``direct``), more in one ``IN`` list.
@@ -247,5 +248,5 @@ def find_step_run(conn: Connection, step_run_id: str, *, lock: bool = False) -> 
 def found_artifact_versions(conn: Connection, ids: set[str]) -> set[str]:
     """Those of ``ids`` that are stored artifact versions."""
     if len(ids) <= _ONE_BY_ONE:  # a few indexed lookups cost less than one IN list
-        return {av_id for av_id in ids if direct.rows(conn, _ARTIFACT_VERSION, {"id": av_id})}
+        return {av_id for av_id in ids if direct.rows(conn, ARTIFACT_VERSION_EXISTS, {"id": av_id})}
     return set(conn.execute(_ARTIFACT_VERSIONS, {"ids": list(ids)}).scalars())

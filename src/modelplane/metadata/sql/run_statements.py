@@ -22,6 +22,7 @@ from modelplane.metadata.reads import Row
 from modelplane.metadata.sql import direct
 from modelplane.metadata.sql.metrics import replay_metric_points
 from modelplane.metadata.sql.resolve import (
+    ARTIFACT_VERSION_EXISTS,
     PIPELINE_BY_ID,
     PIPELINE_BY_NAME,
     RUN_BY_ID,
@@ -39,7 +40,7 @@ from modelplane.metadata.sql.rows import (
     STEP_RUN_SELECT,
     utcnow,
 )
-from modelplane.metadata.sql.step_changes import replay_step_changes, step_meta
+from modelplane.metadata.sql.step_changes import STEP_META, replay_step_changes, step_meta
 from modelplane.metadata.sql.tables import (
     artifact_versions,
     artifacts,
@@ -190,13 +191,11 @@ STATEMENTS: dict[str, Any] = {
     "artifact_version.insert": _insert(artifact_versions, *_ARTIFACT_VERSION_COLUMNS),
     # for the local store's transaction (``metadata.local_store``), which looks ids up one by one
     # and reads artifact versions and a cache hit's metadata without SQLAlchemy
-    "artifact_version.exists": sa.select(artifact_versions.c.id).where(
-        artifact_versions.c.id == sa.bindparam("id")
-    ),
+    "artifact_version.exists": ARTIFACT_VERSION_EXISTS,
     "artifact_version.by_id": ARTIFACT_VERSION_SELECT.where(
         artifact_versions.c.id == sa.bindparam("id")
     ),
-    "step_run.meta": sa.select(step_runs.c.meta).where(step_runs.c.id == sa.bindparam("id")),
+    "step_run.meta": STEP_META,
 }
 
 # What ``missing`` asks to explain a name or id that matched nothing: each raises NotFoundError.

@@ -29,6 +29,7 @@ from modelplane.metadata.sql.tables import model_versions, step_runs
 from modelplane.metadata.store import STEP_CHANGES_KEY
 
 __all__ = [
+    "STEP_META",
     "STEP_CHANGES_KEY",
     "merge_metadata",
     "record_stage_request",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 
-_STEP_META = sa.select(step_runs.c.meta).where(step_runs.c.id == sa.bindparam("id"))
+STEP_META = sa.select(step_runs.c.meta).where(step_runs.c.id == sa.bindparam("id"))
 
 
 def merge_metadata(current: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def step_meta(
     conn: Connection, step_run_id: str, *, lock: bool = False, missing_ok: bool = False
 ) -> dict[str, Any]:
     """The step run's metadata (``{}`` for a step run that does not exist, with ``missing_ok``)."""
-    query = _STEP_META.with_for_update() if lock else _STEP_META
+    query = STEP_META.with_for_update() if lock else STEP_META
     row = conn.execute(query, {"id": step_run_id}).first()
     if row is None and missing_ok:
         return {}
