@@ -88,6 +88,71 @@ def test_a_pipelines_calls_run_locally_and_read_back_the_same_through_the_sql_st
             sql.close()
 
 
+def test_a_models_versions_and_links_are_made_locally_and_read_back_the_same(
+    tmp_path: Path,
+) -> None:
+    with local_store(tmp_path) as store:
+        card = {"license": "MIT", "tags": ["team-a"]}
+        first = store.ensure_model_version("m", None, model_card=card, tags=["v"], created_by="ann")
+        named = store.ensure_model_version("m", "exp", model_card={"tags": ["team-b"]})
+        again = store.ensure_model_version("m", "exp")
+        latest = store.ensure_model_version("m", "latest")
+        manual = store.create_model_version("m", name="manual", metadata={"k": [1]})
+        run = store.create_run(
+            pipeline_id=store.save_pipeline("train", {}).id, model_version_id=first.version.id
+        )
+        step = store.create_step_run(run_id=run.id, name="a", step_name="a", cache_key="c" * 64)
+        data = _output("data")
+        link = {"model_version_id": first.version.id, "artifact_version_id": data.id}
+        done = store.complete_step_run(
+            step.id, artifacts=[data], links=[{**link, "name": "data", "kind": ArtifactType.DATA}]
+        )
+        same = store.link_artifact(**link, name="data", kind=ArtifactType.DATA)
+        replaced = store.link_artifact(**link, name="model", kind="model", overwrite=True)
+        hit = store.create_step_run(
+            run_id=run.id, name="a_again", step_name="a", status=ExecutionStatus.CACHED,
+            outputs={"data": data.id}, cached_from=step.id, replay_to=named.version.id,
+            links=[{**link, "model_version_id": named.version.id, "name": "data", "kind": "data"}],
+        )  # fmt: skip
+
+        assert store._full_store is None, "a call was handed to the SQL store"
+        assert (first.created, named.created, again.created, latest.created) == (True, True, False, False)
+        assert [first.version.number, named.version.number, manual.number] == [1, 2, 3]
+        assert (first.version.name, named.version.name, first.version.created_by) == ("1", "exp", "ann")
+        assert again.version == named.version and latest.version.id == named.version.id
+        assert hit.cached_from == step.id and done.outputs["data"].id == data.id
+
+        sql = SqlMetadataStore(store.url)
+        try:
+            model = sql.get_model("m")
+            assert (model.license, model.tags) == ("MIT", ["team-a", "team-b"])
+            for version in (first.version, named.version, manual):
+                assert sql.get_model_version("m", version.number) == version
+            links = sql.list_artifact_links("m", 1).items
+            assert sorted(links, key=lambda found: found.name) == [same, replaced]
+            assert same.artifact_version == done.outputs["data"]
+            assert [found.name for found in sql.list_artifact_links("m", "exp").items] == ["data"]
+            # Numbering goes on where the other left off.
+            assert sql.ensure_model_version("m", None).version.number == 4
+            assert store.ensure_model_version("m", None).version.number == 5
+        finally:
+            sql.close()
+
+
+def test_a_version_that_must_exist_and_does_not_is_explained_by_the_sql_store(
+    tmp_path: Path,
+) -> None:
+    with local_store(tmp_path) as store:
+        store.ensure_model_version("m", None)
+        assert store._full_store is None
+        with pytest.raises(NotFoundError, match="has no version in stage 'production'"):
+            store.ensure_model_version("m", "production")
+        with pytest.raises(NotFoundError, match="Model 'nope' does not exist"):
+            store.create_model_version("nope")
+        assert store._full_store is not None
+        assert [v.number for v in store.list_model_versions("m").items] == [1]
+
+
 def test_what_the_local_path_cannot_answer_the_sql_store_does(tmp_path: Path) -> None:
     with local_store(tmp_path) as store:
         with pytest.raises(NotFoundError, match="Run 'nope' does not exist"):
@@ -153,7 +218,7 @@ def test_results_are_read_as_sqlalchemy_reads_them(tmp_path: Path) -> None:
             with sql._engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
                 raw = conn.connection.driver_connection
-                tx = LightTransaction(raw, store._statements)  # type: ignore[arg-type]
+                tx = LightTransaction(raw, store._statements, store._reader)  # type: ignore[arg-type]
                 for name in ("run.by_id", "runs.beating", "pipeline.by_name"):
                     key = run.id if name == "run.by_id" else "p"
                     ours = tx.rows(name, {"key": key})
@@ -164,8 +229,35 @@ def test_results_are_read_as_sqlalchemy_reads_them(tmp_path: Path) -> None:
             sql.close()
 
 
-def test_a_pipeline_process_writes_without_importing_sqlalchemy(tmp_path: Path) -> None:
+_MODEL_PIPELINE = """
+import sys
+from modelplane import Model, pipeline, step
+
+@step
+def train() -> dict:
+    return {"weights": [1, 2]}
+
+@step
+def evaluate(model: dict) -> float:
+    return 0.9
+
+@pipeline(model=Model(name="clf", tags=["demo"]))
+def training() -> None:
+    evaluate(train())
+
+training()
+print("sqlalchemy" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("with_model", [False, True], ids=["plain", "with a model"])
+def test_a_pipeline_process_writes_without_importing_sqlalchemy(
+    tmp_path: Path, with_model: bool
+) -> None:
     script = Path(__file__).parents[2] / "benchmarks" / "one_step_pipeline.py"
+    if with_model:
+        script = tmp_path / "model_pipeline.py"
+        script.write_text(_MODEL_PIPELINE)
     code = (
         f"import runpy, sys; run = runpy.run_path({str(script)!r}, run_name='__main__'); "
         "print('sqlalchemy' in sys.modules)"
@@ -185,9 +277,18 @@ def test_a_pipeline_process_writes_without_importing_sqlalchemy(tmp_path: Path) 
     assert third == "False"  # a cache hit
     sql = SqlMetadataStore(f"sqlite:///{tmp_path / 'home' / 'store.db'}")
     try:
-        runs = sql.list_runs(pipeline="one_step").items
+        runs = sql.list_runs(pipeline="training" if with_model else "one_step").items
         assert [r.status for r in runs] == [ExecutionStatus.COMPLETED] * 3
         statuses = sorted(s.status.value for r in runs for s in sql.list_step_runs(r.id))
-        assert statuses == ["cached", "cached", "completed"]
+        steps = len(statuses) // 3
+        assert statuses == ["cached"] * 2 * steps + ["completed"] * steps
+        if with_model:
+            # Each run made a version; each version links both outputs, cache hits included.
+            versions = sql.list_model_versions("clf").items
+            assert [v.number for v in versions] == [3, 2, 1]
+            for version in versions:
+                counts = sql.count_version_links("clf", version.number)
+                assert counts.pop("runs") == 1 and sum(counts.values()) == 2, counts
+                assert [r.id for r in sql.list_model_version_runs("clf", version.number).items]
     finally:
         sql.close()

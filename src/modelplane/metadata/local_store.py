@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from modelplane.config import DEFAULT_PROJECT
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import ModelplaneError
-from modelplane.metadata import run_writes
+from modelplane.metadata import model_writes, run_writes
 from modelplane.metadata.json_depth import loads_within_depth
 from modelplane.metadata.light import LightReader, Unavailable, catalogue, sqlite_path
 from modelplane.metadata.reads import Row
@@ -117,9 +117,12 @@ class LightTransaction:
 
     update_returning = sqlite3.sqlite_version_info >= (3, 35)
 
-    def __init__(self, conn: sqlite3.Connection, statements: Mapping[str, _Statement]) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, statements: Mapping[str, _Statement], reader: LightReader
+    ) -> None:
         self._conn = conn
         self._statements = statements
+        self._reader = reader
         self._now = datetime.now(timezone.utc)
 
     def rows(self, name: str, params: Mapping[str, Any]) -> list[Row]:
@@ -143,12 +146,18 @@ class LightTransaction:
     def missing(self, kind: str, key: str) -> NoReturn:
         raise Unavailable(f"the SQL store explains a {kind} {key!r} that matches nothing")
 
+    def model(self, model: str) -> Row:
+        return self._reader.call("get_model", model)  # type: ignore[no-any-return]
+
+    def version(self, model: str, version: Any) -> Row:
+        return self._reader.call("get_model_version", model, version)  # type: ignore[no-any-return]
+
     def replay(self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None) -> dict[str, Any]:
         found = self.rows("step_run.meta", {"id": cached_from})
         changes = (found[0]["metadata"] or {}).get(STEP_CHANGES_KEY) if found else None
-        if replay_to is None and not changes:
-            return {}  # nothing to repeat: the new step run's metadata stays empty
-        raise Unavailable("the SQL store repeats a cache hit's model changes")
+        if changes or (replay_to is not None and self.rows("step_run.model_points", {"id": cached_from})):
+            raise Unavailable("the SQL store repeats a cache hit's model changes")
+        return {}  # nothing to repeat: the new step run's metadata stays empty
 
 
 class LocalStore:
@@ -238,7 +247,8 @@ class LocalStore:
             except sqlite3.Error:
                 return _FULL  # busy for ``_WAIT``: the SQL store waits and retries
             try:
-                result = work(LightTransaction(conn, self._statements))
+                assert self._reader is not None
+                result = work(LightTransaction(conn, self._statements, self._reader))
                 conn.execute("COMMIT")
                 return result
             except (Unavailable, sqlite3.Error):
@@ -299,11 +309,24 @@ class LocalStore:
     def create_step_run(self, **arguments: Any) -> Any:
         from modelplane.metadata.records import StepRunRecord
 
-        if arguments.get("links"):
-            return self.full.create_step_run(**arguments)
         local = {key: value for key, value in arguments.items() if key != "links"}
-        row = self._local(run_writes.create_step_run(**local))
+        links = self._links(arguments.get("links") or ())
+        work = (
+            model_writes.create_step_run_with_links(links, **local)
+            if links
+            else run_writes.create_step_run(**local)
+        )
+        row = self._local(work)
         return self.full.create_step_run(**arguments) if row is _FULL else StepRunRecord.model_validate(row)
+
+    @staticmethod
+    def _links(links: Sequence[Any]) -> list[dict[str, Any]]:
+        if not links:
+            return []
+        from modelplane.metadata.arguments import parse_records
+        from modelplane.metadata.records import NewArtifactLink
+
+        return [link.model_dump() for link in parse_records(links, NewArtifactLink, "links")]
 
     def finish_step_run(self, step_run_id: str, **arguments: Any) -> Any:
         from modelplane.metadata.records import StepRunRecord
@@ -355,39 +378,53 @@ class LocalStore:
         from modelplane.metadata.records import (
             ArtifactVersionRecord,
             CompletedStep,
-            NewArtifactLink,
             NewArtifactVersion,
             StepRunRecord,
         )
 
         new = parse_records(artifacts, NewArtifactVersion, "step outputs")
-        if parse_records(links, NewArtifactLink, "links"):
-            return self.full.complete_step_run(step_run_id, artifacts=artifacts, links=links, logs=logs)
-        saves = [
-            (item.output, run_writes.create_artifact_version(
-                **item.model_dump(exclude={"output"}), producer_step_run_id=step_run_id
-            ))
-            for item in new
-        ]  # fmt: skip
-        finish = run_writes.finish_step_run(
+        work = model_writes.complete_step_run(
             step_run_id,
-            status=ExecutionStatus.COMPLETED,
-            outputs={item.output: item.id for item in new},
+            artifacts=[item.model_dump() for item in new],
+            links=self._links(links),
             logs=logs,
         )
-
-        def work(tx: run_writes.Transaction) -> tuple[dict[str, Row], Row]:
-            saved = {output: save(tx) for output, save in saves}
-            return saved, finish(tx)
-
         result = self._local(work)
         if result is _FULL:
             return self.full.complete_step_run(step_run_id, artifacts=artifacts, links=links, logs=logs)
-        saved, step_run = result
+        step_run, saved = result
         return CompletedStep(
             StepRunRecord.model_validate(step_run),
             {output: ArtifactVersionRecord.model_validate(row) for output, row in saved.items()},
         )
+
+    # -- a model's versions and links ---------------------------------------------------------
+
+    def ensure_model_version(self, model: str, version: Any, **arguments: Any) -> Any:
+        from modelplane.metadata.records import EnsuredVersion, ModelVersionRecord
+
+        found = self._local(model_writes.ensure_model_version(model, version, **arguments))
+        if found is _FULL:
+            return self.full.ensure_model_version(model, version, **arguments)
+        row, created = found
+        return EnsuredVersion(ModelVersionRecord.model_validate(row), created)
+
+    def create_model_version(self, model: str, **arguments: Any) -> Any:
+        from modelplane.metadata.records import ModelVersionRecord
+
+        row = self._local(model_writes.create_model_version(model, **arguments))
+        if row is _FULL:
+            return self.full.create_model_version(model, **arguments)
+        return ModelVersionRecord.model_validate(row)
+
+    def link_artifact(self, model_version_id: str, artifact_version_id: str, **arguments: Any) -> Any:
+        from modelplane.metadata.records import ArtifactLinkRecord
+
+        work = model_writes.link_artifact(model_version_id, artifact_version_id, **arguments)
+        row = self._local(work)
+        if row is _FULL:
+            return self.full.link_artifact(model_version_id, artifact_version_id, **arguments)
+        return ArtifactLinkRecord.model_validate(row)
 
     # -- the store itself ----------------------------------------------------------------------
 

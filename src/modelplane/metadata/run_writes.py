@@ -43,6 +43,7 @@ __all__ = [
     "finish_run",
     "finish_step_run",
     "heartbeat_run",
+    "new_id",
     "reap_abandoned_runs",
     "save_pipeline",
 ]
@@ -74,6 +75,13 @@ class Transaction(Protocol):
         """Raise the error for a ``kind`` (``run``, ``step run``, ``pipeline``, ``model
         version``) named ``key`` that matches nothing: ``NotFoundError`` saying what exists."""
 
+    def model(self, model: str) -> Row:
+        """The model named (or with id) ``model``; ``NotFoundError`` saying what exists."""
+
+    def version(self, model: str, version: Any) -> Row:
+        """The version ``version`` (number, stage, name, ``latest`` or id) of ``model``, shaped
+        like ``ModelVersionRecord``; ``NotFoundError`` saying what exists."""
+
     def replay(self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None) -> dict[str, Any]:
         """Repeat, for the new cache hit ``step_run_id``, what the step run it reuses recorded
         besides its outputs (metadata, metric points, stage changes); its metadata after."""
@@ -87,7 +95,7 @@ def _first(tx: Transaction, name: str, params: Mapping[str, Any]) -> Row | None:
     return found[0] if found else None
 
 
-def _new_id() -> str:
+def new_id() -> str:
     return uuid.uuid4().hex
 
 
@@ -144,7 +152,7 @@ def save_pipeline(name: str, spec: Mapping[str, Any]) -> Work:
         now = tx.now()
         row = _first(tx, "pipeline.by_name", {"key": name})
         if row is None:
-            values = {"id": _new_id(), "name": name, "spec": checked, "created": now, "updated": now}
+            values = {"id": new_id(), "name": name, "spec": checked, "created": now, "updated": now}
             tx.execute("pipeline.insert", values)
             return values
         tx.execute("pipeline.update", {"b_id": row["id"], "spec": checked, "updated": now})
@@ -217,7 +225,7 @@ def create_run(
             if not tx.rows("model_version.exists", {"key": version_id}):
                 tx.missing("model version", version_id)
         now = tx.now()
-        run_id = _new_id()
+        run_id = new_id()
         run_name = name or f"{pipeline['name'][:200]}-{now:%Y_%m_%d-%H_%M_%S}-{run_id[:6]}"
         if name is not None and tx.rows("run.name_taken", {"name": name}):
             raise AlreadyExistsError(
@@ -389,7 +397,7 @@ def create_step_run(
         now = tx.now()
         row = {
             **values,
-            "id": _new_id(),
+            "id": new_id(),
             "run_id": run["id"],
             "meta": {},
             "created": now,
@@ -514,7 +522,7 @@ def create_artifact_version(
         if artifact_id is None:
             # A concurrent creator of the same name makes this INSERT fail on the unique key; the
             # transaction then runs again and its first query finds the winner's row.
-            artifact_id = _new_id()
+            artifact_id = new_id()
             tx.execute(
                 "artifact.insert",
                 {"id": artifact_id, "name": name, "last_version": 0, "created": tx.now()},

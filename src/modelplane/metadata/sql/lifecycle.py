@@ -11,19 +11,20 @@ silent for ``SILENT_BEATS`` heartbeat periods by the store's clock. Reading a ru
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelplane.enums import ExecutionStatus
-from modelplane.metadata import run_writes
+from modelplane.metadata import model_writes, run_writes
 from modelplane.metadata.arguments import check_text, parse_records
 from modelplane.metadata.records import (
+    ArtifactVersionRecord,
     CompletedStep,
     NewArtifactLink,
     NewArtifactVersion,
     RunRecord,
+    StepRunRecord,
 )
 from modelplane.metadata.sql.resolve import find_step_run
 from modelplane.metadata.sql.run_statements import in_transaction
@@ -81,31 +82,14 @@ class LifecycleMixin(StoreCore):
     ) -> CompletedStep:
         new = parse_records(artifacts, NewArtifactVersion, "step outputs")
         wanted = parse_records(links, NewArtifactLink, "links")
-
-        def work(store: Any) -> CompletedStep:
-            saved = {}
-            for item in new:
-                saved[item.output] = store.create_artifact_version(
-                    **item.model_dump(exclude={"output"}), producer_step_run_id=step_run_id
-                )
-            store._make_links(wanted)
-            step_run = store.finish_step_run(
-                step_run_id,
-                status=ExecutionStatus.COMPLETED,
-                outputs={name: record.id for name, record in saved.items()},
-                logs=logs,
-            )
-            return CompletedStep(step_run, saved)
-
-        return self.atomically(work)
-
-    def _make_links(self, links: Sequence[NewArtifactLink]) -> None:
-        """Make each link, in order (inside the caller's transaction when there is one)."""
-        for link in links:
-            self.link_artifact(  # type: ignore[attr-defined]
-                link.model_version_id,
-                link.artifact_version_id,
-                name=link.name,
-                kind=link.kind,
-                overwrite=link.overwrite,
-            )
+        work = model_writes.complete_step_run(
+            step_run_id,
+            artifacts=[item.model_dump() for item in new],
+            links=[link.model_dump() for link in wanted],
+            logs=logs,
+        )
+        step_run, saved = self.write(in_transaction(work))
+        return CompletedStep(
+            StepRunRecord.model_validate(step_run),
+            {output: ArtifactVersionRecord.model_validate(row) for output, row in saved.items()},
+        )

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelplane.enums import ArtifactType
-from modelplane.errors import NotFoundError
-from modelplane.metadata import reads
+from modelplane.metadata import model_writes, reads
 from modelplane.metadata.reads import check_page
-from modelplane.metadata.records import ArtifactLinkRecord, ArtifactVersionRecord, Page, RunRecord
+from modelplane.metadata.records import ArtifactLinkRecord, Page, RunRecord
 from modelplane.metadata.arguments import parse_kind
 from modelplane.metadata.sql.resolve import find_model, find_run, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (
@@ -19,12 +16,11 @@ from modelplane.metadata.sql.rows import (
     RUN_SELECT,
     count,
     link_record,
-    new_id,
     page,
     run_record,
     utcnow,
 )
-from modelplane.metadata.sql.run_statements import STATEMENTS
+from modelplane.metadata.sql.run_statements import in_transaction
 from modelplane.metadata.sql.tables import (
     model_version_artifacts,
     model_version_runs,
@@ -32,21 +28,9 @@ from modelplane.metadata.sql.tables import (
 )
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import VersionRef
-from modelplane.versioning import check_name
 
 __all__ = ["LinksMixin"]
 
-# link_artifact runs once per linked step output; its statements are built once (see resolve.py).
-_LINKS = model_version_artifacts.c
-_SAME_NAME = sa.and_(
-    _LINKS.model_version_id == sa.bindparam("mv_id"), _LINKS.name == sa.bindparam("name")
-)
-_DELETE_SAME_NAME = model_version_artifacts.delete().where(_SAME_NAME)
-_SAME_LINK = LINK_SELECT.where(
-    _SAME_NAME,
-    _LINKS.artifact_version_id == sa.bindparam("av_id"),
-    _LINKS.kind == sa.bindparam("kind"),
-).limit(1)
 _RUN_LINKED = sa.select(model_version_runs.c.run_id).where(
     model_version_runs.c.model_version_id == sa.bindparam("mv_id"),
     model_version_runs.c.run_id == sa.bindparam("run_id"),
@@ -63,54 +47,10 @@ class LinksMixin(StoreCore):
         kind: ArtifactType,
         overwrite: bool = False,
     ) -> ArtifactLinkRecord:
-        check_name(name, "artifact link")
-        parsed = parse_kind(kind)
-
-        def work(conn: Connection) -> ArtifactLinkRecord:
-            # Locking the version makes concurrent overwrites of one link name take turns, so
-            # exactly one link of that name survives.
-            find_version_by_id(conn, model_version_id, lock=True)
-            row = conn.execute(STATEMENTS["artifact_version.by_id"], {"id": artifact_version_id}).first()
-            if row is None:
-                raise NotFoundError(
-                    f"Artifact version {artifact_version_id!r} does not exist; nothing was linked.",
-                    hint="Save the artifact first, or pass the id of a stored artifact version.",
-                )
-            if overwrite:
-                conn.execute(_DELETE_SAME_NAME, {"mv_id": model_version_id, "name": name})
-            else:
-                # Linking the same artifact version under the same name twice (a cache hit in a
-                # re-run) keeps one link.
-                existing = conn.execute(
-                    _SAME_LINK,
-                    {
-                        "mv_id": model_version_id,
-                        "name": name,
-                        "av_id": artifact_version_id,
-                        "kind": parsed.value,
-                    },
-                ).first()
-                if existing is not None:
-                    return link_record(existing)
-            link: dict[str, Any] = {
-                "id": new_id(),
-                "model_version_id": model_version_id,
-                "name": name,
-                "kind": parsed.value,
-                "created": utcnow(),
-            }
-            conn.execute(
-                model_version_artifacts.insert(),
-                {**link, "artifact_version_id": artifact_version_id},
-            )
-            return ArtifactLinkRecord.model_validate(
-                {
-                    **link,
-                    "artifact_version": ArtifactVersionRecord.model_validate(dict(row._mapping)),
-                }
-            )
-
-        return self.write(work)
+        work = model_writes.link_artifact(
+            model_version_id, artifact_version_id, name=name, kind=kind, overwrite=overwrite
+        )
+        return ArtifactLinkRecord.model_validate(self.write(in_transaction(work)))
 
     def list_artifact_links(
         self,

@@ -56,8 +56,8 @@ def _locking(query: sa.Select[Any], of: sa.Table | None = None) -> dict[bool, sa
     return {False: query, True: query.with_for_update(of=of)}
 
 
-_MODEL_BY_NAME = _locking(sa.select(models).where(models.c.name == sa.bindparam("key")))
-_MODEL_BY_ID = _locking(sa.select(models).where(models.c.id == sa.bindparam("key")))
+MODEL_BY_NAME = _locking(sa.select(models).where(models.c.name == sa.bindparam("key")))
+MODEL_BY_ID = _locking(sa.select(models).where(models.c.id == sa.bindparam("key")))
 _OF_MODEL = MODEL_VERSION_SELECT.where(model_versions.c.model_id == sa.bindparam("model_id"))
 # No ORDER BY on the stage query: at most one version holds a stage, and ordering by number
 # makes SQLite walk the (model_id, number) key instead of the (model_id, stage) index.
@@ -120,9 +120,9 @@ def find_model(conn: Connection, model: str, *, lock: bool = False) -> Row[Any]:
         raise InvalidInputError(
             f"{model!r} is not a model name.", hint="Pass the model name as text."
         )
-    row = conn.execute(_MODEL_BY_NAME[lock], {"key": model}).first()
+    row = conn.execute(MODEL_BY_NAME[lock], {"key": model}).first()
     if row is None and looks_like_id(model):
-        row = conn.execute(_MODEL_BY_ID[lock], {"key": model}).first()
+        row = conn.execute(MODEL_BY_ID[lock], {"key": model}).first()
     if row is None:
         existing = _names(conn, models.c.name)
         raise NotFoundError(

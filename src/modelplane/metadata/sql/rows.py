@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from modelplane.metadata.model_writes import link_row
 from modelplane.metadata.records import (
     ArtifactLinkRecord,
     ArtifactRecord,
@@ -180,15 +181,7 @@ def stage_change_record(row: Row[Any]) -> StageChangeRecord:
 
 
 def link_record(row: Row[Any]) -> ArtifactLinkRecord:
-    values = dict(row._mapping)
-    return ArtifactLinkRecord(
-        id=values["link_id"],
-        model_version_id=values["link_model_version_id"],
-        name=values["link_name"],
-        kind=values["link_kind"],
-        created=values["link_created"],
-        artifact_version=ArtifactVersionRecord.model_validate(values),
-    )
+    return ArtifactLinkRecord.model_validate(link_row(dict(row._mapping)))
 
 
 def step_run_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[StepRunRecord]:

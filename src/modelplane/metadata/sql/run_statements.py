@@ -18,34 +18,45 @@ from sqlalchemy.engine import Connection
 
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import NotFoundError
+from modelplane.metadata import reads
 from modelplane.metadata.reads import Row
-from modelplane.metadata.sql import direct
+from modelplane.metadata.sql import direct, queries
 from modelplane.metadata.sql.metrics import replay_metric_points
 from modelplane.metadata.sql.resolve import (
     ARTIFACT_VERSION_EXISTS,
+    MODEL_BY_ID,
+    MODEL_BY_NAME,
     PIPELINE_BY_ID,
     PIPELINE_BY_NAME,
     RUN_BY_ID,
     RUN_BY_NAME,
     VERSION_BY_ID,
+    find_model,
     find_pipeline,
     find_run,
     find_step_run,
+    find_version,
     find_version_by_id,
     found_artifact_versions,
 )
 from modelplane.metadata.sql.rows import (
     ARTIFACT_VERSION_SELECT,
+    LINK_SELECT,
+    MODEL_VERSION_SELECT,
     RUN_SELECT,
     STEP_RUN_SELECT,
     utcnow,
 )
 from modelplane.metadata.sql.step_changes import STEP_META, replay_step_changes, step_meta
+from modelplane.metadata.store_types import MODEL_CARD_FIELDS
 from modelplane.metadata.sql.tables import (
     artifact_versions,
     artifacts,
+    metric_points,
+    model_version_artifacts,
     model_version_runs,
     model_versions,
+    models,
     pipeline_runs,
     pipelines,
     step_run_artifacts,
@@ -105,6 +116,16 @@ _BUMP = (
     artifacts.update()
     .where(artifacts.c.id == sa.bindparam("b_id"))
     .values(last_version=artifacts.c.last_version + 1)
+)
+_BUMP_MODEL = (
+    models.update()
+    .where(models.c.id == sa.bindparam("b_id"))
+    .values(last_version_number=models.c.last_version_number + 1)
+)
+_VERSIONS_OF = MODEL_VERSION_SELECT.where(model_versions.c.model_id == sa.bindparam("model_id"))
+_LINKS = model_version_artifacts.c
+_SAME_LINK_NAME = sa.and_(
+    _LINKS.model_version_id == sa.bindparam("mv_id"), _LINKS.name == sa.bindparam("name")
 )
 
 STATEMENTS: dict[str, Any] = {
@@ -196,6 +217,41 @@ STATEMENTS: dict[str, Any] = {
         artifact_versions.c.id == sa.bindparam("id")
     ),
     "step_run.meta": STEP_META,
+    # whether a cache hit has metric points of a model version to repeat (``replay_metric_points``)
+    "step_run.model_points": sa.select(metric_points.c.id)
+    .where(
+        metric_points.c.step_run_id == sa.bindparam("id"),
+        metric_points.c.model_version_id.is_not(None),
+    )
+    .limit(1),
+    # models and their versions (``metadata.model_writes``)
+    "model.by_name": MODEL_BY_NAME[False],
+    "model.by_id": MODEL_BY_ID[False],
+    "model.insert": _insert(models, "id", "name", "tags", "created", "updated", *MODEL_CARD_FIELDS),
+    "model.tag": _update(models, "tags", "updated"),
+    "model.bump": _BUMP_MODEL,
+    "model.bump_returning": _BUMP_MODEL.returning(models.c.last_version_number),
+    "model.last_number": sa.select(models.c.last_version_number).where(
+        models.c.id == sa.bindparam("id")
+    ),
+    "model_version.named": _VERSIONS_OF.where(model_versions.c.name == sa.bindparam("name")),
+    "model_version.with_id": _VERSIONS_OF.where(model_versions.c.id == sa.bindparam("name")),
+    "model_version.insert": _insert(
+        model_versions, "id", "model_id", "number", "name", "description", "tags", "stage",
+        "meta", "created", "updated", "created_by",
+    ),  # fmt: skip
+    "model_version.locked": VERSION_BY_ID[True],
+    # links of model versions to artifact versions
+    "link.same": LINK_SELECT.where(
+        _SAME_LINK_NAME,
+        _LINKS.artifact_version_id == sa.bindparam("av_id"),
+        _LINKS.kind == sa.bindparam("kind"),
+    ).limit(1),
+    "link.delete_same_name": model_version_artifacts.delete().where(_SAME_LINK_NAME),
+    "link.insert": _insert(
+        model_version_artifacts, "id", "model_version_id", "artifact_version_id", "name", "kind",
+        "created",
+    ),  # fmt: skip
 }
 
 # What ``missing`` asks to explain a name or id that matched nothing: each raises NotFoundError.
@@ -232,6 +288,19 @@ class SqlTransaction:
         _EXPLAIN[kind](self.conn, key)
         # Found now, though the lookup before did not see it (another writer, between the two).
         raise NotFoundError(f"The {kind} {key!r} does not exist.", hint="Retry the call.")
+
+    def model(self, model: str) -> Row:
+        return dict(find_model(self.conn, model)._mapping)
+
+    def version(self, model: str, version: Any) -> Row:
+        def run(name: str, variant: Mapping[str, Any], params: Mapping[str, Any]) -> list[Row]:
+            statement = queries.statement(name, self.conn.dialect.name, dict(variant))
+            return direct.rows(self.conn, statement, params)
+
+        try:
+            return reads.get_model_version(run, model, version)
+        except reads.Missing:  # a model id, or nothing: the full lookup explains what exists
+            return dict(find_version(self.conn, find_model(self.conn, model), version)._mapping)
 
     def replay(
         self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import NotFoundError
-from modelplane.metadata import reads, run_writes
+from modelplane.metadata import model_writes, reads, run_writes
 from modelplane.metadata.arguments import parse_records
 from modelplane.metadata.records import (
     NewArtifactLink,
@@ -122,13 +122,9 @@ class RunsMixin(StoreCore):
         # The arguments are the protocol's (``MetadataStore.create_step_run``).
         if links:
             wanted = parse_records(links, NewArtifactLink, "links")
-
-            def with_links(store: Any) -> StepRunRecord:
-                created = store.create_step_run(**arguments)
-                store._make_links(wanted)
-                return created  # type: ignore[no-any-return]
-
-            return self.atomically(with_links)
+            dumped = [link.model_dump() for link in wanted]
+            work = model_writes.create_step_run_with_links(dumped, **arguments)
+            return StepRunRecord.model_validate(self.write(in_transaction(work)))
         work = run_writes.create_step_run(**arguments)
         return StepRunRecord.model_validate(self.write(in_transaction(work)))
 
