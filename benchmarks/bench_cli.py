@@ -167,6 +167,9 @@ def cases(home: Path, pycache: Path) -> list[tuple[str, list[str], dict[str, str
     found.append(("`python benchmarks/one_step_pipeline.py` (a whole 1-step pipeline run)", [sys.executable, script], quiet, 300))
     slow = child_env(home, pycache, MODELPLANE_LOGGING_VERBOSITY="quiet", MODELPLANE_LIGHT_READS="0")
     found.append(("the same through the full store (SQLAlchemy)", [sys.executable, script], slow, None))
+    script = str(Path(__file__).with_name("model_pipeline.py"))
+    found.append(("`python benchmarks/model_pipeline.py` (the same naming a model: a new version, its output linked)", [sys.executable, script], quiet, 300))
+    found.append(("the same through the full store (SQLAlchemy)", [sys.executable, script], slow, None))
     return found
 
 

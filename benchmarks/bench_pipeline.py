@@ -1,10 +1,11 @@
 """Per-step and fixed overhead of the local orchestrator, on SQLite or a database server.
 
-    python benchmarks/bench_pipeline.py [--repeats 7] [--store-url postgresql+psycopg://…] [--calls]
+    python benchmarks/bench_pipeline.py [--repeats 7] [--store-url postgresql+psycopg://…] [--calls] [--model]
 
 Prints medians of wall and CPU time (of this process): a trivial 1-step pipeline (fixed overhead
 of one run, in-process, store warm) and a 50-step chain of trivial steps (per-step overhead =
-(chain - one-step) / 49), and the load average. Without ``--store-url`` the store is SQLite in a
+(chain - one-step) / 49), and the load average. ``--model`` makes both pipelines name a model:
+each run makes a new version of it and every step's output is linked to that version. Without ``--store-url`` the store is SQLite in a
 temp dir; with one, the database is emptied of modelplane tables first (use a scratch database).
 """
 
@@ -26,6 +27,9 @@ def main() -> None:
         "--calls", action="store_true",
         help="also count the Python function calls of a step (cProfile): a figure that reruns the same",
     )
+    parser.add_argument(
+        "--model", action="store_true", help="the pipelines name a model (a version per run, links)"
+    )
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="mp-bench-")
     os.environ["MODELPLANE_HOME"] = home
@@ -41,7 +45,9 @@ def main() -> None:
         engine.dispose()
         os.environ["MODELPLANE_STORE_URL"] = args.store_url
 
-    from modelplane import pipeline, step
+    from modelplane import Model, pipeline, step
+
+    model = Model(name="bench_model") if args.model else None
 
     @step(enable_cache=False)
     def inc(x: int) -> int:
@@ -51,11 +57,11 @@ def main() -> None:
     def start() -> int:
         return 0
 
-    @pipeline(enable_cache=False)
+    @pipeline(enable_cache=False, model=model)
     def one_step():
         start()
 
-    @pipeline(enable_cache=False)
+    @pipeline(enable_cache=False, model=model)
     def chain():
         x = start()
         for _ in range(args.steps - 1):
@@ -72,7 +78,7 @@ def main() -> None:
     singles = [timed(one_step) for _ in range(args.repeats)]
     chains = [timed(chain) for _ in range(args.repeats)]
     store = args.store_url.split("://")[0] if args.store_url else "sqlite"
-    print(f"store: {store}; medians of {args.repeats} runs")
+    print(f"store: {store}{', naming a model' if args.model else ''}; medians of {args.repeats} runs")
     for label, index in (("wall", 0), ("cpu", 1)):
         single = statistics.median(s[index] for s in singles)
         chained = statistics.median(c[index] for c in chains)
