@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import NotFoundError
@@ -35,6 +36,26 @@ def _output(output: str) -> NewArtifactVersion:
         materializer="builtin.json", data_type="builtins.dict", uri=f"file:///tmp/{av_id}",
         content_hash="sha256:00", size=3, metadata={"rows": 3, "nested": {"a": [1, None]}},
     )  # fmt: skip
+
+
+def _same_as_validated(made: object) -> None:
+    """A record the local store made without validating it (``metadata/row_records.py``) holds
+    what validating its fields gives: equal values, of the same types, nested records included."""
+    if isinstance(made, (list, tuple)):
+        for item in made:
+            _same_as_validated(item)
+        return
+    if isinstance(made, dict):
+        _same_as_validated(list(made.values()))
+        return
+    if not isinstance(made, BaseModel):
+        return
+    validated = type(made).model_validate({name: getattr(made, name) for name in type(made).model_fields})
+    assert made == validated
+    for name in type(made).model_fields:
+        ours, theirs = getattr(made, name), getattr(validated, name)
+        assert type(ours) is type(theirs), f"{type(made).__name__}.{name}: {ours!r} vs {theirs!r}"
+        _same_as_validated(ours)
 
 
 def test_a_pipelines_calls_run_locally_and_read_back_the_same_through_the_sql_store(
@@ -64,6 +85,7 @@ def test_a_pipelines_calls_run_locally_and_read_back_the_same_through_the_sql_st
         loaded = store.get_artifact_version(done.outputs["data"].id)
 
         assert store._full_store is None, "a call was handed to the SQL store"
+        _same_as_validated([pipeline, run, step, done, hit, again, running, finished, loaded])
         assert [r.id for r in running.items] == [run.id]
         assert hit.id == step.id and hit.outputs == {"data": loaded.id}
         assert loaded.version == 1 and loaded.metadata == {"rows": 3, "nested": {"a": [1, None]}}
@@ -116,6 +138,7 @@ def test_a_models_versions_and_links_are_made_locally_and_read_back_the_same(
         )  # fmt: skip
 
         assert store._full_store is None, "a call was handed to the SQL store"
+        _same_as_validated([first, named, again, latest, manual, run, step, done, same, replaced, hit])
         assert (first.created, named.created, again.created, latest.created) == (True, True, False, False)
         assert [first.version.number, named.version.number, manual.number] == [1, 2, 3]
         assert (first.version.name, named.version.name, first.version.created_by) == ("1", "exp", "ann")

@@ -164,6 +164,9 @@ def parse_records(values: object, kind: type[R], what: str) -> list[R]:
         raise InvalidInputError(f"The {what} must be a list, not {values!r}.", hint="Pass a list.")
     parsed = []
     for value in values:
+        if isinstance(value, kind):  # a record is valid already
+            parsed.append(value)
+            continue
         try:
             parsed.append(kind.model_validate(value))
         except ValidationError as exc:

@@ -31,6 +31,7 @@ from modelplane.metadata import model_writes, run_writes
 from modelplane.metadata.json_depth import loads_within_depth
 from modelplane.metadata.light import LightReader, Unavailable, catalogue, sqlite_path
 from modelplane.metadata.reads import Row
+from modelplane.metadata.row_records import record
 from modelplane.metadata.sqlite_settings import busy_timeout, configure
 from modelplane.metadata.store_types import STEP_CHANGES_KEY
 
@@ -264,13 +265,13 @@ class LocalStore:
         from modelplane.metadata.records import PipelineRecord
 
         row = self._local(run_writes.save_pipeline(name, spec))
-        return self.full.save_pipeline(name, spec) if row is _FULL else PipelineRecord.model_validate(row)
+        return self.full.save_pipeline(name, spec) if row is _FULL else record(PipelineRecord, row)
 
     def create_run(self, **arguments: Any) -> RunRecord:
         from modelplane.metadata.records import RunRecord
 
         row = self._local(run_writes.create_run(**arguments))
-        return self.full.create_run(**arguments) if row is _FULL else RunRecord.model_validate(row)
+        return self.full.create_run(**arguments) if row is _FULL else record(RunRecord, row)
 
     def finish_run(self, run_id: str, status: ExecutionStatus, error: str | None = None) -> RunRecord:
         from modelplane.metadata.records import RunRecord
@@ -278,7 +279,7 @@ class LocalStore:
         row = self._local(run_writes.finish_run(run_id, status, error))
         if row is _FULL:
             return self.full.finish_run(run_id, status, error)
-        return RunRecord.model_validate(row)
+        return record(RunRecord, row)
 
     def heartbeat_run(self, run_id: str) -> None:
         if self._local(run_writes.heartbeat_run(run_id)) is _FULL:
@@ -290,7 +291,7 @@ class LocalStore:
         rows = self._local(run_writes.reap_abandoned_runs(gone=gone, reaper=reaper))
         if rows is _FULL:
             return self.full.reap_abandoned_runs(gone=gone, reaper=reaper)
-        return [RunRecord.model_validate(row) for row in rows]
+        return [record(RunRecord, row) for row in rows]
 
     def list_runs(self, **filters: Any) -> Page[RunRecord]:
         from modelplane.metadata.records import Page, RunRecord
@@ -303,8 +304,10 @@ class LocalStore:
                 found = None
         if found is None:
             return self.full.list_runs(**filters)
-        items = [RunRecord.model_validate(row) for row in found["items"]]
-        return Page(items=items, total=found["total"], limit=found["limit"], offset=found["offset"])
+        items = [record(RunRecord, row) for row in found["items"]]
+        return Page.model_construct(
+            items=items, total=found["total"], limit=found["limit"], offset=found["offset"]
+        )
 
     def create_step_run(self, **arguments: Any) -> Any:
         from modelplane.metadata.records import StepRunRecord
@@ -317,7 +320,7 @@ class LocalStore:
             else run_writes.create_step_run(**local)
         )
         row = self._local(work)
-        return self.full.create_step_run(**arguments) if row is _FULL else StepRunRecord.model_validate(row)
+        return self.full.create_step_run(**arguments) if row is _FULL else record(StepRunRecord, row)
 
     @staticmethod
     def _links(links: Sequence[Any]) -> list[dict[str, Any]]:
@@ -326,7 +329,7 @@ class LocalStore:
         from modelplane.metadata.arguments import parse_records
         from modelplane.metadata.records import NewArtifactLink
 
-        return [link.model_dump() for link in parse_records(links, NewArtifactLink, "links")]
+        return [dict(link) for link in parse_records(links, NewArtifactLink, "links")]
 
     def finish_step_run(self, step_run_id: str, **arguments: Any) -> Any:
         from modelplane.metadata.records import StepRunRecord
@@ -334,7 +337,7 @@ class LocalStore:
         row = self._local(run_writes.finish_step_run(step_run_id, **arguments))
         if row is _FULL:
             return self.full.finish_step_run(step_run_id, **arguments)
-        return StepRunRecord.model_validate(row)
+        return record(StepRunRecord, row)
 
     def find_cached_step_run(self, cache_key: str) -> Any:
         from modelplane.metadata.records import StepRunRecord
@@ -342,7 +345,7 @@ class LocalStore:
         row = self._local(run_writes.find_cached_step_run(cache_key), write=False)
         if row is _FULL:
             return self.full.find_cached_step_run(cache_key)
-        return None if row is None else StepRunRecord.model_validate(row)
+        return None if row is None else record(StepRunRecord, row)
 
     def create_artifact_version(self, **arguments: Any) -> Any:
         from modelplane.metadata.records import ArtifactVersionRecord
@@ -350,7 +353,7 @@ class LocalStore:
         row = self._local(run_writes.create_artifact_version(**arguments))
         if row is _FULL:
             return self.full.create_artifact_version(**arguments)
-        return ArtifactVersionRecord.model_validate(row)
+        return record(ArtifactVersionRecord, row)
 
     def get_artifact_version(self, artifact_version_id: str) -> Any:
         from modelplane.metadata.records import ArtifactVersionRecord
@@ -364,7 +367,7 @@ class LocalStore:
         row = self._local(work, write=False)
         if row is _FULL:
             return self.full.get_artifact_version(artifact_version_id)
-        return ArtifactVersionRecord.model_validate(row)
+        return record(ArtifactVersionRecord, row)
 
     def complete_step_run(
         self,
@@ -385,7 +388,7 @@ class LocalStore:
         new = parse_records(artifacts, NewArtifactVersion, "step outputs")
         work = model_writes.complete_step_run(
             step_run_id,
-            artifacts=[item.model_dump() for item in new],
+            artifacts=[dict(item) for item in new],
             links=self._links(links),
             logs=logs,
         )
@@ -394,8 +397,8 @@ class LocalStore:
             return self.full.complete_step_run(step_run_id, artifacts=artifacts, links=links, logs=logs)
         step_run, saved = result
         return CompletedStep(
-            StepRunRecord.model_validate(step_run),
-            {output: ArtifactVersionRecord.model_validate(row) for output, row in saved.items()},
+            record(StepRunRecord, step_run),
+            {output: record(ArtifactVersionRecord, row) for output, row in saved.items()},
         )
 
     # -- a model's versions and links ---------------------------------------------------------
@@ -407,7 +410,7 @@ class LocalStore:
         if found is _FULL:
             return self.full.ensure_model_version(model, version, **arguments)
         row, created = found
-        return EnsuredVersion(ModelVersionRecord.model_validate(row), created)
+        return EnsuredVersion(record(ModelVersionRecord, row), created)
 
     def create_model_version(self, model: str, **arguments: Any) -> Any:
         from modelplane.metadata.records import ModelVersionRecord
@@ -415,7 +418,7 @@ class LocalStore:
         row = self._local(model_writes.create_model_version(model, **arguments))
         if row is _FULL:
             return self.full.create_model_version(model, **arguments)
-        return ModelVersionRecord.model_validate(row)
+        return record(ModelVersionRecord, row)
 
     def link_artifact(self, model_version_id: str, artifact_version_id: str, **arguments: Any) -> Any:
         from modelplane.metadata.records import ArtifactLinkRecord
@@ -424,7 +427,7 @@ class LocalStore:
         row = self._local(work)
         if row is _FULL:
             return self.full.link_artifact(model_version_id, artifact_version_id, **arguments)
-        return ArtifactLinkRecord.model_validate(row)
+        return record(ArtifactLinkRecord, row)
 
     # -- the store itself ----------------------------------------------------------------------
 
