@@ -281,6 +281,7 @@ def complete_step_run(
         status=ExecutionStatus.COMPLETED,
         outputs={item["output"]: item["id"] for item in artifacts},
         logs=logs,
+        outputs_created=True,
     )
 
     def work(tx: Transaction) -> tuple[Row, dict[str, Row]]:

@@ -421,8 +421,10 @@ def finish_step_run(
     outputs: Mapping[str, str] | None = None,
     logs: str | None = None,
     error: str | None = None,
+    outputs_created: bool = False,
 ) -> Work:
-    """End a step run, adding (or replacing) outputs; ``logs=None`` keeps what was written."""
+    """End a step run, adding (or replacing) outputs; ``logs=None`` keeps what was written.
+    ``outputs_created``: the outputs were created in this transaction (no need to look them up)."""
     parsed = parse_finished_status(status)
     outs = _check_links(outputs, "step output")
 
@@ -430,7 +432,8 @@ def finish_step_run(
         row = _first(tx, "step_run.locked", {"id": step_run_id})
         if row is None:
             tx.missing("step run", step_run_id)
-        _artifact_versions_exist(tx, list(outs.values()), f"step run {row['name']!r}")
+        if not outputs_created:
+            _artifact_versions_exist(tx, list(outs.values()), f"step run {row['name']!r}")
         links: dict[str, dict[str, str | None]] = {"input": {}, "output": {}}
         for link in tx.rows("step_run.links", {"id": row["id"]}):
             links[link["direction"]][link["name"]] = link["artifact_version_id"]

@@ -5,7 +5,6 @@ Records of a listing are built from a fixed number of queries (never one per ite
 
 from __future__ import annotations
 
-import uuid
 from contextvars import ContextVar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from modelplane.metadata.model_writes import link_row
+from modelplane.metadata.run_writes import new_id
 from modelplane.metadata.records import (
     ArtifactLinkRecord,
     ArtifactRecord,
@@ -116,10 +116,6 @@ _ARTIFACT_STATS = (
     .where(artifact_versions.c.artifact_id.in_(sa.bindparam("ids", expanding=True)))
     .group_by(artifact_versions.c.artifact_id)
 )
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 # The time of the transaction running in this thread: every row one transaction writes carries
