@@ -28,6 +28,8 @@ def _fill(store: Any) -> None:
         "data_type": "builtins.int", "uri": "file:///x", "content_hash": "sha256:0", "size": 1,
         "metadata": {"rows": 3}, "tags": ["t"],
     }])  # fmt: skip
+    production = store.get_model_version("iris", "production")
+    store.link_artifact(production.id, "a" * 32, name="data", kind="data")
 
 
 def _params(store: Any) -> dict[str, Any]:
@@ -39,7 +41,7 @@ def _params(store: Any) -> dict[str, Any]:
         "artifact_id": artifact.id, "host": "nowhere", "key": "iris", "limit": 50,
         "model": "iris", "model_id": version.model_id, "model_version_id": version.id,
         "offset": 0, "pattern": "%ir%", "pipeline_id": run.pipeline_id, "stage": "production",
-        "status": "completed", "tag": "prod",
+        "status": "completed", "tag": "prod", "kind": "data", "name": "data",
     }  # fmt: skip
 
 
@@ -67,6 +69,8 @@ def test_declared_reads_give_what_sqlalchemy_gives(sql_store: Any) -> None:
             binds = select.compile(dialect=engine.dialect).binds.values()
             params = {b.key: values[b.key] for b in binds if b.key in values}
             params.update({b.key: _key(name, b, values) for b in binds if b.key == "key"})
+            if variant.get("by") == "ids":  # the model by its id too
+                params["model"] = values["model_id"]
             expected = [dict(row._mapping) for row in conn.execute(select, params)]
             assert direct.rows(conn, select, params) == expected, key
             answered += bool(expected)

@@ -137,8 +137,14 @@ def test_a_models_versions_and_links_are_made_locally_and_read_back_the_same(
             links=[{**link, "model_version_id": named.version.id, "name": "data", "kind": "data"}],
         )  # fmt: skip
 
+        by_name = store.list_artifact_links("m", 1)
+        by_ids = store.list_artifact_links(first.version.model_id, first.version.id, name="model")
+        of_kind = store.list_artifact_links("m", "exp", kind=ArtifactType.DATA)
         assert store._full_store is None, "a call was handed to the SQL store"
         _same_as_validated([first, named, again, latest, manual, run, step, done, same, replaced, hit])
+        _same_as_validated([by_name, by_ids, of_kind])
+        assert (by_name.total, by_ids.total, of_kind.total) == (2, 1, 1)
+        assert [link.id for link in by_ids] == [replaced.id]
         assert (first.created, named.created, again.created, latest.created) == (True, True, False, False)
         assert [first.version.number, named.version.number, manual.number] == [1, 2, 3]
         assert (first.version.name, named.version.name, first.version.created_by) == ("1", "exp", "ann")
@@ -153,6 +159,7 @@ def test_a_models_versions_and_links_are_made_locally_and_read_back_the_same(
                 assert sql.get_model_version("m", version.number) == version
             links = sql.list_artifact_links("m", 1).items
             assert sorted(links, key=lambda found: found.name) == [same, replaced]
+            assert list(by_name) == links and list(of_kind) == sql.list_artifact_links("m", 2).items
             assert same.artifact_version == done.outputs["data"]
             assert [found.name for found in sql.list_artifact_links("m", "exp").items] == ["data"]
             # Numbering goes on where the other left off.
@@ -254,10 +261,12 @@ def test_results_are_read_as_sqlalchemy_reads_them(tmp_path: Path) -> None:
 
 _MODEL_PIPELINE = """
 import sys
+from typing import Annotated
 from modelplane import Model, pipeline, step
+from modelplane.artifacts.external_artifact import ExternalArtifact
 
 @step
-def train() -> dict:
+def train() -> Annotated[dict, "weights"]:
     return {"weights": [1, 2]}
 
 @step
@@ -268,7 +277,16 @@ def evaluate(model: dict) -> float:
 def training() -> None:
     evaluate(train())
 
+@step
+def predict(model: dict) -> int:
+    return len(model["weights"])
+
+@pipeline(model=Model(name="clf", version="latest"))
+def predicting() -> None:
+    predict(model=ExternalArtifact(model_artifact_name="weights"))
+
 training()
+predicting()
 print("sqlalchemy" in sys.modules)
 """
 
@@ -306,12 +324,15 @@ def test_a_pipeline_process_writes_without_importing_sqlalchemy(
         steps = len(statuses) // 3
         assert statuses == ["cached"] * 2 * steps + ["completed"] * steps
         if with_model:
-            # Each run made a version; each version links both outputs, cache hits included.
+            # Each training run made a version and linked both its outputs, cache hits included;
+            # each prediction run found the latest version's weights by their link.
             versions = sql.list_model_versions("clf").items
             assert [v.number for v in versions] == [3, 2, 1]
             for version in versions:
-                counts = sql.count_version_links("clf", version.number)
-                assert counts.pop("runs") == 1 and sum(counts.values()) == 2, counts
-                assert [r.id for r in sql.list_model_version_runs("clf", version.number).items]
+                links = sql.list_artifact_links("clf", version.number).items
+                assert sorted(link.name for link in links) == ["output", "output", "weights"]
+                assert sql.count_version_links("clf", version.number)["runs"] == 2
+            predictions = sql.list_runs(pipeline="predicting").items
+            assert [r.status for r in predictions] == [ExecutionStatus.COMPLETED] * 3
     finally:
         sql.close()

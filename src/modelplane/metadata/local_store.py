@@ -293,21 +293,28 @@ class LocalStore:
             return self.full.reap_abandoned_runs(gone=gone, reaper=reaper)
         return [record(RunRecord, row) for row in rows]
 
-    def list_runs(self, **filters: Any) -> Page[RunRecord]:
-        from modelplane.metadata.records import Page, RunRecord
+    def _read_page(self, record_type: type[Any], operation: str, *args: Any, **filters: Any) -> Any:
+        """A page of ``metadata.reads.<operation>`` read here, or ``None`` for the SQL store."""
+        from modelplane.metadata.records import Page
 
         with self._lock:
             reader = self._reader if self._connection() is not None else None
             try:
-                found = None if reader is None else reader.call("list_runs", **filters)
+                found = None if reader is None else reader.call(operation, *args, **filters)
             except (Unavailable, ModelplaneError):
-                found = None
+                return None  # the SQL store gives the answer, or the error and its hint
         if found is None:
-            return self.full.list_runs(**filters)
-        items = [record(RunRecord, row) for row in found["items"]]
+            return None
+        items = [record(record_type, row) for row in found["items"]]
         return Page.model_construct(
             items=items, total=found["total"], limit=found["limit"], offset=found["offset"]
         )
+
+    def list_runs(self, **filters: Any) -> Page[RunRecord]:
+        from modelplane.metadata.records import RunRecord
+
+        found = self._read_page(RunRecord, "list_runs", **filters)
+        return self.full.list_runs(**filters) if found is None else found  # type: ignore[no-any-return]
 
     def create_step_run(self, **arguments: Any) -> Any:
         from modelplane.metadata.records import StepRunRecord
@@ -428,6 +435,15 @@ class LocalStore:
         if row is _FULL:
             return self.full.link_artifact(model_version_id, artifact_version_id, **arguments)
         return record(ArtifactLinkRecord, row)
+
+    def list_artifact_links(self, model: str, version: Any, **filters: Any) -> Any:
+        from modelplane.metadata.arguments import parse_kind
+        from modelplane.metadata.records import ArtifactLinkRecord
+
+        kind = filters.get("kind")
+        local = {**filters, "kind": None if kind is None else parse_kind(kind).value}
+        found = self._read_page(ArtifactLinkRecord, "list_artifact_links", model, version, **local)
+        return self.full.list_artifact_links(model, version, **filters) if found is None else found
 
     # -- the store itself ----------------------------------------------------------------------
 

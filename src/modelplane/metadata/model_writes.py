@@ -26,7 +26,7 @@ from modelplane.metadata.arguments import (
     merge_tags,
     parse_kind,
 )
-from modelplane.metadata.reads import Row, looks_like_id
+from modelplane.metadata.reads import Row, link_row, looks_like_id
 from modelplane.metadata.run_writes import Transaction, Work
 from modelplane.metadata.store_types import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name, check_version_name, parse_version_spec
@@ -38,19 +38,8 @@ __all__ = [
     "ensure_model_version",
     "insert_version",
     "link_artifact",
-    "link_row",
     "version_named",
 ]
-
-# The link columns of ``link.same`` (``LINK_SELECT``), beside the artifact version's own.
-_LINK_KEYS = {
-    "link_id": "id",
-    "link_model_version_id": "model_version_id",
-    "link_name": "name",
-    "link_kind": "kind",
-    "link_created": "created",
-}
-
 
 def _first(tx: Transaction, name: str, params: Mapping[str, Any]) -> Row | None:
     found = tx.rows(name, params)
@@ -189,13 +178,6 @@ def ensure_model_version(
         return created, True
 
     return work
-
-
-def link_row(row: Row) -> Row:
-    """A link row of ``LINK_SELECT`` shaped like ``ArtifactLinkRecord``."""
-    link = {key: row[column] for column, key in _LINK_KEYS.items()}
-    link["artifact_version"] = {k: v for k, v in row.items() if k not in _LINK_KEYS}
-    return link
 
 
 def link_artifact(

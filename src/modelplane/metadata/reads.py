@@ -37,6 +37,8 @@ __all__ = [
     "get_model",
     "get_model_version",
     "like_pattern",
+    "link_row",
+    "list_artifact_links",
     "list_artifact_versions",
     "list_artifacts",
     "list_model_versions",
@@ -62,6 +64,14 @@ MODEL_SORTS = ("name", "-name", "created", "-created")
 VERSION_SORTS = ("number", "-number", "created", "-created", "name", "-name")
 LIKE_ESCAPE = "/"
 _ID = re.compile(r"[0-9a-f]{32}")
+# A link's own columns in the ``links`` query, and the ``ArtifactLinkRecord`` fields they fill.
+_LINK_KEYS = {
+    "link_id": "id",
+    "link_model_version_id": "model_version_id",
+    "link_name": "name",
+    "link_kind": "kind",
+    "link_created": "created",
+}
 
 
 class Missing(LookupError):
@@ -206,9 +216,38 @@ def get_model_version(run: Runner, model: str, version: object) -> Row:
     rows = run("version.lookup", {"by": spec.kind}, {"model": model, "key": key})
     if not rows and spec.kind == "name" and looks_like_id(key):
         rows = run("version.lookup", {"by": "id"}, {"model": model, "key": key})
+        if not rows and looks_like_id(model):  # ids of both, as records carry them
+            rows = run("version.lookup", {"by": "ids"}, {"model": model, "key": key})
     if not rows:
         raise Missing(f"{model} {version}")
     return rows[0]
+
+
+def link_row(row: Row) -> Row:
+    """A row of the ``links`` query (link columns prefixed ``link_``, then the artifact version's)
+    shaped like ``ArtifactLinkRecord``."""
+    link = {key: row[column] for column, key in _LINK_KEYS.items()}
+    link["artifact_version"] = {k: v for k, v in row.items() if k not in _LINK_KEYS}
+    return link
+
+
+def list_artifact_links(
+    run: Runner,
+    model: str,
+    version: object,
+    *,
+    kind: str | None = None,
+    name: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Row:
+    """A page of a version's links, newest first; ``kind`` is an ``ArtifactType`` value."""
+    check_page(limit, offset)
+    version_id = get_model_version(run, model, version)["id"]
+    variant = {"kind": kind is not None, "name": name is not None}
+    params = {"model_version_id": version_id, "kind": kind, "name": name}
+    found = _page(run, "links", variant, params, limit, offset)
+    return {**found, "items": [link_row(row) for row in found["items"]]}
 
 
 def count_version_links(run: Runner, model: str, version: object) -> dict[str, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -12,17 +14,15 @@ from modelplane.metadata.records import ArtifactLinkRecord, Page, RunRecord
 from modelplane.metadata.arguments import parse_kind
 from modelplane.metadata.sql.resolve import find_model, find_run, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (
-    LINK_SELECT,
     RUN_SELECT,
     count,
-    link_record,
     page,
+    records_page,
     run_record,
     utcnow,
 )
 from modelplane.metadata.sql.run_statements import in_transaction
 from modelplane.metadata.sql.tables import (
-    model_version_artifacts,
     model_version_runs,
     pipeline_runs,
 )
@@ -62,22 +62,22 @@ class LinksMixin(StoreCore):
         limit: int = 100,
         offset: int = 0,
     ) -> Page[ArtifactLinkRecord]:
-        check_page(limit, offset)
-        parsed = parse_kind(kind) if kind is not None else None
-        links = model_version_artifacts.c
+        parsed = parse_kind(kind).value if kind is not None else None
+        found = self.reading(
+            lambda run: reads.list_artifact_links(
+                run, model, version, kind=parsed, name=name, limit=limit, offset=offset
+            ),
+            lambda conn: self._links_the_long_way(
+                conn, model, version, kind=parsed, name=name, limit=limit, offset=offset
+            ),
+        )
+        return records_page(ArtifactLinkRecord, found)
 
-        def work(conn: Connection) -> Page[ArtifactLinkRecord]:
-            model_version_id = find_version(conn, find_model(conn, model), version).id
-            query = LINK_SELECT.where(links.model_version_id == model_version_id)
-            if parsed is not None:
-                query = query.where(links.kind == parsed.value)
-            if name is not None:
-                query = query.where(links.name == name)
-            ordered = query.order_by(links.created.desc(), links.id.desc())
-            rows = conn.execute(ordered.limit(limit).offset(offset))
-            return page([link_record(row) for row in rows], count(conn, query), limit, offset)
-
-        return self.read(work)
+    def _links_the_long_way(self, conn: Connection, model: str, version: VersionRef, **page: Any) -> Any:
+        """A version given by a model id, say: found the long way (or NotFoundError saying what
+        exists), then its links by id."""
+        found = find_version(conn, find_model(conn, model), version)
+        return reads.list_artifact_links(self.runner(conn), found.model_name, found.id, **page)
 
     def link_run(self, model_version_id: str, run_id: str) -> None:
         def work(conn: Connection) -> None:

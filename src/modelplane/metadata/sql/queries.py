@@ -209,11 +209,15 @@ def _versions_count(dialect: str, *, name: bool, tag: bool, stage: str) -> sa.Se
     return _counted(_versions_matching(dialect, name, tag, stage))
 
 
-@query("version.lookup", by=("number", "stage", "name", "id", "latest"))
+@query("version.lookup", by=("number", "stage", "name", "id", "latest", "ids"))
 def _version_lookup(dialect: str, *, by: str) -> sa.Select[Any]:
     # No ORDER BY for a stage: at most one version holds it, and ordering by number makes SQLite
     # walk the (model_id, number) key instead of the (model_id, stage) index.
-    select = _version_select().where(models.c.name == sa.bindparam("model", type_=sa.String))
+    model = sa.bindparam("model", type_=sa.String)
+    if by == "ids":  # a model id and a version id, as records carry them
+        key = sa.bindparam("key", type_=model_versions.c.id.type)
+        return _version_select().where(models.c.id == model, model_versions.c.id == key)
+    select = _version_select().where(models.c.name == model)
     if by == "latest":
         return select.order_by(model_versions.c.number.desc()).limit(1)
     column = {
@@ -363,6 +367,40 @@ def _artifact_versions_page(dialect: str, *, artifact: bool) -> sa.Select[Any]:
 @query("artifact_versions.count", artifact=_FLAG)
 def _artifact_versions_count(dialect: str, *, artifact: bool) -> sa.Select[Any]:
     return _counted(_artifact_versions_matching(artifact))
+
+
+def _links_matching(kind: bool, name: bool) -> sa.Select[Any]:
+    links = model_version_artifacts.c
+    columns = [
+        links.id.label("link_id"),
+        links.model_version_id.label("link_model_version_id"),
+        links.name.label("link_name"),
+        links.kind.label("link_kind"),
+        links.created.label("link_created"),
+        *_fields(artifact_versions, ARTIFACT_VERSION_FIELDS, name=artifacts.c.name),
+    ]
+    select = (
+        sa.select(*columns)
+        .join(artifact_versions, artifact_versions.c.id == links.artifact_version_id)
+        .join(artifacts, artifacts.c.id == artifact_versions.c.artifact_id)
+        .where(links.model_version_id == sa.bindparam("model_version_id", type_=sa.String))
+    )
+    if kind:
+        select = select.where(links.kind == sa.bindparam("kind", type_=sa.String))
+    if name:
+        select = select.where(links.name == sa.bindparam("name", type_=sa.String))
+    return select
+
+
+@query("links.page", kind=_FLAG, name=_FLAG)
+def _links_page(dialect: str, *, kind: bool, name: bool) -> sa.Select[Any]:
+    links = model_version_artifacts.c
+    return _paged(_links_matching(kind, name), links.created.desc(), links.id.desc())
+
+
+@query("links.count", kind=_FLAG, name=_FLAG)
+def _links_count(dialect: str, *, kind: bool, name: bool) -> sa.Select[Any]:
+    return _counted(_links_matching(kind, name))
 
 
 _COUNTED = {

@@ -14,10 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from modelplane.metadata.model_writes import link_row
 from modelplane.metadata.run_writes import new_id
 from modelplane.metadata.records import (
-    ArtifactLinkRecord,
     ArtifactRecord,
     ArtifactVersionRecord,
     ModelRecord,
@@ -51,7 +49,6 @@ __all__ = [
     "artifact_records",
     "artifact_version_record",
     "count",
-    "link_record",
     "model_records",
     "model_version_record",
     "new_id",
@@ -174,10 +171,6 @@ def model_version_record(row: Row[Any]) -> ModelVersionRecord:
 
 def stage_change_record(row: Row[Any]) -> StageChangeRecord:
     return StageChangeRecord.model_validate(dict(row._mapping))
-
-
-def link_record(row: Row[Any]) -> ArtifactLinkRecord:
-    return ArtifactLinkRecord.model_validate(link_row(dict(row._mapping)))
 
 
 def step_run_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[StepRunRecord]:
