@@ -2,18 +2,19 @@
 
 SQLAlchemy takes longer to import than a small pipeline takes to run, and its transaction
 machinery costs more than SQLite's work for the statements of one step. ``LocalStore`` runs the
-writes of ``metadata.run_writes`` (a run, its steps, their outputs) on its own ``sqlite3``
-connection, with the same statements SQLAlchemy would send (compiled once into
-``sqlite_statements.json`` by ``metadata.sql.catalogue``) and the values converted as SQLAlchemy
-converts them, so either can read what the other wrote. Everything else goes to the SQL store
-(``SqlMetadataStore``), opened on first need.
+writes of ``metadata.run_writes`` (a run, its steps, their outputs) and ``metadata.model_writes``
+(the run's model version, the links of the outputs to it) on its own ``sqlite3`` connection, with
+the same statements SQLAlchemy would send (compiled once into ``sqlite_statements.json`` by
+``metadata.sql.catalogue``) and the values converted as SQLAlchemy converts them, so either can read
+what the other wrote; and the reads a pipeline makes (its runs, a version's links) with the light
+reader. Its records are made without validating the rows again (``metadata.row_records``).
+Everything else goes to the SQL store (``SqlMetadataStore``), opened on first need.
 
-The SQL store stays the authority. A call the local path does not take on (a model link, a cache
-hit that repeats model changes, a name that matches nothing and must be explained, a busy
-database, a lost race, any SQLite error) is rolled back whole and made again through it, so it
-answers exactly as it would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
+The SQL store stays the authority. A call the local path does not take on (a cache hit that
+repeats model changes, a name that matches nothing and must be explained, a busy database, a lost
+race, any SQLite error) is rolled back whole and made again through it, so it answers exactly as it
+would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
 """
-
 from __future__ import annotations
 
 import json
@@ -162,9 +163,10 @@ class LightTransaction:
 
 
 class LocalStore:
-    """``MetadataStore`` of a local SQLite file (``sqlite:///PATH``): ``run_writes`` and the
-    lookups a pipeline makes run here on ``sqlite3``; every other call, and every call this path
-    hands back, goes to the ``SqlMetadataStore`` of the same URL, opened on first need."""
+    """``MetadataStore`` of a local SQLite file (``sqlite:///PATH``): ``run_writes``,
+    ``model_writes`` and the lookups a pipeline makes run here on ``sqlite3``; every other call,
+    and every call this path hands back, goes to the ``SqlMetadataStore`` of the same URL, opened on
+    first need."""
 
     def __init__(self, url: str, *, project: str = DEFAULT_PROJECT) -> None:
         self.url = url

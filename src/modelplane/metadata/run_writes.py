@@ -4,9 +4,10 @@ A run records itself a few times (its pipeline, its start, its end) and each ste
 started; its outputs and completion), so these writes are what a pipeline costs. Each operation
 here is written once: its argument checks, which run before any query so that bad input changes
 nothing, then its work, a function of one ``Transaction``. A transaction runs statements by the
-name ``metadata.sql.run_statements`` declares them under, and explains a name or id that matches
-nothing (``missing``); the SQL store runs them with SQLAlchemy's compiled statements on every
-dialect. The rows returned are shaped like the records (``RunRecord``…); callers make records.
+name ``metadata.sql.run_statements`` declares them under, finds a model or version the way the
+reads do (``model``, ``version``), and explains a name or id that matches nothing (``missing``);
+the SQL store runs them with SQLAlchemy's compiled statements on every dialect. A model's writes
+(``metadata.model_writes``) run over the same transactions. The rows returned are shaped like the records (``RunRecord``…); callers make records.
 
 No SQLAlchemy here, so that a local store can run the same writes without it, as the light reader
 (``metadata.light``) runs the same reads.

@@ -1,5 +1,5 @@
-"""The statements of a pipeline run's writes (``metadata.run_writes``), declared once, and the
-SQL store's transaction that runs them by name.
+"""The statements of a pipeline run's writes (``metadata.run_writes``, ``metadata.model_writes``),
+declared once, and the SQL store's transaction that runs them by name.
 
 Every statement is built once here with bind parameters and runs through ``direct`` (compiled
 once per dialect, on the driver's connection). INSERT and UPDATE statements name the columns
