@@ -7,7 +7,7 @@ function of one transaction. The SQL store runs them on every dialect, and the l
 (``metadata.local_store``) runs them without SQLAlchemy. The rows returned are shaped like the
 records (``ModelVersionRecord``, ``ArtifactLinkRecord``…); callers make records.
 
-No SQLAlchemy or pydantic here.
+No SQLAlchemy here (an import contract holds it to that).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ __all__ = [
     "link_artifact",
     "version_named",
 ]
+
 
 def _first(tx: Transaction, name: str, params: Mapping[str, Any]) -> Row | None:
     found = tx.rows(name, params)
