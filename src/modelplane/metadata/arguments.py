@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from modelplane.enums import ArtifactType, ExecutionStatus
+from modelplane.enums import ExecutionStatus
 from modelplane.errors import InvalidInputError
 from modelplane.metadata.json_depth import MAX_JSON_DEPTH, format_json_path, too_deep_path
-from modelplane.metadata.reads import parse_status
+from modelplane.metadata.reads import parse_kind, parse_status  # parse_kind: for this module's users
 from modelplane.metadata.store import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name
 
@@ -132,16 +132,6 @@ def parse_finished_status(status: object) -> ExecutionStatus:
             hint="Use completed, failed or cached.",
         )
     return parsed
-
-
-def parse_kind(kind: object) -> ArtifactType:
-    try:
-        return ArtifactType(kind)
-    except ValueError:
-        raise InvalidInputError(
-            f"Unknown artifact type {kind!r}.",
-            hint=f"Use one of: {', '.join(t.value for t in ArtifactType)}.",
-        ) from None
 
 
 def check_ids(values: object, what: str) -> list[str]:

@@ -322,7 +322,7 @@ class LocalStore:
         from modelplane.metadata.records import StepRunRecord
 
         local = {key: value for key, value in arguments.items() if key != "links"}
-        links = self._links(arguments.get("links") or ())
+        links = arguments.get("links")
         work = (
             model_writes.create_step_run_with_links(links, **local)
             if links
@@ -330,15 +330,6 @@ class LocalStore:
         )
         row = self._local(work)
         return self.full.create_step_run(**arguments) if row is _FULL else record(StepRunRecord, row)
-
-    @staticmethod
-    def _links(links: Sequence[Any]) -> list[dict[str, Any]]:
-        if not links:
-            return []
-        from modelplane.metadata.arguments import parse_records
-        from modelplane.metadata.records import NewArtifactLink
-
-        return [dict(link) for link in parse_records(links, NewArtifactLink, "links")]
 
     def finish_step_run(self, step_run_id: str, **arguments: Any) -> Any:
         from modelplane.metadata.records import StepRunRecord
@@ -386,21 +377,9 @@ class LocalStore:
         links: Sequence[Any] = (),
         logs: str | None = None,
     ) -> CompletedStep:
-        from modelplane.metadata.arguments import parse_records
-        from modelplane.metadata.records import (
-            ArtifactVersionRecord,
-            CompletedStep,
-            NewArtifactVersion,
-            StepRunRecord,
-        )
+        from modelplane.metadata.records import ArtifactVersionRecord, CompletedStep, StepRunRecord
 
-        new = parse_records(artifacts, NewArtifactVersion, "step outputs")
-        work = model_writes.complete_step_run(
-            step_run_id,
-            artifacts=[dict(item) for item in new],
-            links=self._links(links),
-            logs=logs,
-        )
+        work = model_writes.complete_step_run(step_run_id, artifacts=artifacts, links=links, logs=logs)
         result = self._local(work)
         if result is _FULL:
             return self.full.complete_step_run(step_run_id, artifacts=artifacts, links=links, logs=logs)
@@ -439,12 +418,9 @@ class LocalStore:
         return record(ArtifactLinkRecord, row)
 
     def list_artifact_links(self, model: str, version: Any, **filters: Any) -> Any:
-        from modelplane.metadata.arguments import parse_kind
         from modelplane.metadata.records import ArtifactLinkRecord
 
-        kind = filters.get("kind")
-        local = {**filters, "kind": None if kind is None else parse_kind(kind).value}
-        found = self._read_page(ArtifactLinkRecord, "list_artifact_links", model, version, **local)
+        found = self._read_page(ArtifactLinkRecord, "list_artifact_links", model, version, **filters)
         return self.full.list_artifact_links(model, version, **filters) if found is None else found
 
     # -- the store itself ----------------------------------------------------------------------

@@ -25,8 +25,10 @@ from modelplane.metadata.arguments import (
     check_text,
     merge_tags,
     parse_kind,
+    parse_records,
 )
 from modelplane.metadata.reads import Row, link_row, looks_like_id
+from modelplane.metadata.records import NewArtifactLink, NewArtifactVersion
 from modelplane.metadata.run_writes import Transaction, Work
 from modelplane.metadata.store_types import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name, check_version_name, parse_version_spec
@@ -226,43 +228,47 @@ def link_artifact(
     return work
 
 
-def _link_all(links: Sequence[Mapping[str, Any]]) -> list[Work]:
+def _link_all(links: object) -> list[Work]:
+    """The links asked for (``NewArtifactLink`` records or their dicts), checked, to be made."""
     return [
         link_artifact(
-            link["model_version_id"],
-            link["artifact_version_id"],
-            name=link["name"],
-            kind=link["kind"],
-            overwrite=link.get("overwrite", False),
+            link.model_version_id,
+            link.artifact_version_id,
+            name=link.name,
+            kind=link.kind,
+            overwrite=link.overwrite,
         )
-        for link in links
+        for link in parse_records(links, NewArtifactLink, "links")
     ]
 
 
 def complete_step_run(
     step_run_id: str,
     *,
-    artifacts: Sequence[Mapping[str, Any]] = (),
-    links: Sequence[Mapping[str, Any]] = (),
+    artifacts: object = (),
+    links: object = (),
     logs: str | None = None,
 ) -> Work:
     """A step's outputs, their links to model versions and its completion, as one write.
-    ``artifacts`` and ``links`` are ``NewArtifactVersion`` and ``NewArtifactLink`` as dicts."""
+    ``artifacts`` and ``links`` are ``NewArtifactVersion`` and ``NewArtifactLink`` records (or
+    their dicts)."""
+    new = parse_records(artifacts, NewArtifactVersion, "step outputs")
     saves = [
         (
-            item["output"],
+            item.output,
             run_writes.create_artifact_version(
-                **{key: value for key, value in item.items() if key != "output"},
+                # dict(), not model_dump(): no serializer to build for a pipeline's one call
+                **{key: value for key, value in dict(item).items() if key != "output"},
                 producer_step_run_id=step_run_id,
             ),
         )
-        for item in artifacts
+        for item in new
     ]
     makes = _link_all(links)
     finish = run_writes.finish_step_run(
         step_run_id,
         status=ExecutionStatus.COMPLETED,
-        outputs={item["output"]: item["id"] for item in artifacts},
+        outputs={item.output: item.id for item in new},
         logs=logs,
         outputs_created=True,
     )
@@ -276,7 +282,7 @@ def complete_step_run(
     return work
 
 
-def create_step_run_with_links(links: Sequence[Mapping[str, Any]], **arguments: Any) -> Work:
+def create_step_run_with_links(links: object, **arguments: Any) -> Work:
     """``run_writes.create_step_run`` and links of what it reuses (a cache hit's outputs)."""
     create, makes = run_writes.create_step_run(**arguments), _link_all(links)
 

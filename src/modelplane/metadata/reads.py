@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from modelplane.enums import ExecutionStatus, ModelStages
+from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
 from modelplane.errors import InvalidInputError
 from modelplane.versioning import parse_stage, parse_version_spec
 
@@ -46,6 +46,7 @@ __all__ = [
     "list_pipelines",
     "list_runs",
     "looks_like_id",
+    "parse_kind",
     "parse_status",
     "store_counts",
     "variant_key",
@@ -119,6 +120,16 @@ def parse_status(status: object) -> ExecutionStatus:
         raise InvalidInputError(
             f"Unknown run status {status!r}.",
             hint=f"Use one of: {', '.join(s.value for s in ExecutionStatus)}.",
+        ) from None
+
+
+def parse_kind(kind: object) -> ArtifactType:
+    try:
+        return ArtifactType(kind)
+    except ValueError:
+        raise InvalidInputError(
+            f"Unknown artifact type {kind!r}.",
+            hint=f"Use one of: {', '.join(t.value for t in ArtifactType)}.",
         ) from None
 
 
@@ -236,16 +247,17 @@ def list_artifact_links(
     model: str,
     version: object,
     *,
-    kind: str | None = None,
+    kind: ArtifactType | str | None = None,
     name: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> Row:
-    """A page of a version's links, newest first; ``kind`` is an ``ArtifactType`` value."""
+    """A page of a version's links, newest first."""
     check_page(limit, offset)
+    parsed = parse_kind(kind).value if kind is not None else None
     version_id = get_model_version(run, model, version)["id"]
-    variant = {"kind": kind is not None, "name": name is not None}
-    params = {"model_version_id": version_id, "kind": kind, "name": name}
+    variant = {"kind": parsed is not None, "name": name is not None}
+    params = {"model_version_id": version_id, "kind": parsed, "name": name}
     found = _page(run, "links", variant, params, limit, offset)
     return {**found, "items": [link_row(row) for row in found["items"]]}
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from modelplane.enums import ExecutionStatus
 from modelplane.metadata import model_writes, run_writes
-from modelplane.metadata.arguments import check_text, parse_records
+from modelplane.metadata.arguments import check_text
 from modelplane.metadata.records import (
     ArtifactVersionRecord,
     CompletedStep,
@@ -80,13 +80,8 @@ class LifecycleMixin(StoreCore):
         links: Sequence[NewArtifactLink] = (),
         logs: str | None = None,
     ) -> CompletedStep:
-        new = parse_records(artifacts, NewArtifactVersion, "step outputs")
-        wanted = parse_records(links, NewArtifactLink, "links")
         work = model_writes.complete_step_run(
-            step_run_id,
-            artifacts=[item.model_dump() for item in new],
-            links=[link.model_dump() for link in wanted],
-            logs=logs,
+            step_run_id, artifacts=artifacts, links=links, logs=logs
         )
         step_run, saved = self.write(in_transaction(work))
         return CompletedStep(

@@ -11,7 +11,6 @@ from modelplane.enums import ArtifactType
 from modelplane.metadata import model_writes, reads
 from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import ArtifactLinkRecord, Page, RunRecord
-from modelplane.metadata.arguments import parse_kind
 from modelplane.metadata.sql.resolve import find_model, find_run, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (
     RUN_SELECT,
@@ -62,13 +61,12 @@ class LinksMixin(StoreCore):
         limit: int = 100,
         offset: int = 0,
     ) -> Page[ArtifactLinkRecord]:
-        parsed = parse_kind(kind).value if kind is not None else None
         found = self.reading(
             lambda run: reads.list_artifact_links(
-                run, model, version, kind=parsed, name=name, limit=limit, offset=offset
+                run, model, version, kind=kind, name=name, limit=limit, offset=offset
             ),
             lambda conn: self._links_the_long_way(
-                conn, model, version, kind=parsed, name=name, limit=limit, offset=offset
+                conn, model, version, kind=kind, name=name, limit=limit, offset=offset
             ),
         )
         return records_page(ArtifactLinkRecord, found)

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Connection
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import NotFoundError
 from modelplane.metadata import model_writes, reads, run_writes
-from modelplane.metadata.arguments import parse_records
 from modelplane.metadata.records import (
     NewArtifactLink,
     Page,
@@ -120,12 +119,11 @@ class RunsMixin(StoreCore):
         self, *, links: Sequence[NewArtifactLink] = (), **arguments: Any
     ) -> StepRunRecord:
         # The arguments are the protocol's (``MetadataStore.create_step_run``).
-        if links:
-            wanted = parse_records(links, NewArtifactLink, "links")
-            dumped = [link.model_dump() for link in wanted]
-            work = model_writes.create_step_run_with_links(dumped, **arguments)
-            return StepRunRecord.model_validate(self.write(in_transaction(work)))
-        work = run_writes.create_step_run(**arguments)
+        work = (
+            model_writes.create_step_run_with_links(links, **arguments)
+            if links
+            else run_writes.create_step_run(**arguments)
+        )
         return StepRunRecord.model_validate(self.write(in_transaction(work)))
 
     def finish_step_run(
