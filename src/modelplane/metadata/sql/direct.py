@@ -142,6 +142,10 @@ def execute(
     many = not isinstance(params, Mapping)
     if many and not params:
         return 0
+    if many and len(params) == 1:
+        # A one-row list runs as one statement: psycopg runs a list in pipeline mode, which
+        # costs more than the round trip it saves.
+        many, params = False, params[0]  # type: ignore[index]
     first: Mapping[str, Any] = params[0] if many else params  # type: ignore[index,assignment]
     entry = _compiled(statement, conn.dialect, tuple(first))
     if entry is None:

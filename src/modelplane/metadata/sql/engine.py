@@ -110,18 +110,18 @@ def make_engine(url: str) -> Engine:
         if backend == "sqlite":
             return _sqlite_engine(parsed)
         if backend == "postgresql":
-            return sa.create_engine(
-                parsed, pool_pre_ping=True, json_deserializer=loads_within_depth
+            engine = sa.create_engine(parsed, json_deserializer=loads_within_depth)
+        else:
+            # READ COMMITTED: a statement after a lock wait sees the row the other writer
+            # committed, as on PostgreSQL, so get-or-create and retry behave the same on both.
+            engine = sa.create_engine(
+                parsed,
+                pool_recycle=3600,
+                isolation_level="READ COMMITTED",
+                json_deserializer=loads_within_depth,
             )
-        # READ COMMITTED: a statement after a lock wait sees the row the other writer committed,
-        # as on PostgreSQL, so get-or-create and retry behave the same on both servers.
-        return sa.create_engine(
-            parsed,
-            pool_pre_ping=True,
-            pool_recycle=3600,
-            isolation_level="READ COMMITTED",
-            json_deserializer=loads_within_depth,
-        )
+        _ping_when_idle(engine)
+        return engine
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         extra = _EXTRAS.get(backend)
         raise ConfigError(
@@ -129,6 +129,32 @@ def make_engine(url: str) -> Engine:
             f"{parsed.get_driver_name()!r}, which is not installed ({exc}).",
             hint=f"Install it with pip install 'modelplane[{extra}]'." if extra else None,
         ) from None
+
+
+# A pooled server connection unused for this long is pinged before it is handed out; one used
+# more recently is trusted. SQLAlchemy's ``pool_pre_ping`` pings at every checkout, a round trip
+# per transaction (two of a step's ~15). A connection that died in between anyway fails its first
+# statement, and the transaction runs again on a new one (``StoreCore``).
+PING_AFTER_IDLE = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection: Any, record: Any) -> None:
+        record.info["modelplane_returned"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get("modelplane_returned")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE:
+            return  # new, or used moments ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            # The pool discards the connection and hands out another (SQLAlchemy's contract).
+            raise sa.exc.DisconnectionError(f"a pooled connection was closed: {exc}") from exc
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:

@@ -160,9 +160,12 @@ class StoreCore:
         for attempt in range(_ATTEMPTS):
             last = attempt == _ATTEMPTS - 1
             moment = TRANSACTION_TIME.set(self._clock())
+            committing = False
             try:
                 with engine.begin() as conn:
-                    return work(conn)
+                    result = work(conn)
+                    committing = True
+                return result
             except sa.exc.IntegrityError as exc:
                 if last:
                     raise AlreadyExistsError(
@@ -176,6 +179,11 @@ class StoreCore:
                     hint="Shorten the value or check its type.",
                 ) from None
             except sa.exc.DBAPIError as exc:
+                if exc.connection_invalidated and not committing and not last:
+                    # The server closed a pooled connection (a restart, an idle timeout): the
+                    # transaction died with it before its COMMIT, so it runs again on a new one.
+                    # A connection lost during COMMIT is not retried: the COMMIT may have landed.
+                    continue
                 waited = time.monotonic() - started
                 if last or not is_transient(exc) or waited >= self._patience:
                     raise self._store_error(exc, waited) from None
