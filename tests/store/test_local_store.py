@@ -26,6 +26,7 @@ from modelplane.metadata.sql import direct
 from modelplane.metadata.sql.catalogue import compile_catalogue
 from modelplane.metadata.sql.run_statements import STATEMENTS
 from modelplane.metadata.sql.store import SqlMetadataStore
+from modelplane.metadata.store_types import STEP_CHANGES_KEY
 from tests.store.backends import local_store
 
 
@@ -165,6 +166,58 @@ def test_a_models_versions_and_links_are_made_locally_and_read_back_the_same(
             # Numbering goes on where the other left off.
             assert sql.ensure_model_version("m", None).version.number == 4
             assert store.ensure_model_version("m", None).version.number == 5
+        finally:
+            sql.close()
+
+
+def test_what_a_step_logs_is_written_locally_and_read_back_the_same(tmp_path: Path) -> None:
+    with local_store(tmp_path) as store:
+        version = store.ensure_model_version("m", None).version
+        run = store.create_run(pipeline_id=store.save_pipeline("train", {}).id, model_version_id=version.id)
+        step = store.create_step_run(run_id=run.id, name="fit", step_name="fit")
+        data = store.complete_step_run(step.id, artifacts=[_output("data")]).outputs["data"]
+        owners = {"model_version_id": version.id, "run_id": run.id, "step_run_id": step.id}
+        points = [{"key": "loss", "value": 1.0 / (i + 1), "step": i, **owners} for i in range(5)]
+        logged = store.log_metrics([*points, {"key": "acc", "value": 1, "step": 0, "run_id": run.id}])
+        for target, target_id in (
+            ("model_version", version.id), ("artifact_version", data.id),
+            ("step_run", step.id), ("run", run.id),
+        ):  # fmt: skip
+            store.add_metadata(target, target_id, {"eval": {"f1": 0.8}, "n": 1})
+            store.add_metadata(target, target_id, {"eval": {"auc": 0.9}, "n": 2})
+        store.add_metadata("model_version", version.id, {"by_step": True}, step_run_id=step.id)
+        store.add_metadata("model_version", version.id, {"eval": {"auc": 0.95}}, step_run_id=step.id)
+        with pytest.raises(NotFoundError, match="The run 'nope' of a metric point does not exist"):
+            store.log_metrics([{"key": "loss", "value": 1.0, "step": 9, "run_id": "nope", **{
+                k: v for k, v in owners.items() if k != "run_id"
+            }}])  # fmt: skip
+        with pytest.raises(NotFoundError, match="Artifact version 'nope' does not exist"):
+            store.add_metadata("artifact_version", "nope", {"a": 1})
+        assert store._full_store is None, "a call was handed to the SQL store"
+
+        sql = SqlMetadataStore(store.url)
+        try:
+            assert logged == 6
+            merged = {"eval": {"f1": 0.8, "auc": 0.9}, "n": 2}
+            assert sql.get_model_version("m", 1).metadata == {
+                **merged, "by_step": True, "eval": {"f1": 0.8, "auc": 0.95}
+            }
+            assert sql.get_artifact_version(data.id).metadata == {**data.metadata, **merged}
+            assert sql.get_run(run.id).extra == merged
+            step_meta = sql.get_step_run(step.id).metadata
+            assert {k: v for k, v in step_meta.items() if k != STEP_CHANGES_KEY} == merged
+            assert step_meta[STEP_CHANGES_KEY] == {"metadata": {"by_step": True, "eval": {"auc": 0.95}}}
+            [series] = sql.list_metric_series("m", 1)
+            assert (series.key, series.count, series.last, series.last_step) == ("loss", 5, 0.2, 4)
+            history = sql.get_metric_history("m", 1, "loss").items
+            assert [(p.step, p.value, p.run_id, p.step_run_id) for p in history] == [
+                (i, 1.0 / (i + 1), run.id, step.id) for i in range(5)
+            ]
+            assert all(p.created.tzinfo is not None for p in history)
+            # The SQL store logs onto what the local store logged, and the other way round.
+            sql.add_metadata("run", run.id, {"eval": {"f1": 0.7}})
+            store.add_metadata("run", run.id, {"last": "local"})
+            assert sql.get_run(run.id).extra == {"eval": {"f1": 0.7, "auc": 0.9}, "n": 2, "last": "local"}
         finally:
             sql.close()
 

@@ -2,11 +2,11 @@
 
 SQLAlchemy takes longer to import than a small pipeline takes to run, and its transaction
 machinery costs more than SQLite's work for the statements of one step. ``LocalStore`` runs the
-writes of ``metadata.run_writes`` (a run, its steps, their outputs) and ``metadata.model_writes``
-(the run's model version, the links of the outputs to it) on its own ``sqlite3`` connection, with
-the same statements SQLAlchemy would send (compiled once into ``sqlite_statements.json`` by
-``metadata.sql.catalogue``) and the values converted as SQLAlchemy converts them, so either can read
-what the other wrote; and the reads a pipeline makes (its runs, a version's links) with the light
+writes of ``metadata.run_writes`` (a run, its steps, their outputs), ``metadata.model_writes``
+(the run's model version, the links of the outputs to it) and ``metadata.log_writes`` (metric
+points, metadata) on its own ``sqlite3`` connection, with the same statements SQLAlchemy would
+send (compiled once into ``sqlite_statements.json`` by ``metadata.sql.catalogue``) and the values
+converted as SQLAlchemy converts them, so either can read what the other wrote; and the reads a pipeline makes (its runs, a version's links) with the light
 reader. Its records are made without validating the rows again (``metadata.row_records``).
 Everything else goes to the SQL store (``SqlMetadataStore``), opened on first need.
 
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from modelplane.config import DEFAULT_PROJECT
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import ModelplaneError
-from modelplane.metadata import model_writes, run_writes
+from modelplane.metadata import log_writes, model_writes, run_writes
 from modelplane.metadata.json_depth import loads_within_depth
 from modelplane.metadata.light import LightReader, Unavailable, catalogue, sqlite_path
 from modelplane.metadata.reads import Row
@@ -422,6 +422,16 @@ class LocalStore:
 
         found = self._read_page(ArtifactLinkRecord, "list_artifact_links", model, version, **filters)
         return self.full.list_artifact_links(model, version, **filters) if found is None else found
+
+    # -- what a step logs ----------------------------------------------------------------------
+
+    def log_metrics(self, points: Sequence[Any]) -> int:
+        count = self._local(log_writes.log_metrics(points))
+        return self.full.log_metrics(points) if count is _FULL else int(count)
+
+    def add_metadata(self, target: Any, target_id: str, metadata: dict[str, Any], **arguments: Any) -> None:
+        if self._local(log_writes.add_metadata(target, target_id, metadata, **arguments)) is _FULL:
+            self.full.add_metadata(target, target_id, metadata, **arguments)
 
     # -- the store itself ----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Artifact versions in the SQL store (numbered per artifact name), and metadata merges."""
+"""Artifact versions in the SQL store (numbered per artifact name), and metadata merges
+(``metadata.log_writes``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from modelplane.errors import InvalidInputError, NotFoundError
-from modelplane.metadata import reads, run_writes
+from modelplane.metadata import log_writes, reads, run_writes
 from modelplane.metadata.reads import MAX_NUMBER
 from modelplane.metadata.records import (
     ArtifactLineage,
@@ -18,14 +19,11 @@ from modelplane.metadata.records import (
     ArtifactVersionRecord,
     Page,
 )
-from modelplane.metadata.arguments import check_dict
 from modelplane.metadata.sql.rows import (
     ARTIFACT_VERSION_SELECT,
     artifact_version_record,
     records_page,
-    utcnow,
 )
-from modelplane.metadata.sql.step_changes import merge_metadata, record_version_metadata
 from modelplane.metadata.sql.tables import (
     artifact_versions,
     artifacts,
@@ -42,17 +40,6 @@ from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import MetadataTarget
 
 __all__ = ["ArtifactsMixin"]
-
-# add_metadata targets: (table, JSON column, what to call it in messages). A run has no metadata
-# column of its own; its free-form ``extra`` plays that part.
-_METADATA_TARGETS: dict[str, tuple[sa.Table, sa.Column[Any], str]] = {
-    "model_version": (model_versions, model_versions.c.meta, "Model version"),
-    "artifact_version": (artifact_versions, artifact_versions.c.meta, "Artifact version"),
-    "step_run": (step_runs, step_runs.c.meta, "Step run"),
-    "run": (pipeline_runs, pipeline_runs.c.extra, "Run"),
-}
-
-
 
 
 _USES = (
@@ -243,31 +230,5 @@ class ArtifactsMixin(StoreCore):
         *,
         step_run_id: str | None = None,
     ) -> None:
-        if target not in _METADATA_TARGETS:
-            raise InvalidInputError(
-                f"Cannot attach metadata to {target!r}.",
-                hint=f"Use one of: {', '.join(_METADATA_TARGETS)}.",
-            )
-        table, column, label = _METADATA_TARGETS[target]
-        new = check_dict(metadata, f"metadata for {label.lower()} {target_id!r}")
-        if step_run_id is not None and target != "model_version":
-            raise InvalidInputError(
-                f"step_run_id is given with metadata for {label.lower()} {target_id!r}; only "
-                "metadata a step logs to its model version is recorded on the step run.",
-                hint="Leave step_run_id out, or log to the model version.",
-            )
-
-        def work(conn: Connection) -> None:
-            # Locked read-modify-write: two steps logging metadata at once both keep their keys.
-            query = sa.select(column).where(table.c.id == target_id).with_for_update()
-            current = conn.execute(query).first()
-            if current is None:
-                raise NotFoundError(f"{label} {target_id!r} does not exist.", hint="Check the id.")
-            values: dict[str, Any] = {column.key: merge_metadata(current[0], new)}
-            if table is model_versions:
-                values["updated"] = utcnow()
-            conn.execute(table.update().where(table.c.id == target_id).values(**values))
-            if step_run_id is not None:
-                record_version_metadata(conn, step_run_id, new)
-
-        self.write(work)
+        work = log_writes.add_metadata(target, target_id, metadata, step_run_id=step_run_id)
+        self.write(in_transaction(work))

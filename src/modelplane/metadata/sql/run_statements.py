@@ -21,7 +21,6 @@ from modelplane.errors import NotFoundError
 from modelplane.metadata import reads
 from modelplane.metadata.reads import Row
 from modelplane.metadata.sql import direct, queries
-from modelplane.metadata.sql.metrics import replay_metric_points
 from modelplane.metadata.sql.resolve import (
     ARTIFACT_VERSION_EXISTS,
     MODEL_BY_ID,
@@ -47,7 +46,13 @@ from modelplane.metadata.sql.rows import (
     STEP_RUN_SELECT,
     utcnow,
 )
-from modelplane.metadata.sql.step_changes import STEP_META, replay_step_changes, step_meta
+from modelplane.metadata.sql.step_changes import (
+    POINT_INSERT,
+    STEP_META,
+    replay_metric_points,
+    replay_step_changes,
+    step_meta,
+)
 from modelplane.metadata.store_types import MODEL_CARD_FIELDS
 from modelplane.metadata.sql.tables import (
     artifact_versions,
@@ -124,6 +129,21 @@ _BUMP_MODEL = (
 )
 _VERSIONS_OF = MODEL_VERSION_SELECT.where(model_versions.c.model_id == sa.bindparam("model_id"))
 _LINKS = model_version_artifacts.c
+
+
+def _id_of(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(table.c.id).where(table.c.id == sa.bindparam("id"))
+
+
+def _meta_locked(column: sa.Column[Any]) -> sa.Select[Any]:
+    """A row's metadata (as ``meta``), under its write lock."""
+    return (
+        sa.select(column.label("meta"))
+        .where(column.table.c.id == sa.bindparam("id"))  # type: ignore[attr-defined]
+        .with_for_update()
+    )
+
+
 _SAME_LINK_NAME = sa.and_(
     _LINKS.model_version_id == sa.bindparam("mv_id"), _LINKS.name == sa.bindparam("name")
 )
@@ -252,6 +272,22 @@ STATEMENTS: dict[str, Any] = {
         model_version_artifacts, "id", "model_version_id", "artifact_version_id", "name", "kind",
         "created",
     ),  # fmt: skip
+    # what a step logs (``metadata.log_writes``): metric points and the owners they name
+    "metric_point.insert": POINT_INSERT,
+    "metric_owner.model_version_id": _id_of(model_versions),
+    "metric_owner.run_id": _id_of(pipeline_runs),
+    "metric_owner.step_run_id": _id_of(step_runs),
+    # metadata, merged under the row's lock; a run keeps its own in ``extra``
+    "model_version.meta.locked": _meta_locked(model_versions.c.meta),
+    "model_version.set_meta": _update(model_versions, "meta", "updated"),
+    "artifact_version.meta.locked": _meta_locked(artifact_versions.c.meta),
+    "artifact_version.set_meta": _update(artifact_versions, "meta"),
+    "step_run.meta.locked": _meta_locked(step_runs.c.meta),
+    "step_run.set_meta": _update(step_runs, "meta"),
+    "run.meta.locked": _meta_locked(pipeline_runs.c.extra),
+    "run.set_meta": pipeline_runs.update()
+    .where(pipeline_runs.c.id == sa.bindparam("b_id"))
+    .values(extra=sa.bindparam("meta", type_=pipeline_runs.c.extra.type)),
 }
 
 # What ``missing`` asks to explain a name or id that matched nothing: each raises NotFoundError.

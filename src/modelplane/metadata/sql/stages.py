@@ -23,6 +23,7 @@ from modelplane.errors import (
 )
 from modelplane.gates import failed_gates, parse_gate
 from modelplane.signatures import SIGNATURE_KEY
+from modelplane.metadata.log_writes import note_step_change
 from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import ModelVersionRecord, Page, StageChangeRecord
 from modelplane.metadata.sql.metrics import SERIES_PARTS, series_values
@@ -36,8 +37,8 @@ from modelplane.metadata.sql.rows import (
     stage_change_record,
     utcnow,
 )
+from modelplane.metadata.sql.run_statements import SqlTransaction
 from modelplane.metadata.sql.stage_history import MOVE, REFUSED, ROLLBACK, Tenure, tenures
-from modelplane.metadata.sql.step_changes import record_stage_request
 from modelplane.metadata.sql.tables import (
     artifact_versions,
     model_version_artifacts,
@@ -267,7 +268,12 @@ class StagesMixin(StoreCore):
             model_row = find_model(conn, model, lock=True)
             row = find_version(conn, model_row, version, lock=True)
             if step_run_id is not None:
-                record_stage_request(conn, step_run_id, target.value, force, reason)
+                request: dict[str, Any] = {"stage": target.value, "force": bool(force)}
+                if reason:
+                    request["reason"] = reason
+                note_step_change(SqlTransaction(conn), step_run_id, lambda changes: {
+                    **changes, "stages": [*(changes.get("stages") or []), request]
+                })  # fmt: skip
             if target not in SINGLE_HOLDER_STAGES:
                 if row.stage == target.value:
                     return model_version_record(row)
