@@ -19,7 +19,7 @@ import pytest
 from pydantic import BaseModel
 
 from modelplane.enums import ArtifactType, ExecutionStatus
-from modelplane.errors import NotFoundError
+from modelplane.errors import NotFoundError, PromotionBlockedError, StageConflictError
 from modelplane.metadata.local_store import LightTransaction, LocalStore, _Statement
 from modelplane.metadata.records import NewArtifactVersion
 from modelplane.metadata.sql import direct
@@ -222,6 +222,110 @@ def test_what_a_step_logs_is_written_locally_and_read_back_the_same(tmp_path: Pa
             sql.close()
 
 
+def test_promotions_are_made_locally_and_read_back_the_same(tmp_path: Path) -> None:
+    with local_store(tmp_path) as store:
+        first = store.ensure_model_version("m", None).version
+        second = store.ensure_model_version("m", None).version
+        run = store.create_run(pipeline_id=store.save_pipeline("train", {}).id, model_version_id=second.id)
+        step = store.create_step_run(run_id=run.id, name="promote", step_name="promote")
+        promoted = store.set_stage("m", 1, "production", actor="ann", reason="first")
+        staged = store.set_stage("m", second.id, "staging")  # many may hold staging
+        kept = store.set_stage("m", "production", "production")  # already there: no change
+        with pytest.raises(StageConflictError, match="Version 1 of model 'm' already holds"):
+            store.set_stage("m", 2, "production")
+        with pytest.raises(StageConflictError, match="is held by version 1, not by nobody"):
+            store.set_stage("m", 2, "production", force=True, expected_current=0)
+        replaced = store.set_stage(
+            "m", 2, "production", force=True, expected_current=1, reason="better", step_run_id=step.id
+        )
+        assert store._full_store is None, "a call was handed to the SQL store"
+        _same_as_validated([promoted, staged, kept, replaced])
+        assert (promoted.stage, staged.stage, kept.stage) == ("production", "staging", "production")
+        assert kept == promoted
+        assert replaced.stage == "production" and replaced.updated > second.updated
+
+        sql = SqlMetadataStore(store.url)
+        try:
+            assert sql.get_model_version("m", "production") == replaced
+            assert sql.get_model_version("m", 1).stage == "archived"
+            history = sql.list_stage_changes("m").items
+            assert [(c.version_number, c.from_stage, c.to_stage, c.actor, c.reason) for c in history] == [
+                (2, "staging", "production", None, "better"),
+                (1, "production", "archived", None, "replaced in production by version 2: better"),
+                (2, "none", "staging", None, None),
+                (1, "none", "production", "ann", "first"),
+            ]
+            assert history[0].created == history[1].created  # one change, one time
+            assert sql.get_step_run(step.id).metadata[STEP_CHANGES_KEY] == {
+                "stages": [{"stage": "production", "force": True, "reason": "better"}]
+            }
+            # A rollback (SQL store) walks back through the history the local store wrote.
+            assert sql.rollback_stage("m", "production").number == 1
+        finally:
+            sql.close()
+
+
+@pytest.mark.parametrize("why", ["gates", "webhook"])
+def test_a_promotion_through_gates_or_heard_by_webhooks_is_made_by_the_sql_store(
+    tmp_path: Path, why: str
+) -> None:
+    with local_store(tmp_path) as store:
+        store.ensure_model_version("m", None)
+        sql = SqlMetadataStore(store.url)
+        try:
+            if why == "gates":
+                sql.update_model("m", gates={"production": ["accuracy >= 0.9"]})
+            else:
+                sql.create_webhook("http://127.0.0.1:9/hook", stages=["production"])
+        finally:
+            sql.close()
+        if why == "gates":
+            with pytest.raises(PromotionBlockedError, match="does not meet the gates"):
+                store.set_stage("m", 1, "production")
+            assert store.list_stage_changes("m").items[0].kind == "refused"
+        else:
+            store.set_stage("m", 1, "production")
+            assert store.list_webhook_deliveries().total == 1
+        assert store._full_store is not None
+
+
+def test_a_cache_hit_logs_again_locally_what_its_step_logged_to_its_version(tmp_path: Path) -> None:
+    with local_store(tmp_path) as store:
+        first = store.ensure_model_version("m", None).version
+        second = store.ensure_model_version("m", None).version
+        pipeline_id = store.save_pipeline("train", {}).id
+        run = store.create_run(pipeline_id=pipeline_id, model_version_id=first.id)
+        step = store.create_step_run(run_id=run.id, name="fit", step_name="fit", cache_key="c" * 64)
+        owners = {"model_version_id": first.id, "run_id": run.id, "step_run_id": step.id}
+        store.log_metrics([{"key": "loss", "value": 0.5 - i / 10, "step": i, **owners} for i in range(3)])
+        store.log_metrics([{"key": "own", "value": 1.0, "step": 0, "run_id": run.id, "step_run_id": step.id}])
+        store.add_metadata("model_version", first.id, {"eval": {"auc": 0.9}}, step_run_id=step.id)
+        store.set_stage("m", first.id, "staging", step_run_id=step.id)
+        store.complete_step_run(step.id, artifacts=[_output("data")])
+        store.add_metadata("model_version", second.id, {"eval": {"f1": 0.5}})
+
+        again = store.create_run(pipeline_id=pipeline_id, model_version_id=second.id)
+        hit = store.create_step_run(
+            run_id=again.id, name="fit", step_name="fit", status=ExecutionStatus.CACHED,
+            cache_key="c" * 64, cached_from=step.id, replay_to=second.id,
+        )  # fmt: skip
+        assert store._full_store is None, "a call was handed to the SQL store"
+        noted = {"metadata": {"eval": {"auc": 0.9}}, "stages": [{"stage": "staging", "force": False}]}
+        assert hit.metadata == {STEP_CHANGES_KEY: noted}
+
+        sql = SqlMetadataStore(store.url)
+        try:
+            assert sql.get_step_run(hit.id).metadata == hit.metadata
+            assert sql.get_model_version("m", 2).metadata == {"eval": {"f1": 0.5, "auc": 0.9}}
+            copied = sql.get_metric_history("m", 2, "loss").items
+            assert [(p.step, p.value, p.run_id, p.step_run_id) for p in copied] == [
+                (i, 0.5 - i / 10, again.id, hit.id) for i in range(3)
+            ]
+            assert [s.key for s in sql.list_metric_series("m", 2)] == ["loss"]  # not the run's own
+        finally:
+            sql.close()
+
+
 def test_a_version_that_must_exist_and_does_not_is_explained_by_the_sql_store(
     tmp_path: Path,
 ) -> None:
@@ -315,15 +419,19 @@ def test_results_are_read_as_sqlalchemy_reads_them(tmp_path: Path) -> None:
 _MODEL_PIPELINE = """
 import sys
 from typing import Annotated
-from modelplane import Model, pipeline, step
+from modelplane import Model, get_step_context, log_metadata, log_metrics, pipeline, step
 from modelplane.artifacts.external_artifact import ExternalArtifact
 
 @step
 def train() -> Annotated[dict, "weights"]:
+    for epoch in range(3):
+        log_metrics({"loss": 1.0 / (epoch + 1)})
     return {"weights": [1, 2]}
 
 @step
 def evaluate(model: dict) -> float:
+    log_metadata({"accuracy": 0.9}, infer_model=True)
+    get_step_context().model_version.set_stage("production", force=True)
     return 0.9
 
 @pipeline(model=Model(name="clf", tags=["demo"]))
@@ -381,10 +489,15 @@ def test_a_pipeline_process_writes_without_importing_sqlalchemy(
             # each prediction run found the latest version's weights by their link.
             versions = sql.list_model_versions("clf").items
             assert [v.number for v in versions] == [3, 2, 1]
+            assert [v.stage for v in versions] == ["production", "archived", "archived"]
             for version in versions:
                 links = sql.list_artifact_links("clf", version.number).items
                 assert sorted(link.name for link in links) == ["output", "output", "weights"]
                 assert sql.count_version_links("clf", version.number)["runs"] == 2
+                # Logged by the steps, or again by their cache hits.
+                assert version.metadata == {"accuracy": 0.9}
+                [loss] = sql.list_metric_series("clf", version.number)
+                assert (loss.key, loss.count, loss.last_step) == ("loss", 3, 2)
             predictions = sql.list_runs(pipeline="predicting").items
             assert [r.status for r in predictions] == [ExecutionStatus.COMPLETED] * 3
     finally:

@@ -3,17 +3,18 @@
 SQLAlchemy takes longer to import than a small pipeline takes to run, and its transaction
 machinery costs more than SQLite's work for the statements of one step. ``LocalStore`` runs the
 writes of ``metadata.run_writes`` (a run, its steps, their outputs), ``metadata.model_writes``
-(the run's model version, the links of the outputs to it) and ``metadata.log_writes`` (metric
-points, metadata) on its own ``sqlite3`` connection, with the same statements SQLAlchemy would
-send (compiled once into ``sqlite_statements.json`` by ``metadata.sql.catalogue``) and the values
-converted as SQLAlchemy converts them, so either can read what the other wrote; and the reads a pipeline makes (its runs, a version's links) with the light
-reader. Its records are made without validating the rows again (``metadata.row_records``).
+(the run's model version, the links of the outputs to it), ``metadata.log_writes`` (metric points,
+metadata) and ``metadata.stage_writes`` (a promotion) on its own ``sqlite3`` connection, with the
+same statements SQLAlchemy would send (compiled once into ``sqlite_statements.json`` by
+``metadata.sql.catalogue``) and the values converted as SQLAlchemy converts them, so either can
+read what the other wrote; and the reads a pipeline makes (its runs, a version's links) with the
+light reader. Its records are made without validating the rows again (``metadata.row_records``).
 Everything else goes to the SQL store (``SqlMetadataStore``), opened on first need.
 
 The SQL store stays the authority. A call the local path does not take on (a cache hit that
-repeats model changes, a name that matches nothing and must be explained, a busy database, a lost
-race, any SQLite error) is rolled back whole and made again through it, so it answers exactly as it
-would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
+repeats model changes, a promotion through gates or heard by webhooks, a name that matches nothing
+and must be explained, a busy database, a lost race, any SQLite error) is rolled back whole and
+made again through it, so it answers exactly as it would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
 """
 from __future__ import annotations
 
@@ -28,13 +29,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from modelplane.config import DEFAULT_PROJECT
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import ModelplaneError
-from modelplane.metadata import log_writes, model_writes, run_writes
+from modelplane.metadata import log_writes, model_writes, run_writes, stage_writes
 from modelplane.metadata.json_depth import loads_within_depth
 from modelplane.metadata.light import LightReader, Unavailable, catalogue, sqlite_path
 from modelplane.metadata.reads import Row
 from modelplane.metadata.row_records import record
 from modelplane.metadata.sqlite_settings import busy_timeout, configure
-from modelplane.metadata.store_types import STEP_CHANGES_KEY
 
 if TYPE_CHECKING:
     from modelplane.metadata.records import CompletedStep, Page, RunRecord
@@ -114,8 +114,8 @@ class _Statement:
 
 
 class LightTransaction:
-    """``run_writes.Transaction`` on an open ``sqlite3`` transaction. It explains nothing and
-    replays nothing: ``Unavailable`` hands the whole call to the SQL store."""
+    """``run_writes.Transaction`` on an open ``sqlite3`` transaction. It explains nothing, checks
+    no gates and tells no webhooks: ``Unavailable`` hands the whole call to the SQL store."""
 
     update_returning = sqlite3.sqlite_version_info >= (3, 35)
 
@@ -148,18 +148,24 @@ class LightTransaction:
     def missing(self, kind: str, key: str) -> NoReturn:
         raise Unavailable(f"the SQL store explains a {kind} {key!r} that matches nothing")
 
-    def model(self, model: str) -> Row:
+    def model(self, model: str, *, lock: bool = False) -> Row:
         return self._reader.call("get_model", model)  # type: ignore[no-any-return]
 
-    def version(self, model: str, version: Any) -> Row:
+    def version(self, model: str, version: Any, *, lock: bool = False) -> Row:
         return self._reader.call("get_model_version", model, version)  # type: ignore[no-any-return]
 
+    def gate_failures(self, model_row: Row, version: Row, holder: Row | None, target: Any) -> list[str]:
+        if (model_row.get("gates") or {}).get(target.value):
+            raise Unavailable("the SQL store checks gates (they may read metric series)")
+        return []
+
+    def stage_changed(self, change: Row, model_name: str | None) -> None:
+        if self.rows("webhook.any", {}):
+            raise Unavailable("the SQL store queues webhook deliveries")
+        self.execute("stage_change.insert", change)
+
     def replay(self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None) -> dict[str, Any]:
-        found = self.rows("step_run.meta", {"id": cached_from})
-        changes = (found[0]["metadata"] or {}).get(STEP_CHANGES_KEY) if found else None
-        if changes or (replay_to is not None and self.rows("step_run.model_points", {"id": cached_from})):
-            raise Unavailable("the SQL store repeats a cache hit's model changes")
-        return {}  # nothing to repeat: the new step run's metadata stays empty
+        return log_writes.replay(self, cached_from, step_run_id, run_id, replay_to)
 
 
 class LocalStore:
@@ -422,6 +428,17 @@ class LocalStore:
 
         found = self._read_page(ArtifactLinkRecord, "list_artifact_links", model, version, **filters)
         return self.full.list_artifact_links(model, version, **filters) if found is None else found
+
+    def set_stage(self, model: str, version: Any, stage: Any, **arguments: Any) -> Any:
+        from modelplane.metadata.records import ModelVersionRecord
+
+        found = self._local(stage_writes.set_stage(model, version, stage, **arguments))
+        if found is _FULL:
+            return self.full.set_stage(model, version, stage, **arguments)
+        row, refusal = found
+        if refusal is not None:
+            raise refusal  # pragma: no cover - gates go to the SQL store
+        return record(ModelVersionRecord, row)
 
     # -- what a step logs ----------------------------------------------------------------------
 

@@ -8,9 +8,17 @@ them without SQLAlchemy.
 
 Metadata merges deeply: logging ``{"eval": {"auc": 0.9}}`` onto ``{"eval": {"f1": 0.8}}`` keeps
 ``eval.f1``; any other value (a list, a number) replaces the one before. What a step logs to its
-run's model version (``step_run_id=``) is also noted in that step run's metadata under
-``STEP_CHANGES_KEY``, in the same transaction, so that a cache hit of the step can log it again
-(``metadata.sql.step_changes``).
+run's model version (``step_run_id=``), or the stage it asks that version to move to
+(``metadata.stage_writes``), is also noted in that step run's metadata under ``STEP_CHANGES_KEY``,
+in the same transaction::
+
+    {"model_version_changes": {"metadata": {...merged...}, "stages": [{"stage": "production", "force": true}]}}
+
+A cache hit of that step (``create_step_run(..., cached_from=…, replay_to=…)``) does it again for
+its own run's version, in the transaction that creates it (``replay``): it merges the noted
+metadata into that version, copies the note onto the new step run and copies the metric points the
+step logged to its version. The step runner then asks for the noted stage moves again, through the
+gates like any other move.
 
 No SQLAlchemy here (an import contract holds it to that).
 """
@@ -36,6 +44,7 @@ __all__ = [
     "log_metrics",
     "merge_metadata",
     "note_step_change",
+    "replay",
 ]
 
 _MAX_KEY = 255
@@ -177,3 +186,34 @@ def note_step_change(tx: Transaction, step_run_id: str, change: Any) -> None:
     meta = dict(found[0]["meta"] or {})
     meta[STEP_CHANGES_KEY] = change(dict(meta.get(STEP_CHANGES_KEY) or {}))
     tx.execute("step_run.set_meta", {"b_id": step_run_id, "meta": meta})
+
+
+def replay(
+    tx: Transaction, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None
+) -> dict[str, Any]:
+    """For the cache hit ``step_run_id`` of step run ``cached_from``: its notes copied, and what
+    they say it logged to its model version (metadata, metric points) logged to ``replay_to``;
+    the new step run's metadata after."""
+    found = tx.rows("step_run.meta", {"id": cached_from})
+    changes = (found[0]["metadata"] or {}).get(STEP_CHANGES_KEY) if found else None
+    meta: dict[str, Any] = {}
+    if isinstance(changes, Mapping) and changes:
+        meta = {STEP_CHANGES_KEY: dict(changes)}
+        tx.execute("step_run.set_meta", {"b_id": step_run_id, "meta": meta})
+        logged = changes.get("metadata")
+        if replay_to is not None and isinstance(logged, Mapping) and logged:
+            current = tx.rows("model_version.meta.locked", {"id": replay_to})
+            if not current:
+                raise NotFoundError(
+                    f"Model version {replay_to!r} does not exist.",
+                    hint="Pass the id of the run's model version as replay_to.",
+                )
+            merged = merge_metadata(current[0]["meta"], logged)
+            tx.execute("model_version.set_meta", {"b_id": replay_to, "meta": merged, "updated": tx.now()})
+    if replay_to is not None:
+        # A re-run leaves the new version with the curves the first run drew.
+        owners = {"model_version_id": replay_to, "run_id": run_id, "step_run_id": step_run_id}
+        points = tx.rows("metric_point.of_step_run", {"id": cached_from})
+        now = tx.now()
+        tx.execute("metric_point.insert", [{**point, **owners, "created": now} for point in points])
+    return meta

@@ -76,12 +76,20 @@ class Transaction(Protocol):
         """Raise the error for a ``kind`` (``run``, ``step run``, ``pipeline``, ``model
         version``) named ``key`` that matches nothing: ``NotFoundError`` saying what exists."""
 
-    def model(self, model: str) -> Row:
-        """The model named (or with id) ``model``; ``NotFoundError`` saying what exists."""
+    def model(self, model: str, *, lock: bool = False) -> Row:
+        """The model named (or with id) ``model``; ``NotFoundError`` saying what exists. ``lock``
+        holds its row until commit."""
 
-    def version(self, model: str, version: Any) -> Row:
+    def version(self, model: str, version: Any, *, lock: bool = False) -> Row:
         """The version ``version`` (number, stage, name, ``latest`` or id) of ``model``, shaped
         like ``ModelVersionRecord``; ``NotFoundError`` saying what exists."""
+
+    def gate_failures(self, model_row: Row, version: Row, holder: Row | None, target: Any) -> list[str]:
+        """Why the model's gates for stage ``target`` refuse ``version`` (``holder`` holds the
+        stage now); empty when they let it in."""
+
+    def stage_changed(self, change: Row, model_name: str | None) -> None:
+        """Append ``change`` to the stage history and tell the webhooks that ask."""
 
     def replay(self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None) -> dict[str, Any]:
         """Repeat, for the new cache hit ``step_run_id``, what the step run it reuses recorded

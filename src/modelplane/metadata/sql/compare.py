@@ -27,7 +27,7 @@ from modelplane.metadata.records import (
     RunRecord,
     VersionComparison,
 )
-from modelplane.metadata.sql.metrics import series_values
+from modelplane.metadata.sql.series import series_values
 from modelplane.metadata.sql.resolve import find_model, find_version, version_summary
 from modelplane.metadata.sql.rows import RUN_SELECT, model_version_record, run_record
 from modelplane.metadata.sql.tables import (

@@ -12,20 +12,13 @@ from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import MetricPoint, MetricSeries, NewMetricPoint, Page
 from modelplane.metadata.sql.resolve import find_model, find_version
 from modelplane.metadata.sql.run_statements import in_transaction
+from modelplane.metadata.sql.series import series_of
 from modelplane.metadata.sql.tables import metric_points
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import VersionRef
 from modelplane.metadata.store_metrics import MAX_SERIES_PAGE
 
-__all__ = [
-    "SERIES_PARTS",
-    "MetricsMixin",
-    "series_of",
-    "series_values",
-]
-
-# What a gate can ask of a series: ``val_loss.min <= current``.
-SERIES_PARTS = ("last", "min", "max")
+__all__ = ["MetricsMixin"]
 
 _POINT_COLUMNS = (
     metric_points.c.key,
@@ -36,49 +29,6 @@ _POINT_COLUMNS = (
     metric_points.c.step_run_id,
     metric_points.c.created,
 )
-def series_of(conn: Connection, model_version_id: str) -> list[MetricSeries]:
-    """A summary of every series of a version, by key (also what gates read: ``loss.min``)."""
-    points = metric_points.c
-    of_version = points.model_version_id == model_version_id
-    summary = conn.execute(
-        sa.select(points.key, sa.func.count(), sa.func.min(points.value), sa.func.max(points.value))
-        .where(of_version)
-        .group_by(points.key)
-        .order_by(points.key)
-    ).all()
-    if not summary:
-        return []
-    ranked = (
-        sa.select(
-            points.key,
-            points.step,
-            points.value,
-            sa.func.row_number()
-            .over(partition_by=points.key, order_by=(points.step.desc(), points.id.desc()))
-            .label("rank"),
-        )
-        .where(of_version)
-        .subquery()
-    )
-    last = {
-        key: (step, value)
-        for key, step, value in conn.execute(
-            sa.select(ranked.c.key, ranked.c.step, ranked.c.value).where(ranked.c.rank == 1)
-        )
-    }
-    return [
-        MetricSeries(key=key, count=count, last=last[key][1], last_step=last[key][0], min=low, max=high)
-        for key, count, low, high in summary
-    ]
-
-
-def series_values(conn: Connection, model_version_id: str) -> dict[str, float]:
-    """``{"loss.last": …, "loss.min": …, "loss.max": …}`` for every series of a version."""
-    values: dict[str, float] = {}
-    for series in series_of(conn, model_version_id):
-        for part in SERIES_PARTS:
-            values[f"{series.key}.{part}"] = getattr(series, part)
-    return values
 
 
 class MetricsMixin(StoreCore):

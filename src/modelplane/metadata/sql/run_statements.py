@@ -16,11 +16,12 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from modelplane.enums import ExecutionStatus
+from modelplane.enums import ExecutionStatus, ModelStages
 from modelplane.errors import NotFoundError
-from modelplane.metadata import reads
+from modelplane.metadata import log_writes, reads
 from modelplane.metadata.reads import Row
 from modelplane.metadata.sql import direct, queries
+from modelplane.metadata.sql.gates import gate_failures
 from modelplane.metadata.sql.resolve import (
     ARTIFACT_VERSION_EXISTS,
     MODEL_BY_ID,
@@ -46,13 +47,7 @@ from modelplane.metadata.sql.rows import (
     STEP_RUN_SELECT,
     utcnow,
 )
-from modelplane.metadata.sql.step_changes import (
-    POINT_INSERT,
-    STEP_META,
-    replay_metric_points,
-    replay_step_changes,
-    step_meta,
-)
+from modelplane.metadata.sql.webhooks import enqueue_stage_change
 from modelplane.metadata.store_types import MODEL_CARD_FIELDS
 from modelplane.metadata.sql.tables import (
     artifact_versions,
@@ -64,8 +59,10 @@ from modelplane.metadata.sql.tables import (
     models,
     pipeline_runs,
     pipelines,
+    stage_changes,
     step_run_artifacts,
     step_runs,
+    webhooks,
 )
 
 __all__ = ["STATEMENTS", "SqlTransaction", "in_transaction"]
@@ -98,6 +95,10 @@ _STEP_RUN_COLUMNS = (
 _ARTIFACT_VERSION_COLUMNS = (
     "id", "artifact_id", "version", "type", "materializer", "data_type", "uri", "content_hash",
     "size", "producer_step_run_id", "meta", "tags", "created",
+)
+_STAGE_CHANGE_COLUMNS = (
+    "model_id", "model_version_id", "version_number", "version_name", "from_stage", "to_stage",
+    "actor", "reason", "created", "kind",
 )
 _ARTIFACT_ID = sa.select(artifacts.c.id).where(artifacts.c.name == sa.bindparam("name"))
 # The run a new step run belongs to, and whether the step name is taken in it: one query.
@@ -144,6 +145,7 @@ def _meta_locked(column: sa.Column[Any]) -> sa.Select[Any]:
     )
 
 
+_POINT_KEYS = ("key", "value", "step", "model_version_id", "run_id", "step_run_id", "created")
 _SAME_LINK_NAME = sa.and_(
     _LINKS.model_version_id == sa.bindparam("mv_id"), _LINKS.name == sa.bindparam("name")
 )
@@ -236,14 +238,7 @@ STATEMENTS: dict[str, Any] = {
     "artifact_version.by_id": ARTIFACT_VERSION_SELECT.where(
         artifact_versions.c.id == sa.bindparam("id")
     ),
-    "step_run.meta": STEP_META,
-    # whether a cache hit has metric points of a model version to repeat (``replay_metric_points``)
-    "step_run.model_points": sa.select(metric_points.c.id)
-    .where(
-        metric_points.c.step_run_id == sa.bindparam("id"),
-        metric_points.c.model_version_id.is_not(None),
-    )
-    .limit(1),
+    "step_run.meta": sa.select(step_runs.c.meta).where(step_runs.c.id == sa.bindparam("id")),
     # models and their versions (``metadata.model_writes``)
     "model.by_name": MODEL_BY_NAME[False],
     "model.by_id": MODEL_BY_ID[False],
@@ -273,7 +268,14 @@ STATEMENTS: dict[str, Any] = {
         "created",
     ),  # fmt: skip
     # what a step logs (``metadata.log_writes``): metric points and the owners they name
-    "metric_point.insert": POINT_INSERT,
+    "metric_point.insert": _insert(metric_points, *_POINT_KEYS),
+    # the points a step logged to its model version, which a cache hit of it logs again
+    "metric_point.of_step_run": sa.select(metric_points.c.key, metric_points.c.value, metric_points.c.step)
+    .where(
+        metric_points.c.step_run_id == sa.bindparam("id"),
+        metric_points.c.model_version_id.is_not(None),
+    )
+    .order_by(metric_points.c.id),
     "metric_owner.model_version_id": _id_of(model_versions),
     "metric_owner.run_id": _id_of(pipeline_runs),
     "metric_owner.step_run_id": _id_of(step_runs),
@@ -288,6 +290,17 @@ STATEMENTS: dict[str, Any] = {
     "run.set_meta": pipeline_runs.update()
     .where(pipeline_runs.c.id == sa.bindparam("b_id"))
     .values(extra=sa.bindparam("meta", type_=pipeline_runs.c.extra.type)),
+    # stage moves (``metadata.stage_writes``)
+    "model_version.holder": MODEL_VERSION_SELECT.where(
+        model_versions.c.model_id == sa.bindparam("model_id"),
+        model_versions.c.stage == sa.bindparam("stage"),
+    )
+    .limit(1)
+    .with_for_update(of=model_versions),
+    "model_version.set_stage": _update(model_versions, "stage", "updated"),
+    "stage_change.insert": _insert(stage_changes, *_STAGE_CHANGE_COLUMNS),
+    # whether the local store must hand a move to the SQL store, which queues webhook deliveries
+    "webhook.any": sa.select(webhooks.c.id).limit(1),
 }
 
 # What ``missing`` asks to explain a name or id that matched nothing: each raises NotFoundError.
@@ -325,10 +338,14 @@ class SqlTransaction:
         # Found now, though the lookup before did not see it (another writer, between the two).
         raise NotFoundError(f"The {kind} {key!r} does not exist.", hint="Retry the call.")
 
-    def model(self, model: str) -> Row:
-        return dict(find_model(self.conn, model)._mapping)
+    def model(self, model: str, *, lock: bool = False) -> Row:
+        return dict(find_model(self.conn, model, lock=lock)._mapping)
 
-    def version(self, model: str, version: Any) -> Row:
+    def version(self, model: str, version: Any, *, lock: bool = False) -> Row:
+        if lock:
+            found = find_version(self.conn, find_model(self.conn, model), version, lock=True)
+            return dict(found._mapping)
+
         def run(name: str, variant: Mapping[str, Any], params: Mapping[str, Any]) -> list[Row]:
             statement = queries.statement(name, self.conn.dialect.name, dict(variant))
             return direct.rows(self.conn, statement, params)
@@ -341,9 +358,19 @@ class SqlTransaction:
     def replay(
         self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None
     ) -> dict[str, Any]:
-        replay_step_changes(self.conn, cached_from, step_run_id, replay_to)
-        replay_metric_points(self.conn, cached_from, step_run_id, run_id, replay_to)
-        return step_meta(self.conn, step_run_id)
+        return log_writes.replay(self, cached_from, step_run_id, run_id, replay_to)
+
+
+    def gate_failures(
+        self, model_row: Row, version: Row, holder: Row | None, target: ModelStages
+    ) -> list[str]:
+        return gate_failures(self.conn, model_row, version, holder, target)
+
+    def stage_changed(self, change: Row, model_name: str | None) -> None:
+        inserted = self.conn.execute(STATEMENTS["stage_change.insert"], change)
+        # The webhooks hear of it through the delivery log, written in this same transaction.
+        change_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+        enqueue_stage_change(self.conn, change, change_id, model_name)
 
 
 def in_transaction(work: Any) -> Any:

@@ -13,15 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelplane.enums import ModelStages
+from modelplane.metadata.stage_writes import MOVE, REFUSED, ROLLBACK
 from modelplane.metadata.sql.tables import stage_changes
 
 __all__ = ["MOVE", "REFUSED", "ROLLBACK", "Tenure", "tenures"]
 
-# stage_changes.kind
-MOVE = "move"
-ROLLBACK = "rollback"
-# A move the gates refused: history only; the version stayed where it was, so no tenure.
-REFUSED = "refused"
 
 _INTO_STAGE = (
     sa.select(
