@@ -228,7 +228,7 @@ def test_promotions_are_made_locally_and_read_back_the_same(tmp_path: Path) -> N
         second = store.ensure_model_version("m", None).version
         run = store.create_run(pipeline_id=store.save_pipeline("train", {}).id, model_version_id=second.id)
         step = store.create_step_run(run_id=run.id, name="promote", step_name="promote")
-        promoted = store.set_stage("m", 1, "production", actor="ann", reason="first")
+        promoted = store.set_stage("m", first.number, "production", actor="ann", reason="first")
         staged = store.set_stage("m", second.id, "staging")  # many may hold staging
         kept = store.set_stage("m", "production", "production")  # already there: no change
         with pytest.raises(StageConflictError, match="Version 1 of model 'm' already holds"):

@@ -195,7 +195,7 @@ def replay(
     they say it logged to its model version (metadata, metric points) logged to ``replay_to``;
     the new step run's metadata after."""
     found = tx.rows("step_run.meta", {"id": cached_from})
-    changes = (found[0]["metadata"] or {}).get(STEP_CHANGES_KEY) if found else None
+    changes = (found[0]["meta"] or {}).get(STEP_CHANGES_KEY) if found else None
     meta: dict[str, Any] = {}
     if isinstance(changes, Mapping) and changes:
         meta = {STEP_CHANGES_KEY: dict(changes)}

@@ -238,7 +238,9 @@ STATEMENTS: dict[str, Any] = {
     "artifact_version.by_id": ARTIFACT_VERSION_SELECT.where(
         artifact_versions.c.id == sa.bindparam("id")
     ),
-    "step_run.meta": sa.select(step_runs.c.meta).where(step_runs.c.id == sa.bindparam("id")),
+    "step_run.meta": sa.select(step_runs.c.meta.label("meta")).where(
+        step_runs.c.id == sa.bindparam("id")
+    ),
     # models and their versions (``metadata.model_writes``)
     "model.by_name": MODEL_BY_NAME[False],
     "model.by_id": MODEL_BY_ID[False],
