@@ -26,7 +26,10 @@ from modelplane.metadata.reads import Row
 from modelplane.metadata.run_writes import Transaction, Work
 from modelplane.versioning import check_name, check_target_stage
 
-__all__ = ["MOVE", "REFUSED", "ROLLBACK", "check_actor", "history_row", "move", "set_stage"]
+__all__ = [
+    "MOVE", "REFUSED", "ROLLBACK", "check_actor", "check_expected", "history_row", "move", "set_stage",
+    "who",
+]  # fmt: skip
 
 # stage_changes.kind
 MOVE = "move"
@@ -59,7 +62,8 @@ def check_actor(actor: str | None) -> None:
         check_name(actor, "actor")
 
 
-def _who(row: Row | None) -> str:
+def who(row: Row | None) -> str:
+    """Who holds a stage, for messages: ``version 3`` or ``nobody``."""
     return "nobody" if row is None else f"version {row['number']}"
 
 
@@ -164,7 +168,7 @@ def set_stage(
         if expected_current is not None and held_by != expected_current:
             expected = "nobody" if expected_current == 0 else f"version {expected_current}"
             raise StageConflictError(
-                f"Stage '{target}' of model {model_row['name']!r} is held by {_who(holder)}, "
+                f"Stage '{target}' of model {model_row['name']!r} is held by {who(holder)}, "
                 f"not by {expected}; nothing was changed.",
                 hint="Look at the current holder again and retry, or leave out expected_current.",
             )

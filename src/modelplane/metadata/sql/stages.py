@@ -34,7 +34,7 @@ from modelplane.metadata.sql.run_statements import STATEMENTS, SqlTransaction, i
 from modelplane.metadata.sql.stage_history import REFUSED, ROLLBACK, Tenure, tenures
 from modelplane.metadata.sql.tables import stage_changes
 from modelplane.metadata.sql.transactions import StoreCore
-from modelplane.metadata.stage_writes import check_actor
+from modelplane.metadata.stage_writes import check_actor, who
 from modelplane.metadata.store import VersionRef
 from modelplane.versioning import check_target_stage, parse_stage, parse_version_spec
 
@@ -75,10 +75,6 @@ def _stage_to_return_to(
     if rules and failed_gates(rules, gate_view(conn, holder, rules), None):
         return ModelStages.ARCHIVED, f"archived: it does not meet the gates for '{before}'"
     return before, None
-
-
-def _who(row: Row | None) -> str:
-    return "nobody" if row is None else f"version {row['number']}"
 
 
 class StagesMixin(StoreCore):
@@ -212,7 +208,7 @@ class StagesMixin(StoreCore):
             if previous is None or previous.model_version_id is None:
                 raise NotFoundError(
                     f"Model {model_row['name']!r} has no earlier holder of stage '{target}' to "
-                    f"roll back to (it is held by {_who(holder)}).",
+                    f"roll back to (it is held by {who(holder)}).",
                     hint="Move a version there with set_stage instead.",
                 )
             restored = dict(find_version_by_id(conn, previous.model_version_id, lock=True)._mapping)
