@@ -68,10 +68,11 @@ class MetricBuffer:
         self._next = dict(next_steps or {})
         self._pending: list[dict[str, Any]] = []
 
-    def add(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+    def add(self, values: Mapping[str, float], step: int | None = None) -> None:
+        """Buffer ``values``, as ``check_metric_values`` returns them, at ``step``."""
         if step is not None and (isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0):
             raise InvalidInputError(f"step={step!r} is not a step number.", hint="Use an int ≥ 0.")
-        for key, value in check_metric_values(metrics).items():
+        for key, value in values.items():
             at = int(step) if step is not None else self._next.get(key, 0)
             self._next[key] = max(self._next.get(key, 0), at + 1)
             # Plain dicts: the store validates them as NewMetricPoint (in pydantic's core, faster

@@ -102,6 +102,32 @@ class _Statement:
             for name, convert, fixed in self.order
         )
 
+    def values_of_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """``values`` of each row (all with the first row's keys); a value that is the same
+        object as the row before's (a batch's one time, say) is converted once."""
+        first = rows[0]
+        template = [None if name in first else fixed for name, _, fixed in self.order]
+        plain = [(i, name) for i, (name, convert, _) in enumerate(self.order) if name in first and convert is None]
+        converted = [
+            (i, name, convert)
+            for i, (name, convert, _) in enumerate(self.order)
+            if name in first and convert is not None
+        ]
+        last: dict[int, tuple[Any, Any]] = {}
+        result = []
+        for row in rows:
+            values = template.copy()
+            for i, name in plain:
+                values[i] = row[name]
+            for i, name, convert in converted:
+                value = row[name]
+                seen = last.get(i)
+                if seen is None or seen[0] is not value:
+                    seen = last[i] = (value, convert(value))
+                values[i] = seen[1]
+            result.append(tuple(values))
+        return result
+
     def rows(self, found: list[tuple[Any, ...]]) -> list[Row]:
         keys, readers = self.keys, self.readers
         return [
@@ -137,7 +163,7 @@ class LightTransaction:
             return self._conn.execute(statement.sql, statement.values(params)).rowcount
         if not params:
             return 0
-        return self._conn.executemany(statement.sql, [statement.values(p) for p in params]).rowcount
+        return self._conn.executemany(statement.sql, statement.values_of_rows(params)).rowcount
 
     def now(self) -> datetime:
         return self._now

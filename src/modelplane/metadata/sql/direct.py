@@ -101,6 +101,29 @@ def _parameters(entry: _Compiled, params: Mapping[str, Any]) -> Any:
     }
 
 
+_UNSEEN = object()
+
+
+def _parameters_of_rows(entry: _Compiled, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """``_parameters`` of each row; a value that is the same object as the row before's (a batch's
+    one time, say) is converted once."""
+    binds, defaults, order = entry.binds, entry.defaults, entry.order
+    converted = [name for name in {**defaults, **rows[0]} if name in binds]
+    last = {name: (_UNSEEN, None) for name in converted}
+    result = []
+    for row in rows:
+        values = {**defaults, **row} if defaults else dict(row)
+        for name in converted:
+            value = values[name]
+            before, after = last[name]
+            if value is not before:
+                after = binds[name](value)
+                last[name] = (value, after)
+            values[name] = after
+        result.append(values if order is None else tuple(values[name] for name in order))
+    return result
+
+
 def _run(conn: Connection, entry: _Compiled, params: Any, many: bool) -> Any:
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -151,7 +174,7 @@ def execute(
     if entry is None:
         return int(conn.execute(statement, params).rowcount)  # type: ignore[arg-type]
     if many:
-        values = [_parameters(entry, p) for p in params]  # type: ignore[union-attr]
+        values = _parameters_of_rows(entry, params)  # type: ignore[arg-type]
     else:
         values = _parameters(entry, first)
     cursor = _run(conn, entry, values, many)
