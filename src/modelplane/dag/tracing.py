@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import itertools
-from typing import Any, Iterator
+from typing import Iterator
 
 from modelplane.dag.graph import Graph
 

@@ -17,7 +17,6 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
-from modelplane.errors import InvalidInputError
 from modelplane.metadata.records import TokenRecord
 from modelplane.metadata.store import MetadataStore
 
@@ -29,7 +28,6 @@ __all__ = [
     "inline_reader",
     "encode_result",
     "json_response",
-    "parse_int",
     "threaded_reader",
 ]
 

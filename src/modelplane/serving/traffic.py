@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import threading
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
