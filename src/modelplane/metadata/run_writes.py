@@ -438,7 +438,15 @@ def finish_step_run(
     outs = _check_links(outputs, "step output")
 
     def work(tx: Transaction) -> Row:
-        row = _first(tx, "step_run.locked", {"id": step_run_id})
+        values: dict[str, Any] = {"status": parsed.value, "ended": tx.now(), "error": error}
+        finish = "step_run.finish" if logs is None else "step_run.finish_with_logs"
+        params = {"b_id": step_run_id, **values} if logs is None else {"b_id": step_run_id, **values, "logs": logs}
+        if tx.update_returning:  # the row, locked and updated, in one statement
+            row = _first(tx, f"{finish}.returning", params)
+        else:
+            row = _first(tx, "step_run.locked", {"id": step_run_id})
+            if row is not None:
+                tx.execute(finish, params)
         if row is None:
             tx.missing("step run", step_run_id)
         if not outputs_created:
@@ -446,11 +454,6 @@ def finish_step_run(
         links: dict[str, dict[str, str | None]] = {"input": {}, "output": {}}
         for link in tx.rows("step_run.links", {"id": row["id"]}):
             links[link["direction"]][link["name"]] = link["artifact_version_id"]
-        values: dict[str, Any] = {"status": parsed.value, "ended": tx.now(), "error": error}
-        if logs is None:
-            tx.execute("step_run.finish", {"b_id": row["id"], **values})
-        else:
-            tx.execute("step_run.finish_with_logs", {"b_id": row["id"], **values, "logs": logs})
         replaced = [link_name for link_name in outs if link_name in links["output"]]
         tx.execute(
             "step_run.unlink_output",

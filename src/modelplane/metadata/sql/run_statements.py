@@ -128,6 +128,8 @@ _BUMP_MODEL = (
     .where(models.c.id == sa.bindparam("b_id"))
     .values(last_version_number=models.c.last_version_number + 1)
 )
+_FINISH = _update(step_runs, "status", "ended", "error")
+_FINISH_WITH_LOGS = _update(step_runs, "status", "ended", "error", "logs")
 _VERSIONS_OF = MODEL_VERSION_SELECT.where(model_versions.c.model_id == sa.bindparam("model_id"))
 _LINKS = model_version_artifacts.c
 
@@ -198,8 +200,12 @@ STATEMENTS: dict[str, Any] = {
         step_run_artifacts.c.name,
         step_run_artifacts.c.artifact_version_id,
     ).where(step_run_artifacts.c.step_run_id == sa.bindparam("id")),
-    "step_run.finish": _update(step_runs, "status", "ended", "error"),
-    "step_run.finish_with_logs": _update(step_runs, "status", "ended", "error", "logs"),
+    "step_run.finish": _FINISH,
+    "step_run.finish_with_logs": _FINISH_WITH_LOGS,
+    "step_run.finish.returning": _FINISH.returning(*STEP_RUN_SELECT.selected_columns),
+    "step_run.finish_with_logs.returning": _FINISH_WITH_LOGS.returning(
+        *STEP_RUN_SELECT.selected_columns
+    ),
     "step_run.unlink_output": step_run_artifacts.delete().where(
         step_run_artifacts.c.step_run_id == sa.bindparam("b_step_run_id"),
         step_run_artifacts.c.direction == "output",
