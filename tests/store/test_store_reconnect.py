@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
+from modelplane.errors import StoreError
 from modelplane.metadata.sql import engine as engine_module
 from modelplane.metadata.sql.engine import make_engine, normalize_url
 from modelplane.metadata.sql.store import SqlMetadataStore
@@ -81,6 +83,31 @@ def test_a_read_on_a_connection_the_server_closed_runs_again_on_a_new_one(
     _kill(sql_url(server, tmp_path), server, _pooled_ids(store._engine, server))
 
     assert store.get_model("kept").name == "kept"
+
+
+def test_a_connection_lost_while_committing_is_not_run_again_and_says_so(
+    store: SqlMetadataStore, server: str, tmp_path: Path
+) -> None:
+    store.create_model("before")
+    url = sql_url(server, tmp_path)
+    commits = []
+
+    def lose_the_connection(conn: sa.Connection) -> None:  # SQLAlchemy calls it before COMMIT
+        commits.append(conn)
+        _kill(url, server, {int(conn.exec_driver_sql(_OWN_ID[server]).scalar_one())})
+
+    event.listen(store._engine, "commit", lose_the_connection)
+    try:
+        with pytest.raises(StoreError, match="lost while the change was being committed") as caught:
+            store.create_model("lost")
+    finally:
+        event.remove(store._engine, "commit", lose_the_connection)
+    assert "before you make the change again" in (caught.value.hint or "")
+    assert len(commits) == 1  # not run again
+    # The server rolled it back (the COMMIT never reached it), and the store works on.
+    assert [model.name for model in store.list_models()] == ["before"]
+    store.create_model("after")
+    assert sorted(model.name for model in store.list_models()) == ["after", "before"]
 
 
 @pytest.mark.parametrize("idle", [True, False], ids=["idle: pinged", "recent: trusted"])

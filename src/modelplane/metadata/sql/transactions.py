@@ -179,10 +179,17 @@ class StoreCore:
                     hint="Shorten the value or check its type.",
                 ) from None
             except sa.exc.DBAPIError as exc:
-                if exc.connection_invalidated and not committing and not last:
+                if exc.connection_invalidated and committing:
+                    # Not run again: the COMMIT may have landed before the connection went.
+                    raise StoreError(
+                        f"The connection to the metadata store at {display_url(self.url)} was "
+                        "lost while the change was being committed, so it may or may not have "
+                        f"been saved: {describe_db_error(exc)}",
+                        hint="Look at what the store holds now before you make the change again.",
+                    ) from None
+                if exc.connection_invalidated and not last:
                     # The server closed a pooled connection (a restart, an idle timeout): the
                     # transaction died with it before its COMMIT, so it runs again on a new one.
-                    # A connection lost during COMMIT is not retried: the COMMIT may have landed.
                     continue
                 waited = time.monotonic() - started
                 if last or not is_transient(exc) or waited >= self._patience:
