@@ -11,10 +11,10 @@ read what the other wrote; and the reads a pipeline makes (its runs, a version's
 light reader. Its records are made without validating the rows again (``metadata.row_records``).
 Everything else goes to the SQL store (``SqlMetadataStore``), opened on first need.
 
-The SQL store stays the authority. A call the local path does not take on (a cache hit that
-repeats model changes, a promotion through gates or heard by webhooks, a name that matches nothing
-and must be explained, a busy database, a lost race, any SQLite error) is rolled back whole and
-made again through it, so it answers exactly as it would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
+The SQL store stays the authority. A call the local path does not take on (a promotion through
+gates or heard by webhooks, a name that matches nothing and must be explained, a busy database, a
+lost race, any SQLite error) is rolled back whole and made again through it, so it answers
+exactly as it would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
 """
 from __future__ import annotations
 
@@ -107,12 +107,9 @@ class _Statement:
         object as the row before's (a batch's one time, say) is converted once."""
         first = rows[0]
         template = [None if name in first else fixed for name, _, fixed in self.order]
-        plain = [(i, name) for i, (name, convert, _) in enumerate(self.order) if name in first and convert is None]
-        converted = [
-            (i, name, convert)
-            for i, (name, convert, _) in enumerate(self.order)
-            if name in first and convert is not None
-        ]
+        given = [(i, name, convert) for i, (name, convert, _) in enumerate(self.order) if name in first]
+        plain = [(i, name) for i, name, convert in given if convert is None]
+        converted = [(i, name, convert) for i, name, convert in given if convert is not None]
         last: dict[int, tuple[Any, Any]] = {}
         result = []
         for row in rows:

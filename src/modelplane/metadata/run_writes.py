@@ -440,7 +440,7 @@ def finish_step_run(
     def work(tx: Transaction) -> Row:
         values: dict[str, Any] = {"status": parsed.value, "ended": tx.now(), "error": error}
         finish = "step_run.finish" if logs is None else "step_run.finish_with_logs"
-        params = {"b_id": step_run_id, **values} if logs is None else {"b_id": step_run_id, **values, "logs": logs}
+        params = {"b_id": step_run_id, **values, **({} if logs is None else {"logs": logs})}
         if tx.update_returning:  # the row, locked and updated, in one statement
             row = _first(tx, f"{finish}.returning", params)
         else:
