@@ -522,6 +522,12 @@ def test_artifact_pages_show_versions_preview_lineage_links_and_files(
     log_in(page, iris_server, viewer_token, "#/artifacts")
     page.fill("[data-testid=artifact-search]", "iris_training")
     page.press("[data-testid=artifact-search]", "Enter")
+    # The results replace the whole list (which also holds iris_testing_dataset): a click on the
+    # list before them could land on a row as it is taken away.
+    page.wait_for_function(
+        "() => { const rows = [...document.querySelectorAll('[data-testid=artifact-row]')];"
+        " return rows.length > 0 && rows.every((r) => r.dataset.name.startsWith('iris_training')); }"
+    )
     page.click("[data-testid=artifact-row][data-name=iris_training_dataset] [data-testid=artifact-link]")
     page.click("[data-testid=artifact-version-row][data-version='1'] [data-testid=artifact-version-link]")
     page.wait_for_selector("[data-testid=uses-table]")
