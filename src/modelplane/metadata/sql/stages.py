@@ -9,6 +9,7 @@ an earlier holder takes the stage.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -79,21 +80,10 @@ def _stage_to_return_to(
 
 class StagesMixin(StoreCore):
     def set_stage(
-        self,
-        model: str,
-        version: VersionRef,
-        stage: ModelStages | str,
-        *,
-        force: bool = False,
-        expected_current: int | None = None,
-        actor: str | None = None,
-        reason: str | None = None,
-        step_run_id: str | None = None,
+        self, model: str, version: VersionRef, stage: ModelStages | str, **arguments: Any
     ) -> ModelVersionRecord:
-        work = stage_writes.set_stage(
-            model, version, stage, force=force, expected_current=expected_current, actor=actor,
-            reason=reason, step_run_id=step_run_id,
-        )  # fmt: skip
+        """``MetadataStore.set_stage``: ``metadata.stage_writes`` in one transaction."""
+        work = stage_writes.set_stage(model, version, stage, **arguments)
         row, refusal = self.write(in_transaction(work))
         if refusal is not None:
             raise refusal  # committed first: the history keeps the refusal
