@@ -12,7 +12,7 @@ No SQLAlchemy here (an import contract holds it to that).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
@@ -29,7 +29,7 @@ from modelplane.metadata.arguments import (
 )
 from modelplane.metadata.reads import Row, link_row, looks_like_id
 from modelplane.metadata.records import NewArtifactLink, NewArtifactVersion
-from modelplane.metadata.run_writes import Transaction, Work
+from modelplane.metadata.run_writes import Transaction, Work, first
 from modelplane.metadata.store_types import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name, check_version_name, parse_version_spec
 
@@ -44,16 +44,11 @@ __all__ = [
 ]
 
 
-def _first(tx: Transaction, name: str, params: Mapping[str, Any]) -> Row | None:
-    found = tx.rows(name, params)
-    return found[0] if found else None
-
-
 def version_named(tx: Transaction, model_id: str, name: str) -> Row | None:
     """The version of the model named ``name`` (or, if it looks like one, with id ``name``)."""
-    row = _first(tx, "model_version.named", {"model_id": model_id, "name": name})
+    row = first(tx, "model_version.named", {"model_id": model_id, "name": name})
     if row is None and looks_like_id(name):
-        row = _first(tx, "model_version.with_id", {"model_id": model_id, "name": name})
+        row = first(tx, "model_version.with_id", {"model_id": model_id, "name": name})
     return row
 
 
@@ -152,9 +147,9 @@ def ensure_model_version(
         if spec.kind in ("number", "stage", "latest"):
             # These name a version that must already exist; never create anything for them.
             return tx.version(model, version), False
-        model_row = _first(tx, "model.by_name", {"key": model}) if isinstance(model, str) else None
+        model_row = first(tx, "model.by_name", {"key": model}) if isinstance(model, str) else None
         if model_row is None and looks_like_id(model):
-            model_row = _first(tx, "model.by_id", {"key": model})
+            model_row = first(tx, "model.by_id", {"key": model})
         now = tx.now()
         if model_row is None:
             check_name(model)
@@ -202,7 +197,7 @@ def link_artifact(
         # exactly one link of that name survives.
         if not tx.rows("model_version.locked", {"key": model_version_id}):
             tx.missing("model version", model_version_id)
-        artifact_version = _first(tx, "artifact_version.by_id", {"id": artifact_version_id})
+        artifact_version = first(tx, "artifact_version.by_id", {"id": artifact_version_id})
         if artifact_version is None:
             raise NotFoundError(
                 f"Artifact version {artifact_version_id!r} does not exist; nothing was linked.",
@@ -212,7 +207,7 @@ def link_artifact(
         if overwrite:
             tx.execute("link.delete_same_name", same)
         else:
-            existing = _first(tx, "link.same", {**same, "av_id": artifact_version_id, "kind": parsed})
+            existing = first(tx, "link.same", {**same, "av_id": artifact_version_id, "kind": parsed})
             if existing is not None:
                 return link_row(existing)
         link = {

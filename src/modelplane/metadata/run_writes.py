@@ -7,7 +7,9 @@ nothing, then its work, a function of one ``Transaction``. A transaction runs st
 name ``metadata.sql.run_statements`` declares them under, finds a model or version the way the
 reads do (``model``, ``version``), and explains a name or id that matches nothing (``missing``);
 the SQL store runs them with SQLAlchemy's compiled statements on every dialect. A model's writes
-(``metadata.model_writes``) run over the same transactions. The rows returned are shaped like the records (``RunRecord``…); callers make records.
+(``metadata.model_writes``), what a step logs (``metadata.log_writes``) and a promotion
+(``metadata.stage_writes``) run over the same transactions. The rows returned are shaped like the
+records (``RunRecord``…); callers make records.
 
 No SQLAlchemy here, so that a local store can run the same writes without it, as the light reader
 (``metadata.light``) runs the same reads.
@@ -41,6 +43,7 @@ __all__ = [
     "create_run",
     "create_step_run",
     "find_cached_step_run",
+    "first",
     "finish_run",
     "finish_step_run",
     "heartbeat_run",
@@ -99,7 +102,8 @@ class Transaction(Protocol):
 Work = Callable[[Transaction], Any]
 
 
-def _first(tx: Transaction, name: str, params: Mapping[str, Any]) -> Row | None:
+def first(tx: Transaction, name: str, params: Mapping[str, Any]) -> Row | None:
+    """The first row the statement declared as ``name`` gives, or ``None``."""
     found = tx.rows(name, params)
     return found[0] if found else None
 
@@ -110,9 +114,9 @@ def new_id() -> str:
 
 def _find(tx: Transaction, kind: str, statement: str, key: str) -> Row:
     """The row of a run with id or name ``key`` (by id first when it looks like one)."""
-    row = _first(tx, f"{statement}.by_id", {"key": key}) if looks_like_id(key) else None
+    row = first(tx, f"{statement}.by_id", {"key": key}) if looks_like_id(key) else None
     if row is None:
-        row = _first(tx, f"{statement}.by_name", {"key": key})
+        row = first(tx, f"{statement}.by_name", {"key": key})
     if row is None:
         tx.missing(kind, key)
     return row
@@ -159,7 +163,7 @@ def save_pipeline(name: str, spec: Mapping[str, Any]) -> Work:
 
     def work(tx: Transaction) -> Row:
         now = tx.now()
-        row = _first(tx, "pipeline.by_name", {"key": name})
+        row = first(tx, "pipeline.by_name", {"key": name})
         if row is None:
             values = {"id": new_id(), "name": name, "spec": checked, "created": now, "updated": now}
             tx.execute("pipeline.insert", values)
@@ -225,9 +229,9 @@ def create_run(
     versions = list(dict.fromkeys([*([model_version_id] if model_version_id else []), *linked]))
 
     def work(tx: Transaction) -> Row:
-        pipeline = _first(tx, "pipeline.by_name", {"key": pipeline_id})
+        pipeline = first(tx, "pipeline.by_name", {"key": pipeline_id})
         if pipeline is None and looks_like_id(pipeline_id):
-            pipeline = _first(tx, "pipeline.by_id", {"key": pipeline_id})
+            pipeline = first(tx, "pipeline.by_id", {"key": pipeline_id})
         if pipeline is None:
             tx.missing("pipeline", pipeline_id)
         for version_id in sorted({*versions, *doomed}):
@@ -323,7 +327,7 @@ def reap_abandoned_runs(*, gone: Sequence[str] = (), reaper: str | None = None) 
                     f"{_stamp(row['heartbeat'])} (its machine or container was lost, or it hung)."
                 )
         for run_id in gone_ids:
-            row = _first(tx, "run.by_id", {"key": run_id}) or _first(tx, "run.by_name", {"key": run_id})
+            row = first(tx, "run.by_id", {"key": run_id}) or first(tx, "run.by_name", {"key": run_id})
             if row is not None and row["status"] == _RUNNING and row["id"] not in candidates:
                 candidates[row["id"]] = (
                     f"Abandoned: process {row['pid']} on {row['host']}, which was running this "
@@ -392,9 +396,9 @@ def create_step_run(
 
     def work(tx: Transaction) -> Row:
         params = {"key": run_id, "name": name}
-        run = _first(tx, "step_run.run.by_id", params) if looks_like_id(run_id) else None
+        run = first(tx, "step_run.run.by_id", params) if looks_like_id(run_id) else None
         if run is None:
-            run = _first(tx, "step_run.run.by_name", params)
+            run = first(tx, "step_run.run.by_name", params)
         if run is None:
             tx.missing("run", run_id)
         _artifact_versions_exist(tx, [*ins.values(), *outs.values()], f"step run {name!r}")
@@ -442,9 +446,9 @@ def finish_step_run(
         finish = "step_run.finish" if logs is None else "step_run.finish_with_logs"
         params = {"b_id": step_run_id, **values, **({} if logs is None else {"logs": logs})}
         if tx.update_returning:  # the row, locked and updated, in one statement
-            row = _first(tx, f"{finish}.returning", params)
+            row = first(tx, f"{finish}.returning", params)
         else:
-            row = _first(tx, "step_run.locked", {"id": step_run_id})
+            row = first(tx, "step_run.locked", {"id": step_run_id})
             if row is not None:
                 tx.execute(finish, params)
         if row is None:
@@ -471,7 +475,7 @@ def find_cached_step_run(cache_key: str) -> Work:
     """The newest finished step run with ``cache_key`` whose outputs all still exist, or None."""
 
     def work(tx: Transaction) -> Row | None:
-        row = _first(tx, "step_run.cached", {"cache_key": cache_key})
+        row = first(tx, "step_run.cached", {"cache_key": cache_key})
         if row is None:
             return None
         links: dict[str, dict[str, str]] = {"input": {}, "output": {}}

@@ -23,7 +23,7 @@ from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import InvalidInputError, PromotionBlockedError, StageConflictError
 from modelplane.metadata.log_writes import note_step_change
 from modelplane.metadata.reads import Row
-from modelplane.metadata.run_writes import Transaction, Work
+from modelplane.metadata.run_writes import Transaction, Work, first
 from modelplane.versioning import check_name, check_target_stage
 
 __all__ = [
@@ -162,8 +162,7 @@ def set_stage(
             if ModelStages(row["stage"]) is target:
                 return row, None
             return move(tx, row, target, at=now, actor=actor, reason=reason), None
-        found = tx.rows("model_version.holder", {"model_id": model_row["id"], "stage": target.value})
-        holder = found[0] if found else None
+        holder = first(tx, "model_version.holder", {"model_id": model_row["id"], "stage": target.value})
         held_by = 0 if holder is None else holder["number"]
         if expected_current is not None and held_by != expected_current:
             expected = "nobody" if expected_current == 0 else f"version {expected_current}"

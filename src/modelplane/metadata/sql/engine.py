@@ -133,7 +133,7 @@ def make_engine(url: str) -> Engine:
 
 # A pooled server connection unused for this long is pinged before it is handed out; one used
 # more recently is trusted. SQLAlchemy's ``pool_pre_ping`` pings at every checkout, a round trip
-# per transaction (two of a step's ~15). A connection that died in between anyway fails its first
+# per transaction, two a step. A connection that died in between anyway fails its first
 # statement, and the transaction runs again on a new one (``StoreCore``).
 PING_AFTER_IDLE = 5.0
 
