@@ -91,7 +91,7 @@ def _links(
     for output_name, (artifact_version_id, artifact_type) in outputs.items():
         artifact_name, config, _ = output_plan[output_name]
         links.append(
-            NewArtifactLink.model_construct(  # built of checked values: see _record_outputs
+            NewArtifactLink(
                 model_version_id=model_version.id,
                 artifact_version_id=artifact_version_id,
                 name=artifact_name,
@@ -210,10 +210,9 @@ def _record_outputs(
     for output_name, (artifact_version_id, stored) in written.items():
         artifact_name, config, _ = output_plan[output_name]
         new.append(
-            # Every value here is already of its field's type, so the record is built without
-            # validating it: the first validation in a process costs more than a step (pydantic
-            # builds its validator then). The store checks each value before it writes anything.
-            NewArtifactVersion.model_construct(
+            # Every value here is already of its field's type; the store checks each value before
+            # it writes anything.
+            NewArtifactVersion(
                 id=artifact_version_id,
                 output=output_name,
                 name=artifact_name,

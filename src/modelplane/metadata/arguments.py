@@ -7,12 +7,11 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
 from modelplane.enums import ExecutionStatus
 from modelplane.errors import InvalidInputError
 from modelplane.metadata.json_depth import MAX_JSON_DEPTH, format_json_path, too_deep_path
 from modelplane.metadata.reads import parse_kind, parse_status  # parse_kind: for this module's users
+from modelplane.metadata.record_base import Record
 from modelplane.metadata.store import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name
 
@@ -29,7 +28,7 @@ __all__ = [
     "parse_records",
 ]
 
-R = TypeVar("R", bound=BaseModel)
+R = TypeVar("R", bound=Record)
 
 
 def check_text(value: str | None, what: str, limit: int) -> str | None:
@@ -157,6 +156,8 @@ def parse_records(values: object, kind: type[R], what: str) -> list[R]:
         if isinstance(value, kind):  # a record is valid already
             parsed.append(value)
             continue
+        from pydantic import ValidationError  # only for dicts: a pipeline passes records
+
         try:
             parsed.append(kind.model_validate(value))
         except ValidationError as exc:

@@ -9,12 +9,10 @@ happened since the last report) and reads back a ``DeploymentRecord``. Kept apar
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
-
-from pydantic import Field
+from typing import Annotated, Literal
 
 from modelplane.enums import ModelStages
-from modelplane.metadata.records import _Record
+from modelplane.metadata.record_base import Bounds, Record, field
 
 __all__ = [
     "DEPLOYMENT_EVENT_KINDS",
@@ -32,57 +30,57 @@ DeploymentStatus = Literal["starting", "serving", "stopped", "gone"]
 CanaryState = Literal["active", "cut_off"]
 
 
-class VersionTraffic(_Record):
+class VersionTraffic(Record):
     """What one version answered since the service started: requests, errors among them, and
     latency (the sum and count give the mean; ``p50_ms``/``p99_ms`` are the service's estimates)."""
 
-    requests: int = Field(0, ge=0)
-    errors: int = Field(0, ge=0)
-    latency_ms_sum: float = Field(0.0, ge=0)
-    p50_ms: float | None = Field(None, ge=0)
-    p99_ms: float | None = Field(None, ge=0)
+    requests: Annotated[int, Bounds(ge=0)] = 0
+    errors: Annotated[int, Bounds(ge=0)] = 0
+    latency_ms_sum: Annotated[float, Bounds(ge=0)] = 0.0
+    p50_ms: Annotated[float, Bounds(ge=0)] | None = None
+    p99_ms: Annotated[float, Bounds(ge=0)] | None = None
 
 
-class DeploymentEvent(_Record):
+class DeploymentEvent(Record):
     """Something a service did. ``at`` is the store's time when it was recorded."""
 
     kind: Literal["started", "swapped", "swap_refused", "canary_cut_off", "stopped"]
-    message: str = Field("", max_length=4000)
+    message: Annotated[str, Bounds(max_length=4000)] = ""
     version: int | None = None
     at: datetime | None = None
 
 
-class NewDeployment(_Record):
+class NewDeployment(Record):
     """A service announcing itself: the model it serves and how it picks the version (the holder
     of ``stage``, or the pinned ``version``), where it answers, and its canary settings."""
 
     model: str
     stage: ModelStages | None = None
-    version: int | None = Field(None, ge=1)
-    artifact: str | None = Field(None, max_length=255)  # the model artifact link it loads
-    endpoint: str = Field(max_length=2000)
-    host: str = Field(max_length=255)
-    pid: int = Field(ge=0)
+    version: Annotated[int, Bounds(ge=1)] | None = None
+    artifact: Annotated[str, Bounds(max_length=255)] | None = None  # the model artifact link it loads
+    endpoint: Annotated[str, Bounds(max_length=2000)]
+    host: Annotated[str, Bounds(max_length=255)]
+    pid: Annotated[int, Bounds(ge=0)]
     canary_stage: ModelStages | None = None
-    canary_percent: float | None = Field(None, gt=0, lt=100)
-    max_error_rate: float | None = Field(None, ge=0, le=1)
-    report_seconds: float = Field(5.0, gt=0, le=3600)
+    canary_percent: Annotated[float, Bounds(gt=0, lt=100)] | None = None
+    max_error_rate: Annotated[float, Bounds(ge=0, le=1)] | None = None
+    report_seconds: Annotated[float, Bounds(gt=0, le=3600)] = 5.0
 
 
-class DeploymentReport(_Record):
+class DeploymentReport(Record):
     """A service's periodic report: what it serves now and what it answered (totals since it
     started, per version number), plus the events since its last report."""
 
     status: Literal["starting", "serving", "stopped"] = "serving"
-    version: int | None = Field(None, ge=1)
-    canary_version: int | None = Field(None, ge=1)
+    version: Annotated[int, Bounds(ge=1)] | None = None
+    canary_version: Annotated[int, Bounds(ge=1)] | None = None
     canary_state: CanaryState | None = None
-    traffic: dict[str, VersionTraffic] = Field(default_factory=dict, max_length=1000)
-    events: list[DeploymentEvent] = Field(default_factory=list, max_length=100)
-    message: str | None = Field(None, max_length=4000)
+    traffic: Annotated[dict[str, VersionTraffic], Bounds(max_length=1000)] = field(default_factory=dict)
+    events: Annotated[list[DeploymentEvent], Bounds(max_length=100)] = field(default_factory=list)
+    message: Annotated[str, Bounds(max_length=4000)] | None = None
 
 
-class DeploymentRecord(_Record):
+class DeploymentRecord(Record):
     """A service as the store knows it. ``status`` is ``gone`` once it stopped reporting for
     three of its report periods (by the store's clock), whether or not anything reaped it yet."""
 
@@ -104,8 +102,8 @@ class DeploymentRecord(_Record):
     canary_version: int | None = None
     canary_state: CanaryState | None = None
     max_error_rate: float | None = None
-    traffic: dict[str, VersionTraffic] = Field(default_factory=dict)
-    events: list[DeploymentEvent] = Field(default_factory=list)
+    traffic: dict[str, VersionTraffic] = field(default_factory=dict)
+    events: list[DeploymentEvent] = field(default_factory=list)
     message: str | None = None
     report_seconds: float = 5.0
     created: datetime

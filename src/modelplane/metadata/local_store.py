@@ -337,7 +337,7 @@ class LocalStore:
         if found is None:
             return None
         items = [record(record_type, row) for row in found["items"]]
-        return Page.model_construct(
+        return Page(
             items=items, total=found["total"], limit=found["limit"], offset=found["offset"]
         )
 

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
 from modelplane.enums import TokenRole
+from modelplane.metadata.record_base import Record
 
 __all__ = ["ProjectMemberRecord", "ProjectRecord"]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)  # see records.py
-
-
-class ProjectRecord(_Record):
+class ProjectRecord(Record):
     """A project: its own pipelines, runs, artifacts, models and webhooks, apart from every other
     project's. ``members`` counts the users with a role in it."""
 
@@ -26,7 +21,7 @@ class ProjectRecord(_Record):
     members: int = 0
 
 
-class ProjectMemberRecord(_Record):
+class ProjectMemberRecord(Record):
     """A user's role in a project (in ``default``: the user's role on the server)."""
 
     project: str

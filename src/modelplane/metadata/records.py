@@ -7,11 +7,10 @@ are fetched with their own store calls, so a record stays small however many lin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Iterator, NamedTuple, TypeVar, overload
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated, Any, Generic, Iterator, NamedTuple, TypeVar, overload
 
 from modelplane.enums import SINGLE_HOLDER_STAGES, ArtifactType, ExecutionStatus, ModelStages, TokenRole
+from modelplane.metadata.record_base import NoneAs, Record, field
 
 __all__ = [
     "ArtifactLineage",
@@ -51,15 +50,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class _Record(BaseModel):
-    # A record type's validator is built on its first use: a pipeline process uses a handful of
-    # the types here, and building all of them cost more than its whole run.
-    model_config = ConfigDict(
-        frozen=True, extra="ignore", protected_namespaces=(), defer_build=True
-    )
-
-
-class Page(_Record, Generic[T]):
+class Page(Record, Generic[T]):
     """One page of a listing: ``items`` plus the ``total`` that matched the filters.
 
     A page is a sequence of its items (``for run in client.list_runs()``, ``len(page)``,
@@ -91,24 +82,24 @@ class Page(_Record, Generic[T]):
         return reversed(self.items)
 
 
-class PipelineRecord(_Record):
+class PipelineRecord(Record):
     id: str
     name: str
-    spec: dict[str, Any] = Field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
     created: datetime
     updated: datetime
 
 
-class RunRecord(_Record):
+class RunRecord(Record):
     id: str
     name: str
     pipeline_id: str
     pipeline_name: str
     status: ExecutionStatus
     orchestrator: str = "local"
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    config: dict[str, Any] = Field(default_factory=dict)
-    extra: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     # The model version this run used, resolved once at start (DESIGN §3 rule 3).
     model_version_id: str | None = None
     created: datetime
@@ -121,12 +112,7 @@ class RunRecord(_Record):
     heartbeat: datetime | None = None  # the process's last sign of life, by the store's clock
     heartbeat_seconds: float | None = None  # how often that process promised to beat
     # Model versions the run created that go when it fails (delete_new_version_on_failure).
-    discard_on_failure: list[str] = Field(default_factory=list)
-
-    @field_validator("discard_on_failure", mode="before")
-    @classmethod
-    def _none_discarded(cls, value: Any) -> Any:
-        return [] if value is None else value
+    discard_on_failure: Annotated[list[str], NoneAs(list)] = field(default_factory=list)
 
     def _repr_html_(self) -> str:
         """A small table in a notebook, with where to see the run (its dashboard page when the
@@ -157,7 +143,7 @@ class RunRecord(_Record):
         return f"<table>{body}</table>"
 
 
-class StepRunRecord(_Record):
+class StepRunRecord(Record):
     id: str
     run_id: str
     name: str  # invocation id: unique within the run (``trainer``, ``trainer_2``)
@@ -165,18 +151,18 @@ class StepRunRecord(_Record):
     status: ExecutionStatus
     cache_key: str | None = None
     source_hash: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    inputs: dict[str, str] = Field(default_factory=dict)  # input name → artifact version id
-    outputs: dict[str, str] = Field(default_factory=dict)  # output name → artifact version id
-    upstream: list[str] = Field(default_factory=list)  # invocation ids this step waited for
+    parameters: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)  # input name → artifact version id
+    outputs: dict[str, str] = field(default_factory=dict)  # output name → artifact version id
+    upstream: list[str] = field(default_factory=list)  # invocation ids this step waited for
     cached_from: str | None = None  # the step run whose outputs a cache hit reused
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     created: datetime
     ended: datetime | None = None
     error: str | None = None  # the user's traceback when the step failed
 
 
-class ArtifactRecord(_Record):
+class ArtifactRecord(Record):
     id: str
     name: str
     created: datetime
@@ -184,7 +170,7 @@ class ArtifactRecord(_Record):
     latest_version: int | None = None
 
 
-class ArtifactVersionRecord(_Record):
+class ArtifactVersionRecord(Record):
     id: str
     artifact_id: str
     name: str
@@ -196,12 +182,12 @@ class ArtifactVersionRecord(_Record):
     content_hash: str
     size: int
     producer_step_run_id: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
     created: datetime
 
 
-class ModelRecord(_Record):
+class ModelRecord(Record):
     id: str
     name: str
     license: str | None = None
@@ -211,36 +197,31 @@ class ModelRecord(_Record):
     limitations: str | None = None
     trade_offs: str | None = None
     ethics: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     # Rules a version's metadata must meet to enter a stage (modelplane.gates).
-    gates: dict[str, list[str]] = Field(default_factory=dict)
+    gates: Annotated[dict[str, list[str]], NoneAs(dict)] = field(default_factory=dict)
     created: datetime
     updated: datetime
     latest_version_number: int | None = None
     version_count: int = 0
 
-    @field_validator("gates", mode="before")
-    @classmethod
-    def _no_gates(cls, value: Any) -> Any:
-        return {} if value is None else value
 
-
-class ModelVersionRecord(_Record):
+class ModelVersionRecord(Record):
     id: str
     model_id: str
     model_name: str
     number: int
     name: str
     description: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     stage: ModelStages = ModelStages.NONE
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     created: datetime
     updated: datetime
     created_by: str | None = None  # a token's owner through a server, the login name locally
 
 
-class ArtifactLinkRecord(_Record):
+class ArtifactLinkRecord(Record):
     """A model version ↔ artifact version link; ``name`` is the link name, ``kind`` its type."""
 
     id: str
@@ -251,7 +232,7 @@ class ArtifactLinkRecord(_Record):
     created: datetime
 
 
-class StageChangeRecord(_Record):
+class StageChangeRecord(Record):
     id: int
     model_id: str
     model_name: str
@@ -267,7 +248,7 @@ class StageChangeRecord(_Record):
     kind: str = "move"
 
 
-class TokenRecord(_Record):
+class TokenRecord(Record):
     id: str
     owner: str
     role: TokenRole = TokenRole.ADMIN
@@ -282,7 +263,7 @@ class TokenRecord(_Record):
     project: str | None = None
     # As authenticated: the role it acts with in each project it may use ("*": every project,
     # for a server admin's token). Empty on a listing.
-    roles: dict[str, TokenRole] = Field(default_factory=dict)
+    roles: dict[str, TokenRole] = field(default_factory=dict)
 
     def role_in(self, project: str) -> TokenRole | None:
         """The role this (authenticated) token acts with in ``project``; None: none there."""
@@ -291,7 +272,7 @@ class TokenRecord(_Record):
         return self.roles.get(project) or self.roles.get("*")
 
 
-class UserRecord(_Record):
+class UserRecord(Record):
     """A person or job that holds tokens. ``role`` caps what each of their tokens may do;
     ``role_from`` says who set it: ``admin`` (an admin, or the first token made for the name) or
     ``sso`` (the identity provider's claim, or the default role, at the latest sign-in). A disabled
@@ -309,26 +290,26 @@ class UserRecord(_Record):
     live_tokens: int = 0  # tokens and sessions neither revoked nor ended
 
 
-class WebhookRecord(_Record):
+class WebhookRecord(Record):
     """Where stage changes are announced: ``url``, for ``model`` (None: all) and ``stages``
     (empty: all). The signing secret is never read back, only whether there is one."""
 
     id: str
     url: str
     model: str | None = None
-    stages: list[str] = Field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
     has_secret: bool = False
     created: datetime
 
 
-class WebhookDeliveryRecord(_Record):
+class WebhookDeliveryRecord(Record):
     """One announcement of one event to one webhook, and how sending it went."""
 
     id: str
     webhook_id: str
     url: str
     event: str
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
     status: str  # pending | delivered | failed
     attempts: int = 0
     next_attempt: datetime
@@ -340,18 +321,18 @@ class WebhookDeliveryRecord(_Record):
     secret: str | None = None
 
 
-class StoreInfo(_Record):
+class StoreInfo(Record):
     url: str
     project: str = "default"  # the project this store reads and writes
     schema_revision: str | None
-    counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
     artifact_uri: str | None = None  # set by a server: where clients read and write artifact bytes
     # The stages one version of a model holds at a time: the dashboard reads them here.
     single_holder_stages: tuple[ModelStages, ...] = SINGLE_HOLDER_STAGES
 
 
 # -- version comparison (compare_model_versions) -------------------------------------------------
-class ComparedField(_Record):
+class ComparedField(Record):
     """One compared field: its value in each version, in the order the versions were asked for.
 
     ``values`` are plain JSON (times as ISO text, stages as their names), ``None`` where a version
@@ -364,7 +345,7 @@ class ComparedField(_Record):
     differs: bool
 
 
-class ComparedArtifact(_Record):
+class ComparedArtifact(Record):
     """An artifact version linked to a compared version."""
 
     id: str
@@ -373,7 +354,7 @@ class ComparedArtifact(_Record):
     content_hash: str
 
 
-class ComparedArtifacts(_Record):
+class ComparedArtifacts(Record):
     """The artifact versions each compared version links under one link ``kind`` and ``name``.
 
     Rows are keyed by kind *and* link name: that is how a model version holds its artifacts (the
@@ -390,7 +371,7 @@ class ComparedArtifacts(_Record):
     differs: bool
 
 
-class ComparedVersion(_Record):
+class ComparedVersion(Record):
     """A compared version, and the run that trained it: the oldest linked run that used this
     version, else the oldest linked run (``None`` when no run is linked)."""
 
@@ -398,7 +379,7 @@ class ComparedVersion(_Record):
     training_run: RunRecord | None = None
 
 
-class VersionComparison(_Record):
+class VersionComparison(Record):
     """Two or more versions of one model side by side, as ``compare_model_versions`` computes it
     for every client (the CLI and the dashboard only display it).
 
@@ -417,11 +398,11 @@ class VersionComparison(_Record):
     parameters: list[ComparedField]
     artifacts: list[ComparedArtifacts]
     # The last, min and max of each metric series (``loss.min``), as gates read them.
-    metrics: list[ComparedField] = Field(default_factory=list)
+    metrics: list[ComparedField] = field(default_factory=list)
 
 
 # -- what some calls take and give besides single records -----------------------------------------
-class NewArtifactVersion(_Record):
+class NewArtifactVersion(Record):
     """An artifact version to record: its bytes are already at ``uri``. ``output`` is the step
     output it holds (the key of ``CompletedStep.outputs``)."""
 
@@ -434,11 +415,11 @@ class NewArtifactVersion(_Record):
     uri: str
     content_hash: str
     size: int
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
 
-class NewArtifactLink(_Record):
+class NewArtifactLink(Record):
     """A link to make from a model version to an artifact version (``ArtifactConfig`` rules:
     ``overwrite`` replaces the version's links of that ``name``)."""
 
@@ -449,7 +430,7 @@ class NewArtifactLink(_Record):
     overwrite: bool = False
 
 
-class ArtifactUse(_Record):
+class ArtifactUse(Record):
     """A step run that wrote (``output``) or read (``input``) an artifact version, under ``name``."""
 
     direction: str  # input | output
@@ -463,7 +444,7 @@ class ArtifactUse(_Record):
     created: datetime
 
 
-class ArtifactModelLink(_Record):
+class ArtifactModelLink(Record):
     """A model version the artifact version is linked to, and how."""
 
     model_name: str
@@ -473,7 +454,7 @@ class ArtifactModelLink(_Record):
     kind: ArtifactType
 
 
-class ArtifactLineage(_Record):
+class ArtifactLineage(Record):
     """Where an artifact version comes from and where it went: the step run that produced it, every
     step run that read it (or reused it from the cache), and the model versions it is linked to."""
 
@@ -482,7 +463,7 @@ class ArtifactLineage(_Record):
     model_versions: list[ArtifactModelLink]
 
 
-class VersionLineage(_Record):
+class VersionLineage(Record):
     """Everything a model version came from and went into: its linked runs (the newest
     ``MAX_LINEAGE_RUNS`` of ``runs_total``), their step runs with the artifact versions each read
     and wrote, those artifact versions, and which of them are linked to the version (id → kind)."""
@@ -495,7 +476,7 @@ class VersionLineage(_Record):
     linked: dict[str, ArtifactType]
 
 
-class NewMetricPoint(_Record):
+class NewMetricPoint(Record):
     """One point to record with ``log_metrics``: ``value`` of series ``key`` at ``step``, on a
     model version and/or a run and step run (at least one of them)."""
 
@@ -513,7 +494,7 @@ class MetricPoint(NewMetricPoint):
     created: datetime
 
 
-class MetricSeries(_Record):
+class MetricSeries(Record):
     """A summary of one series of a model version: how many points, the value at the highest step
     (``last``), the smallest and largest values."""
 

@@ -1,12 +1,11 @@
-"""Records made from the rows of our own store, without validating them again.
+"""Records made from the rows of our own store, without pydantic.
 
-pydantic builds a record type's validator the first time it validates one, and the first build in
-a process costs more than a small pipeline's whole run (about 25 ms: most of pydantic's schema
-machinery is imported then). The local store's rows come from columns the store itself wrote, and
+Validating a record imports pydantic and builds the record type's validator, which costs more than
+a small pipeline's whole run. The local store's rows come from columns the store itself wrote, and
 are already of the records' types but for three things, which ``record`` converts: enum fields
 arrive as their text, times read back by the light reader as ISO text, and a NULL JSON list or
-mapping stands for the empty one (as the records' own before-validators say). Everything else is
-handed to ``model_construct`` as it is. ``tests/store/test_local_store.py`` holds every record the
+mapping stands for the empty one (as the records' ``NoneAs`` fields say). Everything else is handed
+to the record's constructor as it is. ``tests/store/test_local_store.py`` holds every record the
 local store makes to what validating its fields gives, value and type.
 """
 
@@ -18,7 +17,10 @@ import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
+from dataclasses import MISSING
 from typing import Any, TypeVar
+
+from modelplane.metadata.record_base import Record, record_fields, record_types
 
 __all__ = ["record"]
 
@@ -46,16 +48,17 @@ def _convert(annotation: Any) -> Callable[[Any], Any] | None:
         return _time
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return _text_as(annotation)
-    if isinstance(annotation, type) and hasattr(annotation, "model_construct"):
+    if isinstance(annotation, type) and issubclass(annotation, Record):
         return _nested(annotation)
     return None
 
 
 @cache
 def _fields(kind: type[Any]) -> tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]:
+    types = record_types(kind)
     return tuple(
-        (name, _convert(field.annotation), field.default_factory)
-        for name, field in kind.model_fields.items()
+        (name, _convert(types[name]), None if field.default_factory is MISSING else field.default_factory)
+        for name, field in record_fields(kind).items()
     )
 
 
@@ -72,4 +75,4 @@ def record(kind: type[R], row: Mapping[str, Any]) -> R:
         elif convert is not None:
             value = convert(value)
         values[name] = value
-    return kind.model_construct(**values)  # type: ignore[attr-defined,no-any-return]
+    return kind(**values)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol, Sequence
 
-from pydantic import Field
+from modelplane.metadata.record_base import Bounds
 
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
 from modelplane.metadata.operations import Operation, declared_operations, operation
@@ -344,7 +344,7 @@ class MetadataStore(
         self,
         *,
         limit: PageLimit = 20,
-        lease_seconds: Annotated[float, Field(gt=0, le=86_400)] = 60.0,
+        lease_seconds: Annotated[float, Bounds(gt=0, le=86_400)] = 60.0,
     ) -> list[WebhookDeliveryRecord]:
         """Pending deliveries that are due, oldest first, each with its webhook's secret; their
         next attempt moves ``lease_seconds`` ahead, so another dispatcher does not take them."""
@@ -374,7 +374,7 @@ class MetadataStore(
         owner: str,
         *,
         role: TokenRole | str = TokenRole.EDITOR,
-        expires_in: Annotated[float, Field(gt=0, le=2_592_000)] | None = None,
+        expires_in: Annotated[float, Bounds(gt=0, le=2_592_000)] | None = None,
         all_projects: bool = False,
     ) -> NewToken:
         """A new token of the user ``owner`` with ``role`` (viewer, editor, admin), bound to this

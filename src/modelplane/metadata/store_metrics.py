@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Protocol, Sequence
 
-from pydantic import Field
+from modelplane.metadata.record_base import Bounds
 
 from modelplane.metadata.operations import operation
 from modelplane.metadata.records import MetricPoint, MetricSeries, NewMetricPoint, Page
@@ -19,7 +19,7 @@ __all__ = ["MAX_POINTS_PER_CALL", "MAX_SERIES_PAGE", "MetricOperations", "Series
 # A client sends a long series in batches of at most this many points (one transaction each).
 MAX_POINTS_PER_CALL = 5000
 MAX_SERIES_PAGE = 10_000
-SeriesLimit = Annotated[int, Field(ge=1, le=MAX_SERIES_PAGE)]
+SeriesLimit = Annotated[int, Bounds(ge=1, le=MAX_SERIES_PAGE)]
 
 
 class MetricOperations(Protocol):

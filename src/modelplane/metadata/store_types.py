@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from modelplane.metadata.record_base import Bounds
 
 from modelplane.enums import ModelStages
 from modelplane.metadata.reads import MAX_PAGE
@@ -23,8 +23,8 @@ VersionRef = int | str | ModelStages
 # The bounds of a page. Declared in the signatures (the server's routes check them and publish them
 # in the OpenAPI document); the SQL store checks the same bounds for local callers.
 MAX_OFFSET = 2**63 - 1  # SQLite's 64-bit INTEGER
-PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE)]
-PageOffset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+PageLimit = Annotated[int, Bounds(ge=1, le=MAX_PAGE)]
+PageOffset = Annotated[int, Bounds(ge=0, le=MAX_OFFSET)]
 MetadataTarget = Literal["model_version", "artifact_version", "step_run", "run"]
 # The step run metadata entry recording what the step did to its run's model version:
 # {"metadata": {...logged...}, "stages": [{"stage": …, "force": …, "reason": …}, …]}.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Protocol
 
-from pydantic import Field
+from modelplane.metadata.record_base import Bounds
 
 from modelplane.enums import TokenRole
 from modelplane.metadata.operations import operation
@@ -58,7 +58,7 @@ class UserOperations(Protocol):
         role: TokenRole | None = None,
         default_role: TokenRole | None = None,
         project_roles: dict[str, TokenRole] | None = None,
-        expires_in: Annotated[float, Field(gt=0, le=2_592_000)],
+        expires_in: Annotated[float, Bounds(gt=0, le=2_592_000)],
     ) -> NewToken:
         """A session token for ``user`` whom the identity provider ``issuer`` vouched for as
         ``subject``, in one transaction (the server calls this after checking the ID token).

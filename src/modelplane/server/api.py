@@ -13,7 +13,7 @@ from typing import Annotated, Any, Awaitable, Callable, TypeVar
 from urllib.parse import quote, unquote
 
 from fastapi import Depends, Request, Response
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -93,8 +93,6 @@ def encode_result(kind: Any) -> Callable[[Any], Response]:
         return lambda _value: Response(status_code=204)
     if _is_named_tuple(kind):
         return lambda value: _json(_ANY.dump_json(value._asdict()))
-    if isinstance(kind, type) and issubclass(kind, BaseModel):
-        return lambda value: _json(value.model_dump_json().encode())
     adapter = TypeAdapter(kind)
     return lambda value: _json(adapter.dump_json(value))
 

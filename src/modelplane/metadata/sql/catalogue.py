@@ -15,6 +15,7 @@ regenerate it with::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
+from modelplane.metadata.record_base import record_fields
 from modelplane.metadata.records import (
     ArtifactRecord,
     ArtifactVersionRecord,
@@ -72,10 +74,12 @@ def _kind_of(kind: Any, *, floats: bool = False) -> str | None:
 
 
 def _column(name: str, column: sa.ColumnElement[Any], record: Any) -> list[Any]:
-    field = record.model_fields.get(name) if record is not None else None
+    field = record_fields(record).get(name) if record is not None else None
     if_null = None
-    if field is not None and not field.is_required():
-        if_null = field.get_default(call_default_factory=True)
+    if field is not None and field.default_factory is not dataclasses.MISSING:
+        if_null = field.default_factory()
+    elif field is not None and field.default is not dataclasses.MISSING:
+        if_null = field.default
     return [name, _kind(column), if_null]
 
 

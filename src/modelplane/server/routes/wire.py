@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from modelplane.metadata.record_base import Record
+
 __all__ = ["body_type", "describe", "plain"]
 
 _STRICT: dict[Any, Any] = {str: StrictStr, int: StrictInt, float: StrictFloat, bool: StrictBool}
@@ -71,7 +73,7 @@ def describe(hint: Any) -> str:
         return "one of " + ", ".join(repr(arg) for arg in args)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return "one of " + ", ".join(repr(member.value) for member in hint)
-    if isinstance(hint, type) and issubclass(hint, BaseModel):
+    if isinstance(hint, type) and issubclass(hint, (BaseModel, Record)):
         return f"a {hint.__name__} object"
     words = {str: "text", int: "an integer", float: "a number", bool: "true or false",
              datetime: "an ISO 8601 time", type(None): "null"}  # fmt: skip
