@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelplane.errors import InvalidInputError
+from modelplane.metadata.records import NewMetricPoint
 from modelplane.metadata.store_metrics import MAX_POINTS_PER_CALL
 
 __all__ = ["BATCH", "MetricBuffer", "check_metric_values"]
@@ -66,7 +67,7 @@ class MetricBuffer:
             "step_run_id": step_run_id,
         }
         self._next = dict(next_steps or {})
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[NewMetricPoint] = []
 
     def add(self, values: Mapping[str, float], step: int | None = None) -> None:
         """Buffer ``values``, as ``check_metric_values`` returns them, at ``step``."""
@@ -75,9 +76,8 @@ class MetricBuffer:
         for key, value in values.items():
             at = int(step) if step is not None else self._next.get(key, 0)
             self._next[key] = max(self._next.get(key, 0), at + 1)
-            # Plain dicts: the store validates them as NewMetricPoint (in pydantic's core, faster
-            # than building a record per point here).
-            self._pending.append({"key": key, "value": value, "step": at, **self._target})
+            # Checked values: a record is made without validating it (records need no pydantic).
+            self._pending.append(NewMetricPoint(key=key, value=value, step=at, **self._target))
         if len(self._pending) >= BATCH:
             self.flush()
 

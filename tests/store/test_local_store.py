@@ -16,11 +16,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
 from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import NotFoundError, PromotionBlockedError, StageConflictError
 from modelplane.metadata.local_store import LightTransaction, LocalStore, _Statement
+from modelplane.metadata.record_base import Record, record_fields
 from modelplane.metadata.records import NewArtifactVersion
 from modelplane.metadata.sql import direct
 from modelplane.metadata.sql.catalogue import compile_catalogue
@@ -49,11 +49,11 @@ def _same_as_validated(made: object) -> None:
     if isinstance(made, dict):
         _same_as_validated(list(made.values()))
         return
-    if not isinstance(made, BaseModel):
+    if not isinstance(made, Record):
         return
-    validated = type(made).model_validate({name: getattr(made, name) for name in type(made).model_fields})
+    validated = type(made).model_validate({name: getattr(made, name) for name in record_fields(type(made))})
     assert made == validated
-    for name in type(made).model_fields:
+    for name in record_fields(type(made)):
         ours, theirs = getattr(made, name), getattr(validated, name)
         assert type(ours) is type(theirs), f"{type(made).__name__}.{name}: {ours!r} vs {theirs!r}"
         _same_as_validated(ours)
@@ -452,8 +452,52 @@ print("sqlalchemy" in sys.modules)
 """
 
 
+_LOGGING_STEP = """
+import sys
+from modelplane import Model, get_step_context, log_metadata, log_metrics, pipeline, step
+
+@step(enable_cache=False)
+def train() -> int:
+    for epoch in range(3):
+        log_metrics({"loss": 1.0 / (epoch + 1)})
+    log_metadata({"accuracy": 0.9}, infer_model=True)
+    get_step_context().model_version.set_stage("production", force=True)
+    return 1
+
+@pipeline(model=Model(name="clf"))
+def training() -> None:
+    train()
+
+training()
+print("sqlalchemy" in sys.modules, "pydantic" in sys.modules)
+"""
+
+
+def test_a_step_that_logs_and_promotes_runs_without_sqlalchemy_or_pydantic(tmp_path: Path) -> None:
+    """Not a cache hit: the points, the metadata and the promotion are made in the process."""
+    script = tmp_path / "logging_step.py"
+    script.write_text(_LOGGING_STEP)
+    env = {**os.environ, "MODELPLANE_HOME": str(tmp_path / "home"), "MODELPLANE_LIGHT_READS": "1"}
+    printed = [
+        subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120, check=True
+        ).stdout.strip().splitlines()[-1]
+        for _ in range(2)
+    ]
+    assert printed[0].startswith("True")  # the first made the store: migrations need SQLAlchemy
+    assert printed[1] == "False False"
+    sql = SqlMetadataStore(f"sqlite:///{tmp_path / 'home' / 'store.db'}")
+    try:
+        versions = sql.list_model_versions("clf").items
+        assert [(v.number, v.stage) for v in versions] == [(2, "production"), (1, "archived")]
+        [loss] = sql.list_metric_series("clf", 2)
+        assert (loss.count, loss.last, versions[0].metadata) == (3, 1 / 3, {"accuracy": 0.9})
+    finally:
+        sql.close()
+
+
 @pytest.mark.parametrize("with_model", [False, True], ids=["plain", "with a model"])
-def test_a_pipeline_process_writes_without_importing_sqlalchemy(
+def test_a_pipeline_process_writes_without_importing_sqlalchemy_or_pydantic(
     tmp_path: Path, with_model: bool
 ) -> None:
     script = Path(__file__).parents[2] / "benchmarks" / "one_step_pipeline.py"
@@ -462,7 +506,7 @@ def test_a_pipeline_process_writes_without_importing_sqlalchemy(
         script.write_text(_MODEL_PIPELINE)
     code = (
         f"import runpy, sys; run = runpy.run_path({str(script)!r}, run_name='__main__'); "
-        "print('sqlalchemy' in sys.modules)"
+        "print('sqlalchemy' in sys.modules, 'pydantic' in sys.modules)"
     )
     env = {**os.environ, "MODELPLANE_HOME": str(tmp_path / "home"), "MODELPLANE_LIGHT_READS": "1"}
 
@@ -474,9 +518,10 @@ def test_a_pipeline_process_writes_without_importing_sqlalchemy(
         return result.stdout.strip().splitlines()[-1]
 
     first, second, third = run(), run(), run()
-    assert first == "True"  # the first creates the store: migrations need SQLAlchemy
-    assert second == "False"  # a new step run and its output
-    assert third == "False"  # a cache hit
+    assert first.startswith("True")  # the first creates the store: migrations need SQLAlchemy
+    # A new step run and its output, then a cache hit: records without pydantic too.
+    assert second == "False False"
+    assert third == "False False"
     sql = SqlMetadataStore(f"sqlite:///{tmp_path / 'home' / 'store.db'}")
     try:
         runs = sql.list_runs(pipeline="training" if with_model else "one_step").items

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol, Sequence
 
-from modelplane.metadata.record_base import Bounds
-
 from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages, TokenRole
 from modelplane.metadata.operations import Operation, declared_operations, operation
 from modelplane.metadata.reads import MAX_PAGE
+from modelplane.metadata.record_base import Bounds
 from modelplane.metadata.store_deployments import DeploymentOperations
 from modelplane.metadata.store_metrics import MetricOperations
 from modelplane.metadata.store_models import ModelOperations

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Protocol, Sequence
 
-from modelplane.metadata.record_base import Bounds
-
 from modelplane.metadata.operations import operation
+from modelplane.metadata.record_base import Bounds
 from modelplane.metadata.records import MetricPoint, MetricSeries, NewMetricPoint, Page
 from modelplane.metadata.store_types import PageOffset, VersionRef
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from modelplane.metadata.record_base import Bounds
-
 from modelplane.enums import ModelStages
 from modelplane.metadata.reads import MAX_PAGE
+from modelplane.metadata.record_base import Bounds
 
 __all__ = [
     "MAX_OFFSET",

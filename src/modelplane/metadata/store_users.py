@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Annotated, Protocol
 
-from modelplane.metadata.record_base import Bounds
-
 from modelplane.enums import TokenRole
 from modelplane.metadata.operations import operation
+from modelplane.metadata.record_base import Bounds
 from modelplane.metadata.records import NewToken, UserRecord
 
 __all__ = ["UserOperations"]
