@@ -21,7 +21,7 @@ from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import NotFoundError, PromotionBlockedError, StageConflictError
 from modelplane.metadata.local_store import LightTransaction, LocalStore, _Statement
 from modelplane.metadata.record_base import Record, record_fields
-from modelplane.metadata.records import NewArtifactVersion
+from modelplane.metadata.records import NewArtifactVersion, Page
 from modelplane.metadata.sql import direct
 from modelplane.metadata.sql.catalogue import compile_catalogue
 from modelplane.metadata.sql.run_statements import STATEMENTS
@@ -48,6 +48,9 @@ def _same_as_validated(made: object) -> None:
         return
     if isinstance(made, dict):
         _same_as_validated(list(made.values()))
+        return
+    if isinstance(made, Page):  # the class of a page does not know its items' type
+        _same_as_validated(made.items)
         return
     if not isinstance(made, Record):
         return

@@ -12,9 +12,19 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from modelplane.enums import ExecutionStatus, ModelStages
-from modelplane.metadata.deployment_records import DeploymentReport, NewDeployment
-from modelplane.metadata.records import ModelRecord, ModelVersionRecord, Page, RunRecord
+from modelplane.enums import ArtifactType, ExecutionStatus, ModelStages
+from modelplane.errors import InvalidInputError
+from modelplane.metadata.deployment_records import DeploymentEvent, DeploymentReport, NewDeployment
+from modelplane.metadata.record_base import well_typed
+from modelplane.metadata.records import (
+    ModelRecord,
+    ModelVersionRecord,
+    NewArtifactLink,
+    NewMetricPoint,
+    Page,
+    RunRecord,
+)
+from modelplane.metadata.store import MetadataStore
 from modelplane.metadata.store_types import PageLimit
 
 NOW = datetime(2026, 12, 5, 1, 30, tzinfo=timezone.utc)
@@ -99,3 +109,31 @@ def test_the_record_modules_import_without_pydantic() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_record_built_in_code_is_well_typed_only_with_what_validating_gives() -> None:
+    link = dict(model_version_id="v", artifact_version_id="a", name="n")
+    assert well_typed(NewArtifactLink(**link, kind=ArtifactType.MODEL))
+    assert not well_typed(NewArtifactLink(**link, kind="model"))  # type: ignore[arg-type]
+    point = dict(key="loss", step=0, run_id="r")
+    assert well_typed(NewMetricPoint(**point, value=0.5))
+    assert not well_typed(NewMetricPoint(**point, value=1))  # validating makes it 1.0
+    good = dict(model="clf", endpoint="http://127.0.0.1:8000", host="here", pid=1)
+    assert well_typed(NewDeployment(**good, stage=ModelStages.PRODUCTION))
+    assert not well_typed(NewDeployment(**{**good, "pid": -1}))  # out of its bounds
+    assert well_typed(DeploymentReport(events=[DeploymentEvent(kind="started")]))
+    assert not well_typed(DeploymentReport(events=[DeploymentEvent(kind="began")]))  # type: ignore[arg-type]
+
+
+def test_a_store_converts_or_refuses_a_loosely_built_record_as_it_does_its_json(
+    store: MetadataStore, iris: str
+) -> None:
+    good = dict(model=iris, endpoint="http://127.0.0.1:8000", host="here", pid=1)
+    started = store.register_deployment(NewDeployment(**good, stage="production"))  # type: ignore[arg-type]
+    assert started.stage is ModelStages.PRODUCTION
+    for bad, field in (({"pid": -1}, "pid"), ({"host": "h" * 256}, "host"), ({"pid": "one"}, "pid")):
+        with pytest.raises(InvalidInputError, match=field):
+            store.register_deployment(NewDeployment(**{**good, **bad}, stage=ModelStages.PRODUCTION))
+    with pytest.raises(InvalidInputError, match="kind"):
+        store.report_deployment(started.id, DeploymentReport(events=[DeploymentEvent(kind="began")]))  # type: ignore[arg-type]
+    assert [d.id for d in store.list_deployments(model=iris)] == [started.id]  # nothing else stored

@@ -3,6 +3,7 @@ store and by the writes of ``run_writes``, which a store without SQLAlchemy runs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -11,7 +12,7 @@ from modelplane.enums import ExecutionStatus
 from modelplane.errors import InvalidInputError
 from modelplane.metadata.json_depth import MAX_JSON_DEPTH, format_json_path, too_deep_path
 from modelplane.metadata.reads import parse_kind, parse_status  # parse_kind: for this module's users
-from modelplane.metadata.record_base import Record
+from modelplane.metadata.record_base import Record, well_typed
 from modelplane.metadata.store import MODEL_CARD_FIELDS
 from modelplane.versioning import check_name
 
@@ -153,13 +154,13 @@ def parse_records(values: object, kind: type[R], what: str) -> list[R]:
         raise InvalidInputError(f"The {what} must be a list, not {values!r}.", hint="Pass a list.")
     parsed = []
     for value in values:
-        if isinstance(value, kind):  # a record is valid already
+        if isinstance(value, kind) and well_typed(value):  # as validating it would give
             parsed.append(value)
             continue
-        from pydantic import ValidationError  # only for dicts: a pipeline passes records
+        from pydantic import ValidationError  # not for a pipeline's records: they are well typed
 
         try:
-            parsed.append(kind.model_validate(value))
+            parsed.append(kind.model_validate(dataclasses.asdict(value) if isinstance(value, kind) else value))
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem.get("loc", ()))

@@ -235,8 +235,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(item) for item in value]
     dump = getattr(value, "model_dump", None)
-    if dump is not None:
-        return dump(mode="json")
+    if dump is not None:  # a record built in code with loose values: the receiver validates it
+        return dump(mode="json", warnings=False)
     return value
 
 

@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import enum
+import sys
+import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar, dataclass_transform
+from typing import Any, TypeVar
 
-__all__ = ["Bounds", "NoneAs", "Record", "record_fields", "record_types"]
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import dataclass_transform
+
+__all__ = ["Bounds", "NoneAs", "Record", "record_fields", "record_types", "well_typed"]
 
 R = TypeVar("R", bound="Record")
 
@@ -55,6 +64,8 @@ class Record:
     @classmethod
     def model_validate(cls: type[R], value: Any) -> R:
         """A record of ``value`` (a mapping, as JSON gives), checked and converted by pydantic."""
+        if isinstance(value, Mapping) and not isinstance(value, dict):  # a database row's mapping
+            value = dict(value)
         return cls._adapter().validate_python(value)  # type: ignore[no-any-return]
 
     @classmethod
@@ -86,6 +97,62 @@ def record_types(kind: type[Any]) -> dict[str, Any]:
     return typing.get_type_hints(kind)
 
 
+def well_typed(record: Record) -> bool:
+    """Whether every field of ``record`` already holds what validating it would give: the exact
+    type (an enum member, not its text; a float, not an int), within its ``Bounds``, nested
+    records too. Records built by our own code from checked values are; a store validates any
+    other record it is given (``arguments.parse_records``), so a record built in code with loose
+    values gets the same conversion and the same errors as its JSON."""
+    return all(check(getattr(record, name)) for name, check in _checks(type(record)))
+
+
+Check = Callable[[Any], bool]
+
+
+@cache
+def _checks(kind: type[Any]) -> tuple[tuple[str, Check], ...]:
+    hints = typing.get_type_hints(kind, include_extras=True)
+    return tuple((name, _check(hints[name])) for name in record_fields(kind))
+
+
+_EXACT: dict[Any, Check] = {
+    kind: (lambda exact: lambda value: type(value) is exact)(kind) for kind in (str, int, float, bool)
+}
+
+
+def _check(hint: Any) -> Check:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        inner, bounds = _check(args[0]), [m for m in hint.__metadata__ if isinstance(m, Bounds)]
+        return lambda value: inner(value) and all(bound.holds(value) for bound in bounds)
+    if origin in (typing.Union, types.UnionType):
+        options = [_check(arg) for arg in args]
+        return lambda value: any(option(value) for option in options)
+    if origin is typing.Literal:
+        return lambda value: type(value) is str and value in args
+    if origin in (list, tuple):
+        item = _check(args[0]) if args else _anything
+        return lambda value: type(value) is origin and all(item(x) for x in value)
+    if origin is dict:
+        key, item = (_check(args[0]), _check(args[1])) if args else (_anything, _anything)
+        return lambda value: type(value) is dict and all(key(k) and item(v) for k, v in value.items())
+    if hint is Any:
+        return _anything
+    if hint is type(None):
+        return lambda value: value is None
+    if hint in _EXACT:
+        return _EXACT[hint]
+    if isinstance(hint, type) and issubclass(hint, Record):
+        return lambda value: type(value) is hint and well_typed(value)
+    if isinstance(hint, type) and issubclass(hint, (enum.Enum, datetime)):
+        return lambda value: isinstance(value, hint)
+    return lambda value: False  # unknown here: pydantic decides
+
+
+def _anything(value: Any) -> bool:
+    return True
+
+
 class Bounds:
     """Limits a value keeps when it is validated: ``Annotated[int, Bounds(ge=1, le=500)]`` is what
     ``Field(ge=1, le=500)`` said, read by pydantic (and so by the server's checks and its OpenAPI
@@ -106,6 +173,17 @@ class Bounds:
 
     def given(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__ if getattr(self, name) is not None}
+
+    def holds(self, value: Any) -> bool:
+        """Whether ``value`` (already of the annotated type) keeps these limits."""
+        if self.max_length is not None and len(value) > self.max_length:
+            return False
+        return (
+            (self.ge is None or value >= self.ge)
+            and (self.gt is None or value > self.gt)
+            and (self.le is None or value <= self.le)
+            and (self.lt is None or value < self.lt)
+        )
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Callable[[Any], Any]) -> Any:
         schema = handler(source)

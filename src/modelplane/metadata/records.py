@@ -81,6 +81,21 @@ class Page(Record, Generic[T]):
     def __reversed__(self) -> Iterator[T]:
         return reversed(self.items)
 
+    @classmethod
+    def model_validate(cls, value: Any) -> Page[Any]:
+        raise TypeError(_PAGE_ITEMS)
+
+    @classmethod
+    def model_validate_json(cls, text: str | bytes) -> Page[Any]:
+        raise TypeError(_PAGE_ITEMS)
+
+
+# ``Page[ModelRecord].model_validate`` is ``Page.model_validate``: the item type is lost on the way.
+_PAGE_ITEMS = (
+    "A page cannot be validated by its class, which does not know its items' type: "
+    "use pydantic.TypeAdapter(Page[ModelRecord]).validate_json(...) (with the items' record type)."
+)
+
 
 class PipelineRecord(Record):
     id: str
