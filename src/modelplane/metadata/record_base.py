@@ -103,7 +103,11 @@ def well_typed(record: Record) -> bool:
     records too. Records built by our own code from checked values are; a store validates any
     other record it is given (``arguments.parse_records``), so a record built in code with loose
     values gets the same conversion and the same errors as its JSON."""
-    return all(check(getattr(record, name)) for name, check in _checks(type(record)))
+    values = record.__dict__
+    for name, check in _checks(type(record)):
+        if not check(values[name]):
+            return False
+    return True
 
 
 Check = Callable[[Any], bool]
@@ -126,8 +130,12 @@ def _check(hint: Any) -> Check:
         inner, bounds = _check(args[0]), [m for m in hint.__metadata__ if isinstance(m, Bounds)]
         return lambda value: inner(value) and all(bound.holds(value) for bound in bounds)
     if origin in (typing.Union, types.UnionType):
-        options = [_check(arg) for arg in args]
-        return lambda value: any(option(value) for option in options)
+        options = [_check(arg) for arg in args if arg is not type(None)]
+        if len(options) == 1:  # X | None, the usual case
+            [option] = options
+            return lambda value: value is None or option(value)
+        none = len(options) < len(args)
+        return lambda value: (none and value is None) or any(option(value) for option in options)
     if origin is typing.Literal:
         return lambda value: type(value) is str and value in args
     if origin in (list, tuple):
