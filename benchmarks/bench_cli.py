@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-from report import write_section
+from report import write_table_section
 
 MODELS = 1_000
 VERSIONS_PER_MODEL = 10
@@ -173,25 +173,6 @@ def cases(home: Path, pycache: Path) -> list[tuple[str, list[str], dict[str, str
     return found
 
 
-# Where the whole-process time of a pipeline run goes (not measured by this script; the command
-# is given so that it can be rerun).
-IMPORTS = """\
-Since session 8 a pipeline run on a local SQLite store writes without SQLAlchemy
-(`metadata/local_store.py`); since session 9 (2026-12-04) a pipeline that names a model does too:
-its version, the links of its steps' outputs and the links it reads (`metadata/model_writes.py`,
-`reads.list_artifact_links`), and a pipeline process no longer builds any pydantic validator
-(records of the store's own rows are made by `metadata/row_records.py`). Alternated with a checkout
-of f44d7ef, the code before session 9, at 20:24 (load 0.8), `python benchmarks/alternate.py
-benchmarks/model_pipeline.py --other …/src`: 287 ms CPU median against 714 ms;
-`benchmarks/one_step_pipeline.py` the same way: 259 against 294. The machine's speed moves by about
-2x within an hour: at 19:10 the same reads as in the table took 65-70 ms and the 1-step pipeline
-226 ms; the table above is from the slow hour (20:27), where both pipeline rows sit on the 300 ms
-budget, one just under and one just over. What is left is pydantic's import, not work: `pip install pyinstrument`, then `pyinstrument benchmarks/model_pipeline.py` at
-20:22: 282 ms in all, of which importing `modelplane.metadata.records` (pydantic and the record
-classes) 156 ms and the run itself 48 ms. Records that do not need pydantic for the execution layer
-are what would make the budget safe on a slow machine."""
-
-
 def render(rows: list[tuple[str, tuple[float, float, float, float], int | None]], runs: int) -> str:
     machine = (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -215,17 +196,6 @@ def render(rows: list[tuple[str, tuple[float, float, float, float], int | None]]
             f"| {label} | {median:.0f} | {low:.0f} | {high:.0f} | {cpu:.0f} | {budget or ''} "
             f"| {verdict} |"
         )
-    lines += [
-        "",
-        "On a local SQLite store these reads go through the light reader (`metadata/light.py`): "
-        "the store's declared queries, compiled to SQLite once (`metadata/sqlite_statements.json`), "
-        "run with the standard library's `sqlite3`, without importing SQLAlchemy or pydantic. "
-        'The rows "through the full store" set `MODELPLANE_LIGHT_READS=0`: `Client`, '
-        "SQLAlchemy and pydantic, as on PostgreSQL or MySQL.",
-        "",
-        IMPORTS,
-        "",
-    ]
     return "\n".join(lines)
 
 
@@ -250,7 +220,7 @@ def main() -> None:
     section = render(rows, args.runs)
     print(section)
     if args.write:
-        write_section(ROOT / "docs" / "benchmarks.md", SECTION, section)
+        write_table_section(ROOT / "docs" / "benchmarks.md", SECTION, section)
 
 
 if __name__ == "__main__":

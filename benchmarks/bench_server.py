@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from report import write_section
+from report import write_table_section
 
 MODELS = 100
 VERSIONS_PER_MODEL = 100
@@ -222,25 +222,9 @@ def render(rows: list[Case], requests: int, threads: int) -> str:
             f"| {label} | {rps:.0f} | {p50:.2f} ms | {p99:.2f} ms | {server_ms:.2f} ms "
             f"| {client_ms:.2f} ms | {parallel:.0f} |"
         )
-    lines += ["", NOTES]
     return "\n".join(lines) + "\n"
 
 
-# What the figures above do not say by themselves (kept with the table when it is rewritten).
-NOTES = """\
-Two clients, because the client costs as much as the server. modelplane's own `HttpMetadataStore`
-spent about 1.4 ms of CPU per call before session 7 (httpx's `Client` merging the URL, parsing
-cookies; then the JSON becoming a record); it now sends straight to httpx's connection pool and
-spends 0.66–1.0 ms. One such client in sequence still cannot reach 1,000 requests/s on a shared
-2-core machine: its row is what a Python user sees. The bare client's row is the server's. Both
-move with the machine, which changed speed by about 1.6× within an hour on 2026-12-03 with
-nothing else of ours running: the bare client measured 637–939 requests/s (0.85–1.15 ms of server
-CPU a request) at 19:00 and, on the code of the table above, 1,070, 1,221 and 956 (0.67–0.84 ms)
-in three runs at 19:36–19:40. In the slow hour, the code before the declared statements ran on
-the driver (`metadata/sql/direct.py`; commit 462de81), alternated with the new code under the same
-bare loop, used 1.19–1.46 ms of server CPU a request against 0.95–1.16 ms. The 1,000 requests/s
-budget is met in the machine's quicker hours only, so issue 9 keeps it open. Where the server's
-time goes is counted, not timed, in "Server: work per request" below."""
 
 
 def main() -> int:
@@ -262,7 +246,7 @@ def main() -> int:
     section = render(rows, args.requests, args.threads)
     print(section)
     if args.write:
-        write_section(ROOT / "docs" / "benchmarks.md", SECTION, section)
+        write_table_section(ROOT / "docs" / "benchmarks.md", SECTION, section)
     return 0 if rows[0][1][0] >= BUDGET_RPS else 1
 
 
