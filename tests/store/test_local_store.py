@@ -268,28 +268,52 @@ def test_promotions_are_made_locally_and_read_back_the_same(tmp_path: Path) -> N
             sql.close()
 
 
-@pytest.mark.parametrize("why", ["gates", "webhook"])
-def test_a_promotion_through_gates_or_heard_by_webhooks_is_made_by_the_sql_store(
-    tmp_path: Path, why: str
-) -> None:
+def test_a_promotion_through_gates_is_checked_locally_as_the_sql_store_checks_it(tmp_path: Path) -> None:
+    """Gates read the version's metadata, its metric series and the holder's (``current``): all of
+    it on sqlite3; a refusal is recorded in the history and nothing moves."""
+    with local_store(tmp_path) as store:
+        first = store.ensure_model_version("m", None).version
+        second = store.ensure_model_version("m", None).version
+        sql = SqlMetadataStore(store.url)
+        try:
+            sql.update_model("m", gates={"production": ["accuracy >= 0.9", "loss.min <= current"]})
+        finally:
+            sql.close()
+        for version, accuracy, losses in ((first, 0.95, [0.5, 0.3, 0.4]), (second, 0.97, [0.6, 0.35])):
+            store.add_metadata("model_version", version.id, {"accuracy": accuracy})
+            store.log_metrics([
+                {"key": "loss", "value": value, "step": i, "model_version_id": version.id}
+                for i, value in enumerate(losses)
+            ])  # fmt: skip
+        assert store.set_stage("m", 1, "production").stage == "production"  # nobody holds it yet
+        with pytest.raises(PromotionBlockedError, match=r"loss.min"):
+            store.set_stage("m", 2, "production", force=True)  # 0.35 is worse than version 1's 0.3
+        assert store._full_store is None  # both checked and recorded without the SQL store
+        sql = SqlMetadataStore(store.url)
+        try:
+            assert [(v.number, v.stage) for v in sql.list_model_versions("m").items] == [
+                (2, "none"), (1, "production")
+            ]
+            assert [(c.version_number, c.kind) for c in sql.list_stage_changes("m").items] == [
+                (2, "refused"), (1, "move")
+            ]
+            with pytest.raises(PromotionBlockedError, match=r"loss.min"):  # the SQL store agrees
+                sql.set_stage("m", 2, "production", force=True)
+        finally:
+            sql.close()
+
+
+def test_a_promotion_heard_by_webhooks_is_made_by_the_sql_store(tmp_path: Path) -> None:
     with local_store(tmp_path) as store:
         store.ensure_model_version("m", None)
         sql = SqlMetadataStore(store.url)
         try:
-            if why == "gates":
-                sql.update_model("m", gates={"production": ["accuracy >= 0.9"]})
-            else:
-                sql.create_webhook("http://127.0.0.1:9/hook", stages=["production"])
+            sql.create_webhook("http://127.0.0.1:9/hook", stages=["production"])
         finally:
             sql.close()
-        if why == "gates":
-            with pytest.raises(PromotionBlockedError, match="does not meet the gates"):
-                store.set_stage("m", 1, "production")
-            assert store.list_stage_changes("m").items[0].kind == "refused"
-        else:
-            store.set_stage("m", 1, "production")
-            assert store.list_webhook_deliveries().total == 1
-        assert store._full_store is not None
+        store.set_stage("m", 1, "production")
+        assert store._full_store is not None  # handed over: the SQL store queues deliveries
+        assert store.list_webhook_deliveries().total == 1
 
 
 def test_a_cache_hit_logs_again_locally_what_its_step_logged_to_its_version(tmp_path: Path) -> None:

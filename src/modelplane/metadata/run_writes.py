@@ -87,10 +87,6 @@ class Transaction(Protocol):
         """The version ``version`` (number, stage, name, ``latest`` or id) of ``model``, shaped
         like ``ModelVersionRecord``; ``NotFoundError`` saying what exists."""
 
-    def gate_failures(self, model_row: Row, version: Row, holder: Row | None, target: Any) -> list[str]:
-        """Why the model's gates for stage ``target`` refuse ``version`` (``holder`` holds the
-        stage now); empty when they let it in."""
-
     def stage_changed(self, change: Row, model_name: str | None) -> None:
         """Append ``change`` to the stage history and tell the webhooks that ask."""
 

@@ -7,10 +7,10 @@ changes nothing) and then its work, a function of one transaction. The model row
 run one after the other and never both see an empty stage. Every move of one change carries one
 time, and appends a row to the stage history (``stage_changes``).
 
-What only the SQL store can do is asked of the transaction: whether the model's gates let the
-version in (``gate_failures``: they may read metric series and signatures) and the history row
-with its webhook deliveries (``stage_changed``). The local store hands a move to the SQL store when
-the model has gates for the stage or any webhook is registered.
+The model's gates for the stage are checked in the same transaction (``gate_reads``: they may
+read metric series and signatures). The history row and its webhook deliveries are asked of the
+transaction (``stage_changed``): the local store hands a move to the SQL store when any webhook is
+registered.
 
 No SQLAlchemy here (an import contract holds it to that).
 """
@@ -21,6 +21,7 @@ from typing import Any
 
 from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import InvalidInputError, PromotionBlockedError, StageConflictError
+from modelplane.metadata.gate_reads import gate_failures
 from modelplane.metadata.log_writes import note_step_change
 from modelplane.metadata.reads import Row
 from modelplane.metadata.run_writes import Transaction, Work, first
@@ -173,7 +174,7 @@ def set_stage(
             )
         if holder is not None and holder["id"] == row["id"]:
             return row, None
-        failures = tx.gate_failures(model_row, row, holder, target)
+        failures = gate_failures(tx, model_row, row, holder, target)
         if failures:
             # Committed, then raised: the history keeps the refusal, nothing else changes.
             refusal = _refuse(tx, model_row, row, target, failures, at=now, actor=actor, reason=reason)

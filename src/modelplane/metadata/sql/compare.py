@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Row
 
 from modelplane.enums import ArtifactType
 from modelplane.errors import InvalidInputError, NotFoundError
+from modelplane.metadata.gate_reads import series_values
 from modelplane.metadata.records import (
     ComparedArtifact,
     ComparedArtifacts,
@@ -27,9 +28,9 @@ from modelplane.metadata.records import (
     RunRecord,
     VersionComparison,
 )
-from modelplane.metadata.sql.series import series_values
 from modelplane.metadata.sql.resolve import find_model, find_version, version_summary
 from modelplane.metadata.sql.rows import RUN_SELECT, model_version_record, run_record
+from modelplane.metadata.sql.run_statements import SqlTransaction
 from modelplane.metadata.sql.tables import (
     artifact_versions,
     artifacts,
@@ -271,7 +272,7 @@ class CompareMixin(StoreCore):
                 metadata=_keyed([_flat(version.metadata) for version in found]),
                 parameters=_keyed([parameters[version.id] for version in found]),
                 artifacts=_artifacts(found, _linked(conn, ids)),
-                metrics=_keyed([series_values(conn, version.id) for version in found]),
+                metrics=_keyed([series_values(SqlTransaction(conn), version.id) for version in found]),
             )
 
         return self.read(work)

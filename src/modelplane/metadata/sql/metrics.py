@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelplane.metadata import log_writes
+from modelplane.metadata.gate_reads import series_of
 from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import MetricPoint, MetricSeries, NewMetricPoint, Page
 from modelplane.metadata.sql.resolve import find_model, find_version
-from modelplane.metadata.sql.run_statements import in_transaction
-from modelplane.metadata.sql.series import series_of
+from modelplane.metadata.sql.run_statements import SqlTransaction, in_transaction
 from modelplane.metadata.sql.tables import metric_points
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.metadata.store import VersionRef
@@ -36,9 +36,11 @@ class MetricsMixin(StoreCore):
         return self.write(in_transaction(log_writes.log_metrics(points)))  # type: ignore[no-any-return]
 
     def list_metric_series(self, model: str, version: VersionRef) -> list[MetricSeries]:
-        return self.read(
-            lambda conn: series_of(conn, find_version(conn, find_model(conn, model), version).id)
-        )
+        def work(conn: Connection) -> list[MetricSeries]:
+            found = find_version(conn, find_model(conn, model), version)
+            return [MetricSeries.model_validate(row) for row in series_of(SqlTransaction(conn), found.id)]
+
+        return self.read(work)
 
     def get_metric_history(
         self,

@@ -16,12 +16,11 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from modelplane.enums import ExecutionStatus, ModelStages
+from modelplane.enums import ArtifactType, ExecutionStatus
 from modelplane.errors import NotFoundError
 from modelplane.metadata import log_writes, reads
 from modelplane.metadata.reads import Row
 from modelplane.metadata.sql import direct, queries
-from modelplane.metadata.sql.gates import gate_failures
 from modelplane.metadata.sql.resolve import (
     ARTIFACT_VERSION_EXISTS,
     MODEL_BY_ID,
@@ -151,6 +150,24 @@ _POINT_KEYS = ("key", "value", "step", "model_version_id", "run_id", "step_run_i
 _SAME_LINK_NAME = sa.and_(
     _LINKS.model_version_id == sa.bindparam("mv_id"), _LINKS.name == sa.bindparam("name")
 )
+
+
+_POINTS = metric_points.c
+_OF_VERSION = _POINTS.model_version_id == sa.bindparam("model_version_id")
+# Each series' points, newest first (highest step; the later point among equal steps).
+_RANKED = (
+    sa.select(
+        _POINTS.key,
+        _POINTS.step,
+        _POINTS.value,
+        sa.func.row_number()
+        .over(partition_by=_POINTS.key, order_by=(_POINTS.step.desc(), _POINTS.id.desc()))
+        .label("rank"),
+    )
+    .where(_OF_VERSION)
+    .subquery()
+)
+
 
 STATEMENTS: dict[str, Any] = {
     # pipelines
@@ -309,6 +326,25 @@ STATEMENTS: dict[str, Any] = {
     "stage_change.insert": _insert(stage_changes, *_STAGE_CHANGE_COLUMNS),
     # whether the local store must hand a move to the SQL store, which queues webhook deliveries
     "webhook.any": sa.select(webhooks.c.id).limit(1),
+    # what gates read (``metadata.gate_reads``), also ``list_metric_series`` and comparison
+    "metric_series.summary": sa.select(
+        _POINTS.key,
+        sa.func.count().label("count"),
+        sa.func.min(_POINTS.value).label("min"),
+        sa.func.max(_POINTS.value).label("max"),
+    )
+    .where(_OF_VERSION)
+    .group_by(_POINTS.key)
+    .order_by(_POINTS.key),
+    "metric_series.last": sa.select(_RANKED.c.key, _RANKED.c.step, _RANKED.c.value).where(_RANKED.c.rank == 1),
+    # the input signature of a version is that of its newest linked model artifact that has one
+    "model_version.signatures": sa.select(artifact_versions.c.meta.label("meta"))
+    .join(model_version_artifacts, model_version_artifacts.c.artifact_version_id == artifact_versions.c.id)
+    .where(
+        model_version_artifacts.c.model_version_id == sa.bindparam("version_id"),
+        model_version_artifacts.c.kind == ArtifactType.MODEL.value,
+    )
+    .order_by(model_version_artifacts.c.created.desc()),
 }
 
 # What ``missing`` asks to explain a name or id that matched nothing: each raises NotFoundError.
@@ -368,11 +404,6 @@ class SqlTransaction:
     ) -> dict[str, Any]:
         return log_writes.replay(self, cached_from, step_run_id, run_id, replay_to)
 
-
-    def gate_failures(
-        self, model_row: Row, version: Row, holder: Row | None, target: ModelStages
-    ) -> list[str]:
-        return gate_failures(self.conn, model_row, version, holder, target)
 
     def stage_changed(self, change: Row, model_name: str | None) -> None:
         inserted = self.conn.execute(STATEMENTS["stage_change.insert"], change)

@@ -1,7 +1,7 @@
 """Stage moves and their append-only history (DESIGN §3 rule 2), race-free inside one transaction.
 
-A move is written once in ``metadata.stage_writes``; the SQL store runs it and adds what only it
-does: gates that read metric series (``sql.gates``) and webhook deliveries. A rollback walks back
+A move is written once in ``metadata.stage_writes`` (its gates in ``metadata.gate_reads``); the
+SQL store runs it and adds what only it does: webhook deliveries. A rollback walks back
 through the tenures of the stage (``sql.stage_history``): the holder returns where it was before,
 an earlier holder takes the stage.
 """
@@ -18,10 +18,10 @@ from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import InvalidInputError, NotFoundError
 from modelplane.gates import failed_gates
 from modelplane.metadata import stage_writes
+from modelplane.metadata.gate_reads import gate_view
 from modelplane.metadata.reads import Row, check_page
 from modelplane.metadata.records import ModelVersionRecord, Page, StageChangeRecord
 from modelplane.metadata.sql import direct
-from modelplane.metadata.sql.gates import gate_view
 from modelplane.metadata.sql.resolve import find_model, find_version, find_version_by_id
 from modelplane.metadata.sql.rows import (
     STAGE_CHANGE_SELECT,
@@ -73,7 +73,7 @@ def _stage_to_return_to(
     if other is not None and other["id"] != restored["id"]:
         return ModelStages.ARCHIVED, f"archived: {before} is held by version {other['number']}"
     rules = (model_row["gates"] or {}).get(before.value)
-    if rules and failed_gates(rules, gate_view(conn, holder, rules), None):
+    if rules and failed_gates(rules, gate_view(SqlTransaction(conn), holder, rules), None):
         return ModelStages.ARCHIVED, f"archived: it does not meet the gates for '{before}'"
     return before, None
 
