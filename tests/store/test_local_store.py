@@ -303,17 +303,40 @@ def test_a_promotion_through_gates_is_checked_locally_as_the_sql_store_checks_it
             sql.close()
 
 
-def test_a_promotion_heard_by_webhooks_is_made_by_the_sql_store(tmp_path: Path) -> None:
+def test_a_promotion_heard_by_webhooks_queues_its_deliveries_locally(tmp_path: Path) -> None:
+    """The history row and one pending delivery per matching webhook, in the move's transaction,
+    with the payload the SQL store writes (a dispatcher sends them later)."""
     with local_store(tmp_path) as store:
+        store.ensure_model_version("m", None)
         store.ensure_model_version("m", None)
         sql = SqlMetadataStore(store.url)
         try:
-            sql.create_webhook("http://127.0.0.1:9/hook", stages=["production"])
+            hook = sql.create_webhook("http://127.0.0.1:9/hook", stages=["production"])
+            other = sql.create_webhook("http://127.0.0.1:9/other", model="not-m")
         finally:
             sql.close()
-        store.set_stage("m", 1, "production")
-        assert store._full_store is not None  # handed over: the SQL store queues deliveries
-        assert store.list_webhook_deliveries().total == 1
+        store.set_stage("m", 1, "staging")  # no webhook asks for staging
+        store.set_stage("m", 1, "production", actor="ann", reason="ship it")
+        store.set_stage("m", 2, "production", force=True)  # 1 archived: not asked for either
+        assert store._full_store is None  # queued without the SQL store
+        sql = SqlMetadataStore(store.url)
+        try:
+            sql.set_stage("m", 1, "production", force=True)  # the same move by the SQL store
+            deliveries = sql.list_webhook_deliveries().items
+            changes = {c.id: c for c in sql.list_stage_changes("m").items}
+        finally:
+            sql.close()
+    assert {d.webhook_id for d in deliveries} == {hook.id} != {other.id}  # not the other model's
+    payloads = sorted((d.payload for d in deliveries), key=lambda p: p["change_id"])
+    assert [(p["version"], p["from_stage"], p["to_stage"], p["actor"]) for p in payloads] == [
+        (1, "staging", "production", "ann"), (2, "none", "production", None), (1, "archived", "production", None)
+    ]
+    local, by_sql = payloads[0], payloads[2]
+    assert set(local) == set(by_sql)  # the same payload, field for field
+    change = changes[local["change_id"]]  # the history row it announces
+    assert (local["model"], local["version_id"], local["reason"]) == ("m", change.model_version_id, "ship it")
+    assert datetime.fromisoformat(local["time"]) == change.created
+    assert all(d.status == "pending" and d.attempts == 0 for d in deliveries)
 
 
 def test_a_cache_hit_logs_again_locally_what_its_step_logged_to_its_version(tmp_path: Path) -> None:

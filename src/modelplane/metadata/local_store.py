@@ -4,15 +4,14 @@ SQLAlchemy takes longer to import than a small pipeline takes to run, and its tr
 machinery costs more than SQLite's work for the statements of one step. ``LocalStore`` runs the
 writes of ``metadata.run_writes`` (a run, its steps, their outputs), ``metadata.model_writes``
 (the run's model version, the links of the outputs to it), ``metadata.log_writes`` (metric points,
-metadata) and ``metadata.stage_writes`` (a promotion, through the model's gates) on its own ``sqlite3`` connection, with the
+metadata) and ``metadata.stage_writes`` (a promotion, its gates and webhook deliveries) on its own ``sqlite3`` connection, with the
 same statements SQLAlchemy would send (compiled once into ``sqlite_statements.json`` by
 ``metadata.sql.catalogue``) and the values converted as SQLAlchemy converts them, so either can
 read what the other wrote; and the reads a pipeline makes (its runs, a version's links) with the
 light reader. Its records are made without validating the rows again (``metadata.row_records``).
 Everything else goes to the SQL store (``SqlMetadataStore``), opened on first need.
 
-The SQL store stays the authority. A call the local path does not take on (a promotion heard by
-webhooks, a name that matches nothing and must be explained, a busy database, a
+The SQL store stays the authority. A call the local path does not take on (a name that matches nothing and must be explained, a busy database, a
 lost race, any SQLite error) is rolled back whole and made again through it, so it answers
 exactly as it would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
 """
@@ -137,8 +136,8 @@ class _Statement:
 
 
 class LightTransaction:
-    """``run_writes.Transaction`` on an open ``sqlite3`` transaction. It explains nothing and tells
-    no webhooks: ``Unavailable`` hands the whole call to the SQL store."""
+    """``run_writes.Transaction`` on an open ``sqlite3`` transaction. It explains nothing:
+    ``Unavailable`` hands the whole call to the SQL store."""
 
     update_returning = sqlite3.sqlite_version_info >= (3, 35)
 
@@ -177,10 +176,9 @@ class LightTransaction:
     def version(self, model: str, version: Any, *, lock: bool = False) -> Row:
         return self._reader.call("get_model_version", model, version)  # type: ignore[no-any-return]
 
-    def stage_changed(self, change: Row, model_name: str | None) -> None:
-        if self.rows("webhook.any", {}):
-            raise Unavailable("the SQL store queues webhook deliveries")
-        self.execute("stage_change.insert", change)
+    def inserted_id(self, name: str, params: Mapping[str, Any]) -> Any:
+        statement = self._statements[name]
+        return self._conn.execute(statement.sql, statement.values(params)).lastrowid
 
     def replay(self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None) -> dict[str, Any]:
         return log_writes.replay(self, cached_from, step_run_id, run_id, replay_to)

@@ -87,8 +87,8 @@ class Transaction(Protocol):
         """The version ``version`` (number, stage, name, ``latest`` or id) of ``model``, shaped
         like ``ModelVersionRecord``; ``NotFoundError`` saying what exists."""
 
-    def stage_changed(self, change: Row, model_name: str | None) -> None:
-        """Append ``change`` to the stage history and tell the webhooks that ask."""
+    def inserted_id(self, name: str, params: Mapping[str, Any]) -> Any:
+        """Run a declared INSERT of one row; the key the database gave it (autoincrement)."""
 
     def replay(self, cached_from: str, step_run_id: str, run_id: str, replay_to: str | None) -> dict[str, Any]:
         """Repeat, for the new cache hit ``step_run_id``, what the step run it reuses recorded

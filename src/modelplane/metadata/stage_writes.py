@@ -8,9 +8,8 @@ run one after the other and never both see an empty stage. Every move of one cha
 time, and appends a row to the stage history (``stage_changes``).
 
 The model's gates for the stage are checked in the same transaction (``gate_reads``: they may
-read metric series and signatures). The history row and its webhook deliveries are asked of the
-transaction (``stage_changed``): the local store hands a move to the SQL store when any webhook is
-registered.
+read metric series and signatures), and the history row goes out with its webhook deliveries
+(``event_writes``).
 
 No SQLAlchemy here (an import contract holds it to that).
 """
@@ -21,6 +20,7 @@ from typing import Any
 
 from modelplane.enums import SINGLE_HOLDER_STAGES, ModelStages
 from modelplane.errors import InvalidInputError, PromotionBlockedError, StageConflictError
+from modelplane.metadata.event_writes import stage_changed
 from modelplane.metadata.gate_reads import gate_failures
 from modelplane.metadata.log_writes import note_step_change
 from modelplane.metadata.reads import Row
@@ -98,7 +98,7 @@ def move(
 ) -> Row:
     """Set the stage of ``version`` and append the history row; the version's row after."""
     tx.execute("model_version.set_stage", {"b_id": version["id"], "stage": stage.value, "updated": at})
-    tx.stage_changed(history_row(version, stage, at, actor, reason, kind), version.get("model_name"))
+    stage_changed(tx, history_row(version, stage, at, actor, reason, kind), version.get("model_name"))
     return {**version, "stage": stage.value, "updated": at}
 
 

@@ -25,11 +25,12 @@ from modelplane.metadata.deployment_records import (
 from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import Page
 from modelplane.metadata.arguments import parse_records
+from modelplane.metadata.event_writes import enqueue_event
 from modelplane.metadata.sql.resolve import find_model, find_version
 from modelplane.metadata.sql.rows import new_id, page, utcnow
+from modelplane.metadata.sql.run_statements import SqlTransaction
 from modelplane.metadata.sql.tables import deployments, models
 from modelplane.metadata.sql.transactions import StoreCore
-from modelplane.metadata.sql.webhooks import enqueue_event
 from modelplane.metadata.store_deployments import CANARY_CUT_OFF, SILENT_REPORTS
 
 __all__ = ["DeploymentsMixin"]
@@ -185,7 +186,7 @@ class DeploymentsMixin(StoreCore):
             "message": event.message,
             "time": now.isoformat(),
         }
-        enqueue_event(conn, CANARY_CUT_OFF, payload, model.name, row.canary_stage, now)
+        enqueue_event(SqlTransaction(conn), CANARY_CUT_OFF, payload, model.name, row.canary_stage, now)
 
     def get_deployment(self, deployment_id: str) -> DeploymentRecord:
         return self.read(lambda conn: _record(self._find(conn, deployment_id), utcnow()))

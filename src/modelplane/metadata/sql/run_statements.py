@@ -46,7 +46,6 @@ from modelplane.metadata.sql.rows import (
     STEP_RUN_SELECT,
     utcnow,
 )
-from modelplane.metadata.sql.webhooks import enqueue_stage_change
 from modelplane.metadata.store_types import MODEL_CARD_FIELDS
 from modelplane.metadata.sql.tables import (
     artifact_versions,
@@ -61,6 +60,7 @@ from modelplane.metadata.sql.tables import (
     stage_changes,
     step_run_artifacts,
     step_runs,
+    webhook_deliveries,
     webhooks,
 )
 
@@ -324,8 +324,12 @@ STATEMENTS: dict[str, Any] = {
     .with_for_update(of=model_versions),
     "model_version.set_stage": _update(model_versions, "stage", "updated"),
     "stage_change.insert": _insert(stage_changes, *_STAGE_CHANGE_COLUMNS),
-    # whether the local store must hand a move to the SQL store, which queues webhook deliveries
-    "webhook.any": sa.select(webhooks.c.id).limit(1),
+    # a stage change's webhook deliveries (``metadata.event_writes``)
+    "webhook.all": sa.select(webhooks.c.id, webhooks.c.model, webhooks.c.stages),
+    "webhook_delivery.insert": _insert(
+        webhook_deliveries, "id", "webhook_id", "stage_change_id", "event", "payload", "status",
+        "attempts", "next_attempt", "created",
+    ),  # fmt: skip
     # what gates read (``metadata.gate_reads``), also ``list_metric_series`` and comparison
     "metric_series.summary": sa.select(
         _POINTS.key,
@@ -405,11 +409,9 @@ class SqlTransaction:
         return log_writes.replay(self, cached_from, step_run_id, run_id, replay_to)
 
 
-    def stage_changed(self, change: Row, model_name: str | None) -> None:
-        inserted = self.conn.execute(STATEMENTS["stage_change.insert"], change)
-        # The webhooks hear of it through the delivery log, written in this same transaction.
-        change_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
-        enqueue_stage_change(self.conn, change, change_id, model_name)
+    def inserted_id(self, name: str, params: Mapping[str, Any]) -> Any:
+        inserted = self.conn.execute(STATEMENTS[name], params)
+        return inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
 
 
 def in_transaction(work: Any) -> Any:

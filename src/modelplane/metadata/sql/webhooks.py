@@ -1,7 +1,7 @@
 """Promotion events in the SQL store: webhooks, and a delivery log used as an outbox.
 
 Every stage change writes one pending delivery per matching webhook **in its own transaction**
-(``enqueue_stage_change``), so an event is never lost between the change and the send, whatever
+(``metadata.event_writes``), so an event is never lost between the change and the send, whatever
 crashes. Dispatchers claim due deliveries (moving their next attempt ahead, under row locks that
 other dispatchers skip), send them, and record the outcome.
 """
@@ -9,7 +9,7 @@ other dispatchers skip), send them, and record the outcome.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,13 +22,12 @@ from modelplane.metadata.reads import check_page
 from modelplane.metadata.records import Page, WebhookDeliveryRecord, WebhookRecord
 from modelplane.metadata.arguments import check_text
 from modelplane.metadata.sql.rows import count, new_id, page, utcnow
-from modelplane.metadata.sql.tables import models, webhook_deliveries, webhooks
+from modelplane.metadata.sql.tables import webhook_deliveries, webhooks
 from modelplane.metadata.sql.transactions import StoreCore
 from modelplane.versioning import check_name, parse_stage
 
-__all__ = ["STAGE_CHANGED", "WebhooksMixin", "enqueue_event", "enqueue_stage_change"]
+__all__ = ["WebhooksMixin"]
 
-STAGE_CHANGED = "model_version.stage_changed"
 _STATUSES = ("pending", "delivered", "failed")
 _DELIVERY_SELECT = sa.select(webhook_deliveries, webhooks.c.url).join(
     webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id
@@ -72,75 +71,6 @@ def _check_stages(stages: Sequence[ModelStages | str]) -> list[str]:
             )
         checked.append(parsed.value)
     return sorted(set(checked))
-
-
-def _hooks(conn: Connection) -> Sequence[Any]:
-    return conn.execute(sa.select(webhooks.c.id, webhooks.c.model, webhooks.c.stages)).all()
-
-
-def enqueue_stage_change(
-    conn: Connection, change: dict[str, Any], change_id: int | None, model_name: str | None = None
-) -> None:
-    """Queue the stage change ``change`` (a ``stage_changes`` row) for every matching webhook,
-    in the caller's transaction."""
-    hooks = _hooks(conn)
-    if not hooks:
-        return
-    if model_name is None:
-        model_name = conn.execute(
-            sa.select(models.c.name).where(models.c.id == change["model_id"])
-        ).scalar_one()
-    created: datetime = change["created"]
-    payload = {
-        "event": STAGE_CHANGED,
-        "change_id": change_id,
-        "model": model_name,
-        "model_id": change["model_id"],
-        "version": change["version_number"],
-        "version_name": change["version_name"],
-        "version_id": change["model_version_id"],
-        "from_stage": change["from_stage"],
-        "to_stage": change["to_stage"],
-        "actor": change["actor"],
-        "reason": change["reason"],
-        "time": created.isoformat(),
-    }
-    enqueue_event(
-        conn, STAGE_CHANGED, payload, model_name, change["to_stage"], created, change_id, hooks
-    )
-
-
-def enqueue_event(
-    conn: Connection,
-    event: str,
-    payload: dict[str, Any],
-    model_name: str,
-    stage: str | None,
-    created: datetime,
-    change_id: int | None = None,
-    hooks: Sequence[Any] | None = None,
-) -> None:
-    """Queue ``payload`` as ``event`` for every webhook of ``model_name`` (or of every model)
-    whose stages include ``stage`` (or are all), in the caller's transaction. ``hooks``: the
-    webhooks when the caller already read them."""
-    rows = [
-        {
-            "id": new_id(),
-            "webhook_id": hook.id,
-            "stage_change_id": change_id,
-            "event": event,
-            "payload": payload,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt": created,
-            "created": created,
-        }
-        for hook in (_hooks(conn) if hooks is None else hooks)
-        if (hook.model is None or hook.model == model_name)
-        and (not hook.stages or stage is None or stage in hook.stages)
-    ]
-    if rows:
-        conn.execute(webhook_deliveries.insert(), rows)
 
 
 class WebhooksMixin(StoreCore):
