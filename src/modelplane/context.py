@@ -123,6 +123,7 @@ def step_context(context: StepContext) -> Iterator[StepContext]:
         context.step_run.id,
         context.step_run.name,
         model.bound_version_id if model is not None else None,
+        flush_metrics=context.metrics.flush,
     )
     token = _STEP.set(context)
     try:

@@ -9,7 +9,7 @@ import contextvars
 import dataclasses
 import difflib
 import logging
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from modelplane.client import Client
 from modelplane.enums import SINGLE_HOLDER_STAGES, ArtifactType, ModelStages
@@ -33,6 +33,8 @@ class RunningStep:
     step_run_id: str
     step_name: str
     model_version_id: str | None
+    # Sends the metric points the step logged so far: a promotion's gates read them.
+    flush_metrics: Callable[[], None] | None = dataclasses.field(default=None, compare=False)
 
 
 _RUNNING: contextvars.ContextVar[RunningStep | None] = contextvars.ContextVar(
@@ -158,6 +160,8 @@ class ModelVersionHandle:
         raises ``PromotionBlockedError``.
         """
         step = _RUNNING.get()
+        if step is not None and step.flush_metrics is not None:
+            step.flush_metrics()  # gates may read what the step logged just before (``loss.min``)
         try:
             self._record = self.client.set_stage(
                 self._record.model_name,

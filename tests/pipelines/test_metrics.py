@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from modelplane import Model, log_metrics, pipeline, step
+from modelplane import Model, get_step_context, log_metrics, pipeline, step
 from modelplane.cli import main
 from modelplane.client import Client
 from modelplane.enums import ExecutionStatus
@@ -40,6 +40,34 @@ def training(epochs: int = 5) -> None:
 @pipeline(model=Model(name="curves", delete_new_version_on_failure=False), enable_cache=False)
 def diverging() -> None:
     diverge()
+
+
+@step(enable_cache=False)
+def train_and_promote(final_loss: float) -> float:
+    for epoch, loss in enumerate([0.9, 0.6, final_loss]):
+        log_metrics({"val_loss": loss}, step=epoch)
+    get_step_context().model_version.set_stage("production", force=True)  # gated on val_loss
+    return final_loss
+
+
+@pipeline(model=Model(name="gated_curves"), enable_cache=False)
+def gated_training(final_loss: float) -> None:
+    train_and_promote(final_loss)
+
+
+def test_a_promotion_in_a_step_is_gated_on_the_points_the_step_logged_before_it(
+    client: Client, orchestrator: str
+) -> None:
+    client.create_model("gated_curves")
+    client.update_model("gated_curves", gates={"production": ["val_loss.min <= 0.5", "val_loss.last <= current"]})
+    run = gated_training.with_options(orchestrator=orchestrator)
+    run(final_loss=0.4)  # the points are in the store before the gates read them
+    assert client.get_model_version("gated_curves", "production").number == 1
+    run(final_loss=0.45)  # worse than the holder's 0.4: refused, the run goes on
+    run(final_loss=0.3)
+    versions = client.list_model_versions("gated_curves").items
+    assert [(v.number, v.stage) for v in versions] == [(3, "production"), (2, "none"), (1, "archived")]
+    assert [c.kind for c in client.list_stage_changes("gated_curves").items][:3] == ["move", "move", "refused"]
 
 
 def test_a_step_logs_series_to_its_version_run_and_step_run(client: Client, orchestrator: str) -> None:

@@ -524,24 +524,30 @@ print("sqlalchemy" in sys.modules, "pydantic" in sys.modules)
 
 
 def test_a_step_that_logs_and_promotes_runs_without_sqlalchemy_or_pydantic(tmp_path: Path) -> None:
-    """Not a cache hit: the points, the metadata and the promotion are made in the process."""
+    """Not a cache hit: the points, the metadata and the promotion are made in the process, the
+    promotion through the model's gates and heard by a webhook."""
     script = tmp_path / "logging_step.py"
     script.write_text(_LOGGING_STEP)
     env = {**os.environ, "MODELPLANE_HOME": str(tmp_path / "home"), "MODELPLANE_LIGHT_READS": "1"}
-    printed = [
-        subprocess.run(
+
+    def run() -> str:
+        done = subprocess.run(
             [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120, check=True
-        ).stdout.strip().splitlines()[-1]
-        for _ in range(2)
-    ]
-    assert printed[0].startswith("True")  # the first made the store: migrations need SQLAlchemy
-    assert printed[1] == "False False"
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run().startswith("True")  # the first made the store: migrations need SQLAlchemy
     sql = SqlMetadataStore(f"sqlite:///{tmp_path / 'home' / 'store.db'}")
     try:
+        sql.update_model("clf", gates={"production": ["accuracy >= 0.9", "loss.min <= current"]})
+        hook = sql.create_webhook("http://127.0.0.1:9/hook", stages=["production"])
+        assert run() == "False False"
         versions = sql.list_model_versions("clf").items
         assert [(v.number, v.stage) for v in versions] == [(2, "production"), (1, "archived")]
         [loss] = sql.list_metric_series("clf", 2)
         assert (loss.count, loss.last, versions[0].metadata) == (3, 1 / 3, {"accuracy": 0.9})
+        [delivery] = sql.list_webhook_deliveries().items
+        assert (delivery.webhook_id, delivery.payload["version"]) == (hook.id, 2)
     finally:
         sql.close()
 
