@@ -8,7 +8,9 @@ build the record type's ``TypeAdapter`` the first time one of them is called.
 
 Two annotations carry what pydantic's ``Field`` and validators said before, without importing it:
 ``Bounds`` (limits a value keeps when it is validated) and ``NoneAs`` (``null`` read as an empty
-value). Building a record in code checks neither: code builds records of values it checked.
+value). Building a record in code checks nothing; a store given a record uses it as it is only when
+it is ``well_typed`` (what validating it would give) and validates it otherwise, so loose values
+built in code are converted or refused as their JSON would be.
 """
 
 from __future__ import annotations
