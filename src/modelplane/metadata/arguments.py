@@ -160,7 +160,8 @@ def parse_records(values: object, kind: type[R], what: str) -> list[R]:
         from pydantic import ValidationError  # not for a pipeline's records: they are well typed
 
         try:
-            parsed.append(kind.model_validate(dataclasses.asdict(value) if isinstance(value, kind) else value))
+            given = dataclasses.asdict(value) if isinstance(value, kind) else value
+            parsed.append(kind.model_validate(given))
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem.get("loc", ()))

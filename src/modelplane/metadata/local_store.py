@@ -4,16 +4,18 @@ SQLAlchemy takes longer to import than a small pipeline takes to run, and its tr
 machinery costs more than SQLite's work for the statements of one step. ``LocalStore`` runs the
 writes of ``metadata.run_writes`` (a run, its steps, their outputs), ``metadata.model_writes``
 (the run's model version, the links of the outputs to it), ``metadata.log_writes`` (metric points,
-metadata) and ``metadata.stage_writes`` (a promotion, its gates and webhook deliveries) on its own ``sqlite3`` connection, with the
-same statements SQLAlchemy would send (compiled once into ``sqlite_statements.json`` by
-``metadata.sql.catalogue``) and the values converted as SQLAlchemy converts them, so either can
-read what the other wrote; and the reads a pipeline makes (its runs, a version's links) with the
-light reader. Its records are made without validating the rows again (``metadata.row_records``).
-Everything else goes to the SQL store (``SqlMetadataStore``), opened on first need.
+metadata) and ``metadata.stage_writes`` (a promotion, its gates and webhook deliveries) on its own
+``sqlite3`` connection, with the same statements SQLAlchemy would send (compiled once into
+``sqlite_statements.json`` by ``metadata.sql.catalogue``) and the values converted as SQLAlchemy
+converts them, so either can read what the other wrote; and the reads a pipeline makes (its runs,
+a version's links) with the light reader. Its records are made without validating the rows again
+(``metadata.row_records``). Everything else goes to the SQL store (``SqlMetadataStore``), opened on
+first need.
 
-The SQL store stays the authority. A call the local path does not take on (a name that matches nothing and must be explained, a busy database, a
-lost race, any SQLite error) is rolled back whole and made again through it, so it answers
-exactly as it would have alone. ``MODELPLANE_LIGHT_READS=0`` sends every call there.
+The SQL store stays the authority. A call the local path does not take on (a name that matches
+nothing and must be explained, a busy database, a lost race, any SQLite error) is rolled back whole
+and made again through it, so it answers exactly as it would have alone.
+``MODELPLANE_LIGHT_READS=0`` sends every call there.
 """
 from __future__ import annotations
 
