@@ -11,11 +11,12 @@ No SQLAlchemy here (an import contract holds it to that).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from modelplane.enums import ModelStages
 from modelplane.gates import failed_gates, parse_gate
 from modelplane.metadata.reads import Row
+from modelplane.metadata.run_writes import Transaction
 from modelplane.signatures import SIGNATURE_KEY
 
 __all__ = ["SERIES_PARTS", "gate_failures", "gate_view", "series_of", "series_values"]
@@ -24,11 +25,7 @@ __all__ = ["SERIES_PARTS", "gate_failures", "gate_view", "series_of", "series_va
 SERIES_PARTS = ("last", "min", "max")
 
 
-class Reads(Protocol):
-    def rows(self, name: str, params: Any) -> list[Row]: ...
-
-
-def series_of(tx: Reads, model_version_id: str) -> list[Row]:
+def series_of(tx: Transaction, model_version_id: str) -> list[Row]:
     """A summary of every series of a version, by key: ``key``, ``count``, ``last`` (the value at
     the highest step, the newest point among equals), ``last_step``, ``min`` and ``max``."""
     params = {"model_version_id": model_version_id}
@@ -42,7 +39,7 @@ def series_of(tx: Reads, model_version_id: str) -> list[Row]:
     ]
 
 
-def series_values(tx: Reads, model_version_id: str) -> dict[str, float]:
+def series_values(tx: Transaction, model_version_id: str) -> dict[str, float]:
     """``{"loss.last": …, "loss.min": …, "loss.max": …}`` for every series of a version."""
     values: dict[str, float] = {}
     for series in series_of(tx, model_version_id):
@@ -51,7 +48,7 @@ def series_values(tx: Reads, model_version_id: str) -> dict[str, float]:
     return values
 
 
-def gate_view(tx: Reads, version: Row, rules: list[str]) -> dict[str, Any]:
+def gate_view(tx: Transaction, version: Row, rules: list[str]) -> dict[str, Any]:
     """What gates read of a version (a row shaped like ``ModelVersionRecord``): its metadata and,
     when a rule asks (``loss.min``), the last, min and max of its metric series (metadata of the
     same name wins), and the signature of its model (``signature.…``)."""
@@ -70,7 +67,7 @@ def gate_view(tx: Reads, version: Row, rules: list[str]) -> dict[str, Any]:
 
 
 def gate_failures(
-    tx: Reads, model_row: Row, version: Row, holder: Row | None, target: ModelStages
+    tx: Transaction, model_row: Row, version: Row, holder: Row | None, target: ModelStages
 ) -> list[str]:
     """Why the gates of ``target`` refuse the version (checked in the caller's transaction,
     against the holder it locked); empty when they let it in."""
